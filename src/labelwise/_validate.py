@@ -1,0 +1,333 @@
+"""Input checks shared by every entry point.
+
+Each public function validates once, here, and the numeric core below it trusts its inputs. Every
+failure raises a :mod:`labelwise.errors` type whose message says what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from labelwise.errors import (
+    ConfigError,
+    InputTypeError,
+    LabelError,
+    ProbabilityError,
+    RenormalizedWarning,
+    ShapeError,
+)
+
+__all__ = [
+    "ROW_SUM_SILENT",
+    "ROW_SUM_RENORMALIZE",
+    "Checked",
+    "check_inputs",
+    "check_pred_probs",
+    "encode_labels",
+    "check_choice",
+]
+
+#: Row sums this close to 1 are float rounding and are used unchanged.
+ROW_SUM_SILENT = 1e-5
+#: Row sums this close to 1 (a float16-level drift) are renormalized with a warning; further is an error.
+ROW_SUM_RENORMALIZE = 1e-3
+#: Rows checked at a time, so that checks never hold an (N, K) temporary.
+_CHECK_ROWS = 1 << 16
+
+
+@dataclass(frozen=True)
+class Checked:
+    """Validated inputs: integer-coded labels, float pred_probs and the class names."""
+
+    labels: np.ndarray
+    pred_probs: np.ndarray
+    classes: np.ndarray
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.pred_probs.shape[1])
+
+
+def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
+    """Return ``value`` if it is one of ``choices``, else raise a :class:`ConfigError`."""
+    if value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise ConfigError(f"{name}={value!r} is not supported; choose one of {listed}.")
+    return value
+
+
+def _as_float_matrix(pred_probs: Any) -> np.ndarray:
+    if isinstance(pred_probs, pd.DataFrame):
+        pred_probs = pred_probs.to_numpy()
+    try:
+        arr = np.asarray(pred_probs)
+    except (TypeError, ValueError) as exc:  # ragged lists and the like
+        raise InputTypeError(
+            f"pred_probs could not be read as an array ({exc}); pass an (n_examples, n_classes) "
+            "numpy array of probabilities."
+        ) from None
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.floating)
+        or np.issubdtype(arr.dtype, np.integer)
+        or arr.dtype == bool
+    ):
+        raise InputTypeError(
+            f"pred_probs has dtype {arr.dtype}; it must hold numbers. Pass an (n_examples, "
+            "n_classes) float array, e.g. the output of predict_proba."
+        )
+    if arr.ndim != 2:
+        raise ShapeError(
+            f"pred_probs must be 2-D (n_examples, n_classes), got shape {arr.shape}. For a binary "
+            "problem with one probability per row, stack it: np.column_stack([1 - p, p])."
+        )
+    if arr.shape[0] == 0:
+        raise ShapeError("pred_probs is empty: there are no examples to check.")
+    if arr.shape[1] < 2:
+        raise ShapeError(
+            f"pred_probs has {arr.shape[1]} column; at least 2 classes are needed. For a binary "
+            "problem with one probability per row, stack it: np.column_stack([1 - p, p])."
+        )
+    # float16 carries too little precision for thresholds 1e-6 apart; integer one-hot rows are fine
+    # as probabilities once they are floats.
+    if arr.dtype not in (np.float32, np.float64):
+        arr = arr.astype(np.float32 if arr.dtype == np.float16 else np.float64)
+    return arr
+
+
+def _row_range_problem(block: np.ndarray, start: int) -> str | None:
+    finite = np.isfinite(block)
+    if not finite.all():
+        r, c = np.argwhere(~finite)[0]
+        return (
+            f"pred_probs holds NaN or infinite values (first at row {start + r}, column {c}); "
+            "recompute them or drop those rows."
+        )
+    low = block.min()
+    if low < 0:
+        r, c = np.argwhere(block < 0)[0]
+        return (
+            f"pred_probs holds negative values (first {block[r, c]!r} at row {start + r}, "
+            f"column {c}); probabilities lie in [0, 1]. Did you pass logits? Apply a softmax."
+        )
+    high = block.max()
+    if high > 1 + ROW_SUM_RENORMALIZE:
+        r, c = np.argwhere(block > 1 + ROW_SUM_RENORMALIZE)[0]
+        return (
+            f"pred_probs holds values above 1 (first {block[r, c]!r} at row {start + r}, "
+            f"column {c}); probabilities lie in [0, 1]. Did you pass logits? Apply a softmax."
+        )
+    return None
+
+
+def check_pred_probs(pred_probs: Any) -> np.ndarray:
+    """Validate an (N, K) matrix of predicted probabilities.
+
+    Returns a float32 or float64 array. The input is returned unchanged (not copied) when every row
+    sums to 1 within :data:`ROW_SUM_SILENT`; rows that drift by at most
+    :data:`ROW_SUM_RENORMALIZE` are renormalized in a copy, with a :class:`RenormalizedWarning`.
+
+    Raises
+    ------
+    ProbabilityError
+        On NaN or infinite values, values outside [0, 1], or rows far from summing to 1.
+    ShapeError
+        When the array is not 2-D, is empty or has fewer than 2 columns.
+    """
+    arr = _as_float_matrix(pred_probs)
+    drifted: list[np.ndarray] = []
+    n = arr.shape[0]
+    for start in range(0, n, _CHECK_ROWS):
+        block = arr[start : start + _CHECK_ROWS]
+        problem = _row_range_problem(block, start)
+        if problem:
+            raise ProbabilityError(problem)
+        err = np.abs(block.sum(axis=1, dtype=np.float64) - 1.0)
+        bad = np.flatnonzero(err > ROW_SUM_RENORMALIZE)
+        if bad.size:
+            i = int(bad[0])
+            raise ProbabilityError(
+                f"pred_probs rows must sum to 1, but row {start + i} sums to "
+                f"{float(block[i].sum(dtype=np.float64)):.6g} (and {_count_far(arr, start)} rows "
+                "in all are off by more than 1e-3). Normalize them (p / p.sum(axis=1, "
+                "keepdims=True)) or apply a softmax to logits."
+            )
+        drift = np.flatnonzero(err > ROW_SUM_SILENT)
+        if drift.size:
+            drifted.append(drift + start)
+    if not drifted:
+        return arr
+    rows = np.concatenate(drifted)
+    warnings.warn(
+        f"{rows.size} pred_probs rows did not sum to 1 (drift up to 1e-3, e.g. float16 rounding) "
+        "and were renormalized.",
+        RenormalizedWarning,
+        stacklevel=3,
+    )
+    arr = arr.copy()
+    arr[rows] /= arr[rows].sum(axis=1, keepdims=True)
+    return arr
+
+
+def _count_far(arr: np.ndarray, start: int) -> int:
+    total = 0
+    for s in range(start, arr.shape[0], _CHECK_ROWS):
+        sums = arr[s : s + _CHECK_ROWS].sum(axis=1, dtype=np.float64)
+        total += int(np.count_nonzero(np.abs(sums - 1.0) > ROW_SUM_RENORMALIZE))
+    return total
+
+
+def _labels_array(labels: Any) -> np.ndarray:
+    if isinstance(labels, (pd.Series, pd.Index, pd.Categorical)):
+        values = np.asarray(labels, dtype=object) if _is_categorical(labels) else labels.to_numpy()
+    elif isinstance(labels, (str, bytes)) or not hasattr(labels, "__len__"):
+        raise InputTypeError(
+            f"labels must be a sequence with one label per example, got {type(labels).__name__}."
+        )
+    else:
+        values = np.asarray(labels) if not isinstance(labels, np.ndarray) else labels
+    if values.ndim != 1:
+        raise ShapeError(
+            f"labels must be 1-D (one class per example), got shape {values.shape}. "
+            "Multi-label data takes a list of label lists instead."
+        )
+    if values.size == 0:
+        raise ShapeError("labels is empty: there are no examples to check.")
+    missing = pd.isna(values) if values.dtype == object or values.dtype.kind == "f" else None
+    if missing is not None and missing.any():
+        first = int(np.flatnonzero(missing)[0])
+        raise LabelError(
+            f"labels has {int(missing.sum())} missing values (first at row {first}); drop those "
+            "rows or fill them before checking labels."
+        )
+    return values
+
+
+def _is_categorical(labels: Any) -> bool:
+    return isinstance(getattr(labels, "dtype", None), pd.CategoricalDtype)
+
+
+def _categories(labels: Any) -> np.ndarray | None:
+    if isinstance(labels, pd.Categorical):
+        return np.asarray(labels.categories, dtype=object)
+    if _is_categorical(labels):
+        return np.asarray(labels.cat.categories if hasattr(labels, "cat") else labels.categories)
+    return None
+
+
+def _integer_codes(values: np.ndarray, n_classes: int) -> np.ndarray | None:
+    """Labels already coded 0..K-1 (ints, or floats holding whole numbers) stay as they are."""
+    if values.dtype.kind in "iu":
+        ints = values
+    elif values.dtype.kind == "f" and np.all(np.mod(values, 1) == 0):
+        ints = values.astype(np.int64)
+    else:
+        return None
+    if ints.min() >= 0 and ints.max() < n_classes:
+        return ints.astype(np.intp, copy=False)
+    return None
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    try:
+        return np.asarray(sorted(pd.unique(values)), dtype=values.dtype)
+    except TypeError:
+        raise LabelError(
+            "labels mix types that cannot be sorted (e.g. numbers and strings), so their class "
+            "order is ambiguous; pass classes=[...] naming the class of each pred_probs column."
+        ) from None
+
+
+def encode_labels(labels: Any, n_classes: int, classes: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """Map labels of any hashable type to integer codes 0..K-1.
+
+    The class of column ``k`` of ``pred_probs`` is ``classes[k]``. Without ``classes``: integer
+    labels in 0..K-1 are codes already; a pandas Categorical with K categories uses its categories;
+    any other labels (strings, other integers) must name exactly K distinct classes, which are
+    taken in sorted order.
+
+    Returns
+    -------
+    codes : ndarray of intp, shape (N,)
+    classes : ndarray, shape (K,)
+    """
+    values = _labels_array(labels)
+    if classes is None:
+        classes = _categories(labels)
+        if classes is not None and len(classes) != n_classes:
+            classes = None
+    if classes is None:
+        codes = _integer_codes(values, n_classes)
+        if codes is not None:
+            return codes, np.arange(n_classes)
+        classes = _sorted_unique(values)
+        if len(classes) != n_classes:
+            raise LabelError(
+                f"labels name {len(classes)} distinct classes but pred_probs has {n_classes} "
+                "columns, so labels cannot be matched to columns. Pass classes=[...] listing the "
+                "class of each pred_probs column in order (e.g. model.classes_)."
+            )
+    classes = _check_classes(classes, n_classes)
+    codes = pd.Index(classes).get_indexer(values)
+    unknown = codes < 0
+    if unknown.any():
+        names = list(dict.fromkeys(values[unknown].tolist()))[:5]
+        raise LabelError(
+            f"{int(unknown.sum())} labels are not among the classes, e.g. {names}; every label "
+            f"must be one of {list(classes)[:10]}{'...' if len(classes) > 10 else ''}. Fix the "
+            "labels, or pass classes listing every class in pred_probs column order."
+        )
+    return codes.astype(np.intp, copy=False), classes
+
+
+def _check_classes(classes: Any, n_classes: int) -> np.ndarray:
+    arr = np.asarray(list(classes), dtype=object) if not isinstance(classes, np.ndarray) else classes
+    if arr.ndim != 1:
+        raise ShapeError(f"classes must be 1-D, got shape {arr.shape}.")
+    if len(arr) != n_classes:
+        raise LabelError(
+            f"classes lists {len(arr)} names but pred_probs has {n_classes} columns; give one "
+            "class name per column, in column order."
+        )
+    if len(pd.unique(arr)) != len(arr):
+        raise LabelError("classes holds duplicate names; each pred_probs column needs its own.")
+    if arr.dtype == object:
+        try:  # keep a plain dtype (e.g. str) when all names share one, for tidy output
+            typed = np.asarray(arr.tolist())
+            if typed.dtype != object and typed.shape == arr.shape:
+                return typed
+        except (TypeError, ValueError):
+            pass
+    return arr
+
+
+def check_inputs(labels: Any, pred_probs: Any, classes: Any = None) -> Checked:
+    """Validate labels and pred_probs together and code the labels as 0..K-1.
+
+    When ``pred_probs`` is a DataFrame and ``classes`` is not given, its columns name the classes.
+    """
+    if classes is None and isinstance(pred_probs, pd.DataFrame):
+        classes = list(pred_probs.columns)
+    probs = check_pred_probs(pred_probs)
+    n_labels = _len(labels)
+    if n_labels != probs.shape[0]:
+        raise ShapeError(
+            f"labels has {n_labels} entries but pred_probs has {probs.shape[0]} rows; they must "
+            "describe the same examples in the same order."
+        )
+    codes, names = encode_labels(labels, probs.shape[1], classes)
+    return Checked(labels=codes, pred_probs=probs, classes=names)
+
+
+def _len(labels: Any) -> int:
+    try:
+        return len(labels)
+    except TypeError:
+        raise InputTypeError(
+            f"labels must be a sequence with one label per example, got {type(labels).__name__}."
+        ) from None

@@ -1,0 +1,210 @@
+"""The array core of confident learning: thresholds, the confident joint and its calibration.
+
+Everything here takes validated inputs (integer labels 0..K-1, float32/float64 pred_probs) and
+follows the reference semantics in docs/confident-learning.md exactly, including its float
+arithmetic, so that results equal the reference tool's bit for bit. Row reductions run over row
+blocks and merge by addition, so no (N, K) temporary is ever held.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: A class with no examples gets this threshold: no probability can reach it.
+EMPTY_CLASS_THRESHOLD = 2
+#: Thresholds are clipped below at this, so that ``threshold - TOLERANCE`` stays positive.
+THRESHOLD_FLOOR = 2e-6
+#: Slack of every "at least" comparison with a threshold, and the given label's edge in rule 6.
+TOLERANCE = 1e-6
+#: Rows per block of a row reduction.
+BLOCK_ROWS = 1 << 16
+
+
+@dataclass(frozen=True)
+class ClassGroups:
+    """Row indices of each given class, in original order."""
+
+    order: np.ndarray
+    bounds: np.ndarray
+
+    @classmethod
+    def of(cls, labels: np.ndarray, n_classes: int) -> ClassGroups:
+        order = np.argsort(labels, kind="stable")
+        counts = np.bincount(labels, minlength=n_classes)
+        return cls(order=order, bounds=np.concatenate([[0], np.cumsum(counts)]))
+
+    @property
+    def counts(self) -> np.ndarray:
+        return np.diff(self.bounds)
+
+    def rows(self, k: int) -> np.ndarray:
+        return self.order[self.bounds[k] : self.bounds[k + 1]]
+
+
+def confident_thresholds(pred_probs: np.ndarray, groups: ClassGroups) -> np.ndarray:
+    """Per-class threshold t_k: the mean probability of class k over examples labelled k.
+
+    The mean is numpy's own (pairwise, in the input's dtype) over the class's rows in original
+    order, the reference's exact arithmetic. As in the reference, the array is float64 when some
+    class is empty (its threshold is the integer 2) and the input's dtype otherwise.
+    """
+    means = [
+        pred_probs[groups.rows(k), k].mean() if n else EMPTY_CLASS_THRESHOLD
+        for k, n in enumerate(groups.counts)
+    ]
+    return np.clip(np.asarray(means), THRESHOLD_FLOOR, None)
+
+
+@dataclass(frozen=True)
+class ConfidentPass:
+    """What one pass over the rows learns, given the thresholds.
+
+    Attributes
+    ----------
+    thresholds : ndarray (K,)
+    cells : ndarray (K, K + 1) of int64
+        ``cells[i, j]`` counts examples given label i whose confident guess is j; the last column
+        counts examples confident of no class. Its first K columns are the raw confident joint.
+    off_diagonal : ndarray of intp
+        Rows counted off the diagonal (confident guess != given label), ascending.
+    predicted : ndarray (N,)
+        The argmax class of each row.
+    given_wins : ndarray (N,) of bool
+        Rule 6: the row's argmax is its given label once that label gets a TOLERANCE edge.
+    """
+
+    thresholds: np.ndarray
+    cells: np.ndarray
+    off_diagonal: np.ndarray
+    predicted: np.ndarray
+    given_wins: np.ndarray
+
+    @property
+    def label_counts(self) -> np.ndarray:
+        return self.cells.sum(axis=1)
+
+    @property
+    def confident_joint(self) -> np.ndarray:
+        """The confident joint C[given, guess], diagonal raised to at least 1."""
+        joint = self.cells[:, :-1].copy()
+        np.fill_diagonal(joint, np.maximum(joint.diagonal(), 1))
+        return joint
+
+
+def _given_wins(block: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    rows = np.arange(len(labels))
+    edged = block.copy()
+    edged[rows, labels] += TOLERANCE
+    return edged.argmax(axis=1) == labels
+
+
+def confident_pass(
+    labels: np.ndarray, pred_probs: np.ndarray, thresholds: np.ndarray
+) -> ConfidentPass:
+    """Count the confident joint and collect per-row facts in one blocked pass."""
+    n, k = pred_probs.shape
+    cut = thresholds - TOLERANCE
+    cells = np.zeros(k * (k + 1), dtype=np.int64)
+    off_diagonal: list[np.ndarray] = []
+    predicted = np.empty(n, dtype=np.min_scalar_type(k))
+    given_wins = np.empty(n, dtype=bool)
+    for start in range(0, n, BLOCK_ROWS):
+        stop = min(start + BLOCK_ROWS, n)
+        block, given = pred_probs[start:stop], labels[start:stop]
+        confident = block >= cut
+        n_confident = confident.sum(axis=1)
+        argmax = block.argmax(axis=1)
+        # Several confident classes: the row's argmax decides, even if it is not confident itself.
+        guess = np.where(n_confident > 1, argmax, confident.argmax(axis=1))
+        guess[n_confident == 0] = k
+        cells += np.bincount(given * (k + 1) + guess, minlength=k * (k + 1))
+        off = np.flatnonzero((guess != given) & (guess < k))
+        off_diagonal.append(off + start)
+        predicted[start:stop] = argmax
+        given_wins[start:stop] = _given_wins(block, given)
+    return ConfidentPass(
+        thresholds=thresholds,
+        cells=cells.reshape(k, k + 1),
+        off_diagonal=np.concatenate(off_diagonal),
+        predicted=predicted,
+        given_wins=given_wins,
+    )
+
+
+def round_preserving_sum(values: np.ndarray) -> np.ndarray:
+    """Round floats to integers whose sum is the rounded sum of the floats.
+
+    Entries with the largest fractional remainder go up first (smallest go down first). Ties among
+    remainders are taken in the order of numpy's default argsort, as the reference does, so that
+    the same inputs give the same integers.
+    """
+    floats = np.asarray(values, dtype=float)
+    ints = floats.round()
+    target = np.sum(floats).round()
+    current = np.sum(ints).round()
+    while abs(current - target) > TOLERANCE:
+        diff = np.round(target - current)
+        step = -1 if diff < 0 else 1
+        n_changes = min(int(abs(diff)), len(floats))
+        ranked = np.argsort(floats - ints)[::-step][:n_changes]
+        for i in ranked:  # one at a time: ranked never repeats, but stay exact like the reference
+            ints[i] += step
+        current = np.sum(ints).round()
+    return ints.astype(int)
+
+
+def round_preserving_row_totals(matrix: np.ndarray) -> np.ndarray:
+    """Round each row with :func:`round_preserving_sum`."""
+    return np.array([round_preserving_sum(row) for row in matrix], dtype=int)
+
+
+def calibrate_joint(confident_joint: np.ndarray, label_counts: np.ndarray) -> np.ndarray:
+    """Scale C so each row sums to its label count and the whole to N, then round per row."""
+    row_totals = np.clip(confident_joint.sum(axis=1), 1e-100, None)
+    scaled = (confident_joint.T / row_totals * label_counts).T
+    scaled = scaled / np.clip(np.sum(scaled), 1e-100, None) * sum(label_counts)
+    return round_preserving_row_totals(scaled)
+
+
+def prune_counts(
+    calibrated_joint: np.ndarray, min_examples_per_class: int = 1, frac_noise: float = 1.0
+) -> np.ndarray:
+    """R[true, given]: how many examples of each given class to flag per suspected true class.
+
+    Each column's diagonal is raised to ``min_examples_per_class``, the increase taken evenly from
+    the column's other entries (clipped at 0); off-diagonals are then scaled by ``frac_noise``
+    (moving the rest to the diagonal), truncated, and each row rounded preserving its total.
+    """
+    counts = calibrated_joint.T
+    diagonal = np.diagonal(counts)
+    raised = np.maximum(diagonal, min_examples_per_class)
+    others = np.maximum(np.count_nonzero(counts, axis=0) - 1.0, 1.0)
+    adjusted = counts - (raised - diagonal) / others
+    adjusted[adjusted < 0] = 0
+    np.fill_diagonal(adjusted, raised)
+    scaled = adjusted * frac_noise
+    np.fill_diagonal(scaled, adjusted.diagonal())
+    np.fill_diagonal(scaled, adjusted.diagonal() + np.sum(adjusted - scaled, axis=0))
+    return round_preserving_row_totals(scaled.astype(int))
+
+
+def smallest_n(values: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the ``n`` smallest values: the set ``np.argsort(values)[:n]``.
+
+    Found in linear time with a partition. Only when equal values straddle the cut does it sort,
+    so that the tied values chosen are exactly those numpy's default sort puts first (the
+    reference tool's choice).
+    """
+    size = values.shape[0]
+    if n <= 0:
+        return np.empty(0, dtype=np.intp)
+    if n >= size:
+        return np.arange(size)
+    cut = np.partition(values, n - 1)[n - 1]
+    below = values < cut
+    tied = values == cut
+    if np.count_nonzero(below) + np.count_nonzero(tied) == n:
+        return np.flatnonzero(below | tied)
+    return np.argsort(values)[:n]

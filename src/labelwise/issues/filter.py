@@ -1,0 +1,339 @@
+"""Finding the examples whose given label is wrong, from out-of-sample predicted probabilities."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from labelwise._validate import Checked, check_choice, check_inputs
+from labelwise.errors import ConfigError, SmallClassWarning
+from labelwise.issues._counting import (
+    ClassGroups,
+    ConfidentPass,
+    calibrate_joint,
+    confident_pass,
+    confident_thresholds,
+    prune_counts,
+    round_preserving_row_totals,
+    smallest_n,
+)
+from labelwise.issues.scores import SCORE_METHODS, _scores
+
+__all__ = ["METHODS", "LabelIssues", "find_label_issues"]
+
+#: The names accepted by ``method``, default first.
+METHODS = (
+    "prune_by_noise_rate",
+    "prune_by_class",
+    "both",
+    "confident_learning",
+    "predicted_neq_given",
+    "low_self_confidence",
+    "low_normalized_margin",
+    "pervasive2021",
+)
+_PRUNING = ("prune_by_noise_rate", "prune_by_class", "both")
+_RANKED = ("low_self_confidence", "low_normalized_margin", "pervasive2021")
+
+
+@dataclass(frozen=True, eq=False)
+class LabelIssues:
+    """The examples whose given label looks wrong, and why.
+
+    Attributes
+    ----------
+    mask : ndarray of bool, shape (n_examples,)
+        True where the label is flagged as an issue.
+    indices : ndarray of int
+        Rows of the flagged examples, most suspicious (lowest score) first; ties keep row order.
+    scores : ndarray of float, shape (n_examples,)
+        The label-quality score of every example (method ``rank_by``; lower = more suspicious).
+    suggested : ndarray, shape (n_examples,)
+        The most likely true label of every example (the model's top class), as a class name.
+    given : ndarray, shape (n_examples,)
+        The given labels, as class names.
+    classes : ndarray, shape (n_classes,)
+        The class of each ``pred_probs`` column.
+    method, rank_by : str
+        The flagging method and the score used for ranking.
+    """
+
+    mask: np.ndarray
+    indices: np.ndarray
+    scores: np.ndarray
+    suggested: np.ndarray
+    given: np.ndarray
+    classes: np.ndarray
+    method: str
+    rank_by: str
+    _codes: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def num_issues(self) -> int:
+        """How many examples this method flags: ``mask.sum()``, the one count it reports."""
+        return int(self.indices.size)
+
+    def __len__(self) -> int:
+        return self.num_issues
+
+    def __repr__(self) -> str:
+        n = self.mask.size
+        return (
+            f"LabelIssues(method={self.method!r}, num_issues={self.num_issues} of {n} "
+            f"({self.num_issues / n:.2%}), rank_by={self.rank_by!r})"
+        )
+
+    def to_frame(self, *, all_rows: bool = False) -> pd.DataFrame:
+        """A tidy table: one row per flagged example, most suspicious first.
+
+        Columns: ``rank`` (1 = most suspicious), ``row`` (position in the input), ``given``,
+        ``suggested`` and ``score``. With ``all_rows=True`` every example is listed in input
+        order, with ``is_issue`` and ``rank`` (missing for unflagged rows).
+        """
+        if all_rows:
+            rank = pd.array([pd.NA] * self.mask.size, dtype="Int64")
+            rank[self.indices] = np.arange(1, self.num_issues + 1)
+            return pd.DataFrame(
+                {
+                    "row": np.arange(self.mask.size),
+                    "given": self.given,
+                    "suggested": self.suggested,
+                    "score": self.scores,
+                    "is_issue": self.mask,
+                    "rank": rank,
+                }
+            )
+        rows = self.indices
+        return pd.DataFrame(
+            {
+                "rank": np.arange(1, rows.size + 1),
+                "row": rows,
+                "given": self.given[rows],
+                "suggested": self.suggested[rows],
+                "score": self.scores[rows],
+            }
+        )
+
+
+def _check_options(
+    method: str,
+    rank_by: str,
+    min_examples_per_class: int,
+    frac_noise: float,
+    num_to_remove_per_class: Any,
+) -> None:
+    check_choice("method", method, METHODS)
+    check_choice("rank_by", rank_by, SCORE_METHODS)
+    if not isinstance(min_examples_per_class, (int, np.integer)) or min_examples_per_class < 0:
+        raise ConfigError(
+            f"min_examples_per_class must be a whole number >= 0, got {min_examples_per_class!r}."
+        )
+    if not 0 <= frac_noise <= 1:
+        raise ConfigError(f"frac_noise must lie in [0, 1], got {frac_noise!r}.")
+    if num_to_remove_per_class is not None and method not in _PRUNING:
+        raise ConfigError(
+            f"num_to_remove_per_class only applies to the pruning methods {list(_PRUNING)}, "
+            f"not to method={method!r}."
+        )
+
+
+def _wanted_per_class(
+    prune: np.ndarray, label_counts: np.ndarray, num_to_remove: Any
+) -> np.ndarray:
+    """Rescale R so that each given class k loses ``num_to_remove[k]`` examples."""
+    target = np.asarray(num_to_remove, dtype=float)
+    if target.shape != label_counts.shape or (target < 0).any():
+        raise ConfigError(
+            f"num_to_remove_per_class needs one count >= 0 per class ({label_counts.size}), "
+            f"got {num_to_remove!r}."
+        )
+    share = prune / np.sum(prune, axis=1)
+    noise = share.sum(axis=1) - share.diagonal()
+    scaled = (share.T * target / noise).T
+    np.fill_diagonal(scaled, label_counts - target)
+    return round_preserving_row_totals(scaled)
+
+
+def _pruned(
+    pred_probs: np.ndarray,
+    groups: ClassGroups,
+    prune: np.ndarray,
+    by_class: bool,
+    min_examples_per_class: int,
+) -> np.ndarray:
+    """Flag by noise rate (largest margins toward each other class) or by class (lowest p_k)."""
+    mask = np.zeros(pred_probs.shape[0], dtype=bool)
+    for k, n_k in enumerate(groups.counts):
+        if n_k <= min_examples_per_class:
+            if n_k:
+                warnings.warn(
+                    f"Class {k} has {n_k} examples, not more than min_examples_per_class="
+                    f"{min_examples_per_class}; its labels are not checked.",
+                    SmallClassWarning,
+                    stacklevel=4,
+                )
+            continue
+        if n_k == 1:  # the reference never flags the single member of a class
+            continue
+        rows = groups.rows(k)
+        probs = pred_probs[rows]
+        if by_class:
+            chosen = smallest_n(probs[:, k], int(n_k - prune[k, k]))
+        else:
+            picks = [
+                smallest_n(-(probs[:, j] - probs[:, k]), int(prune[j, k]))
+                for j in range(pred_probs.shape[1])
+                if j != k and prune[j, k] > 0
+            ]
+            chosen = np.concatenate(picks) if picks else np.empty(0, dtype=np.intp)
+        mask[rows[chosen]] = True
+    return mask
+
+
+def _pervasive_count(scan: ConfidentPass, n: int) -> int:
+    joint = scan.confident_joint
+    return int(np.floor(n * (1 - np.trace(joint / joint.sum()))))
+
+
+def _flag(
+    checked: Checked,
+    method: str,
+    scan: ConfidentPass,
+    groups: ClassGroups,
+    options: dict,
+) -> np.ndarray:
+    labels, probs = checked.labels, checked.pred_probs
+    n = labels.size
+    if method == "confident_learning":
+        mask = np.zeros(n, dtype=bool)
+        mask[scan.off_diagonal] = True
+    elif method == "predicted_neq_given":
+        mask = scan.predicted != labels
+    elif method in _RANKED:
+        score_name = "self_confidence" if method == "low_self_confidence" else "normalized_margin"
+        if method == "pervasive2021":
+            count = _pervasive_count(scan, n)
+        else:
+            off = np.zeros(n, dtype=bool)
+            off[scan.off_diagonal] = True
+            count = int(np.count_nonzero(off & ~scan.given_wins))
+        mask = np.zeros(n, dtype=bool)
+        mask[smallest_n(_scores(labels, probs, score_name), count)] = True
+        return mask
+    else:
+        counts = scan.label_counts
+        calibrated = calibrate_joint(scan.confident_joint, counts)
+        prune = prune_counts(calibrated, options["min_examples_per_class"], options["frac_noise"])
+        if options["num_to_remove_per_class"] is not None:
+            prune = _wanted_per_class(prune, counts, options["num_to_remove_per_class"])
+        minimum = options["min_examples_per_class"]
+        mask = np.ones(n, dtype=bool)
+        if method in ("prune_by_class", "both"):
+            mask &= _pruned(probs, groups, prune, True, minimum)
+        if method in ("prune_by_noise_rate", "both"):
+            mask &= _pruned(probs, groups, prune, False, minimum)
+    # Rule 6: never flag an example whose (edged) prediction is its given label.
+    mask &= ~scan.given_wins
+    return mask
+
+
+def find_label_issues(
+    labels: Any,
+    pred_probs: Any,
+    method: str = "prune_by_noise_rate",
+    *,
+    classes: Any = None,
+    rank_by: str = "self_confidence",
+    min_examples_per_class: int = 1,
+    frac_noise: float = 1.0,
+    num_to_remove_per_class: Any = None,
+) -> LabelIssues:
+    """Find the examples whose given label is likely wrong (confident learning).
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_examples,)
+        The given labels: integers 0..K-1, or any hashable class names (strings included).
+    pred_probs : array-like of shape (n_examples, n_classes)
+        Out-of-sample predicted probabilities (each row sums to 1), for example from
+        :func:`labelwise.cross_val_pred_probs`. A DataFrame's columns name the classes.
+    method : str, default "prune_by_noise_rate"
+        - ``prune_by_noise_rate``: from each given class k, flag the R[j, k] examples with the
+          largest margin ``p_j - p_k`` toward each other class j (R: the calibrated confident
+          joint, pruned).
+        - ``prune_by_class``: from each class k, flag its ``n_k - R[k, k]`` lowest ``p_k``.
+        - ``both``: flagged by both of the above.
+        - ``confident_learning``: the examples counted off the diagonal of the confident joint.
+        - ``predicted_neq_given``: the model's top class differs from the given label.
+        - ``low_self_confidence`` / ``low_normalized_margin``: the lowest-scoring examples, as
+          many as ``confident_learning`` flags.
+        - ``pervasive2021``: the configuration of the 2021 test-set study: as many as
+          ``floor(N * (1 - trace(C / sum(C))))`` for the uncalibrated confident joint C, the
+          lowest normalized margins first.
+        Every method except the three ranked ones never flags an example whose top class
+        (with a 1e-6 edge for the given label) is its given label.
+    classes : sequence, optional
+        The class of each ``pred_probs`` column. By default, integer labels 0..K-1 index the
+        columns and other labels name them in sorted order.
+    rank_by : {"self_confidence", "normalized_margin", "confidence_weighted_entropy"}
+        The score that orders ``indices`` and fills ``scores``.
+    min_examples_per_class : int, default 1
+        Pruning leaves at least this many examples in each class; a class with no more than this
+        many examples is not checked (with a :class:`~labelwise.errors.SmallClassWarning`).
+    frac_noise : float, default 1.0
+        Pruning methods flag only this fraction of the estimated noise in each class.
+    num_to_remove_per_class : sequence of int, optional
+        Pruning methods flag exactly this many examples per given class (before rule 6).
+
+    Returns
+    -------
+    LabelIssues
+        ``.mask``, ``.indices`` (most suspicious first), ``.scores``, ``.suggested`` and
+        ``.to_frame()``. The mask equals the reference tool's (cleanlab 2.9
+        ``filter.find_label_issues``) for every method both offer.
+
+    Examples
+    --------
+    >>> import numpy as np, labelwise as lw
+    >>> labels = ["cat", "cat", "dog", "dog", "dog", "cat"]
+    >>> pred_probs = np.array([[.9, .1], [.8, .2], [.1, .9], [.2, .8], [.3, .7], [.1, .9]])
+    >>> issues = lw.find_label_issues(labels, pred_probs)
+    >>> issues.indices, issues.suggested[issues.indices]
+    (array([5]), array(['dog'], dtype='<U3'))
+    """
+    _check_options(method, rank_by, min_examples_per_class, frac_noise, num_to_remove_per_class)
+    checked = check_inputs(labels, pred_probs, classes)
+    groups = ClassGroups.of(checked.labels, checked.n_classes)
+    thresholds = confident_thresholds(checked.pred_probs, groups)
+    scan = confident_pass(checked.labels, checked.pred_probs, thresholds)
+    options = {
+        "min_examples_per_class": min_examples_per_class,
+        "frac_noise": frac_noise,
+        "num_to_remove_per_class": num_to_remove_per_class,
+    }
+    mask = _flag(checked, method, scan, groups, options)
+    return _result(checked, scan, mask, method, rank_by)
+
+
+def _result(
+    checked: Checked, scan: ConfidentPass, mask: np.ndarray, method: str, rank_by: str
+) -> LabelIssues:
+    scores = _scores(checked.labels, checked.pred_probs, rank_by)
+    flagged = np.flatnonzero(mask)
+    indices = flagged[np.argsort(scores[flagged], kind="stable")]
+    classes = checked.classes
+    return LabelIssues(
+        mask=mask,
+        indices=indices,
+        scores=scores,
+        suggested=classes[scan.predicted],
+        given=classes[checked.labels],
+        classes=classes,
+        method=method,
+        rank_by=rank_by,
+        _codes={"given": checked.labels, "suggested": scan.predicted},
+    )
