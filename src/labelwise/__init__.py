@@ -1,21 +1,42 @@
-"""labelwise: find, measure and learn with imperfect labels."""
+"""labelwise: find, measure and learn with imperfect labels.
 
-from labelwise import errors
+>>> import labelwise as lw
+>>> issues = lw.find_label_issues(labels, pred_probs)          # doctest: +SKIP
+>>> noise = lw.estimate_noise(labels, pred_probs)              # doctest: +SKIP
+>>> report = lw.audit(df, label="y")                           # doctest: +SKIP
+"""
+
+from labelwise import datasets, errors, simulate
 from labelwise.issues import (
+    METHODS,
+    SCORE_METHODS,
     LabelIssues,
     NoiseEstimate,
     estimate_noise,
     find_label_issues,
     label_quality_scores,
 )
+from labelwise.issues.audit import AuditReport, audit
+from labelwise.predict import cross_val_pred_probs, default_model
+from labelwise.simulate import NoisyLabels, inject_noise
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "METHODS",
+    "SCORE_METHODS",
+    "AuditReport",
     "LabelIssues",
     "NoiseEstimate",
+    "NoisyLabels",
+    "audit",
+    "cross_val_pred_probs",
+    "datasets",
+    "default_model",
     "errors",
     "estimate_noise",
     "find_label_issues",
+    "inject_noise",
     "label_quality_scores",
+    "simulate",
 ]

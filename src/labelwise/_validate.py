@@ -35,7 +35,7 @@ __all__ = [
 
 #: Row sums this close to 1 are float rounding and are used unchanged.
 ROW_SUM_SILENT = 1e-5
-#: Row sums this close to 1 (a float16-level drift) are renormalized with a warning; further is an error.
+#: Row sums this close to 1 (float16-level drift) are renormalized with a warning; beyond, an error.
 ROW_SUM_RENORMALIZE = 1e-3
 #: Rows checked at a time, so that checks never hold an (N, K) temporary.
 _CHECK_ROWS = 1 << 16
@@ -182,7 +182,7 @@ def _count_far(arr: np.ndarray, start: int) -> int:
     return total
 
 
-def _labels_array(labels: Any) -> np.ndarray:
+def labels_array(labels: Any) -> np.ndarray:
     if isinstance(labels, (pd.Series, pd.Index, pd.Categorical)):
         values = np.asarray(labels, dtype=object) if _is_categorical(labels) else labels.to_numpy()
     elif isinstance(labels, (str, bytes)) or not hasattr(labels, "__len__"):
@@ -212,7 +212,7 @@ def _is_categorical(labels: Any) -> bool:
     return isinstance(getattr(labels, "dtype", None), pd.CategoricalDtype)
 
 
-def _categories(labels: Any) -> np.ndarray | None:
+def label_categories(labels: Any) -> np.ndarray | None:
     if isinstance(labels, pd.Categorical):
         return np.asarray(labels.categories, dtype=object)
     if _is_categorical(labels):
@@ -243,7 +243,9 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
         ) from None
 
 
-def encode_labels(labels: Any, n_classes: int, classes: Any = None) -> tuple[np.ndarray, np.ndarray]:
+def encode_labels(
+    labels: Any, n_classes: int, classes: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Map labels of any hashable type to integer codes 0..K-1.
 
     The class of column ``k`` of ``pred_probs`` is ``classes[k]``. Without ``classes``: integer
@@ -256,9 +258,9 @@ def encode_labels(labels: Any, n_classes: int, classes: Any = None) -> tuple[np.
     codes : ndarray of intp, shape (N,)
     classes : ndarray, shape (K,)
     """
-    values = _labels_array(labels)
+    values = labels_array(labels)
     if classes is None:
-        classes = _categories(labels)
+        classes = label_categories(labels)
         if classes is not None and len(classes) != n_classes:
             classes = None
     if classes is None:
@@ -286,7 +288,9 @@ def encode_labels(labels: Any, n_classes: int, classes: Any = None) -> tuple[np.
 
 
 def _check_classes(classes: Any, n_classes: int) -> np.ndarray:
-    arr = np.asarray(list(classes), dtype=object) if not isinstance(classes, np.ndarray) else classes
+    arr = (
+        np.asarray(list(classes), dtype=object) if not isinstance(classes, np.ndarray) else classes
+    )
     if arr.ndim != 1:
         raise ShapeError(f"classes must be 1-D, got shape {arr.shape}.")
     if len(arr) != n_classes:

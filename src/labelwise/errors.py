@@ -44,7 +44,7 @@ class ProbabilityError(InputError):
 
 
 class LabelError(InputError):
-    """Labels are missing, unknown to the classes, or cannot be matched to ``pred_probs`` columns."""
+    """Labels are missing, unknown, or cannot be matched to ``pred_probs`` columns."""
 
 
 class ConfigError(LabelwiseError, ValueError):

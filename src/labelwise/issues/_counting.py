@@ -88,7 +88,9 @@ class ConfidentPass:
     @property
     def confident_joint(self) -> np.ndarray:
         """The confident joint C[given, guess], diagonal raised to at least 1."""
-        joint = self.cells[:, :-1].copy()
+        # Column-major, like the reference's (a transposed confusion matrix): whole-matrix sums
+        # then add in the same order, so calibration rounds the same last bits the same way.
+        joint = np.asfortranarray(self.cells[:, :-1])
         np.fill_diagonal(joint, np.maximum(joint.diagonal(), 1))
         return joint
 

@@ -195,8 +195,14 @@ def _pruned(
 
 
 def _pervasive_count(scan: ConfidentPass, n: int) -> int:
-    joint = scan.confident_joint
-    return int(np.floor(n * (1 - np.trace(joint / joint.sum()))))
+    # The diagonal is raised to 1 only for classes that occur: an empty class must not add a
+    # phantom example to the count (the reference raises all, which changes nothing else here).
+    joint = scan.cells[:, :-1].copy()
+    present = scan.label_counts > 0
+    diagonal = joint.diagonal().copy()
+    diagonal[present] = np.maximum(diagonal[present], 1)
+    np.fill_diagonal(joint, diagonal)
+    return int(np.floor(n * (1 - np.trace(joint) / joint.sum())))
 
 
 def _flag(

@@ -1,4 +1,4 @@
-"""Label-quality scores: one number per example, higher meaning the given label is more likely right."""
+"""Label-quality scores: one number per example; higher means the given label is likelier right."""
 
 from __future__ import annotations
 

@@ -1,0 +1,54 @@
+"""The ``labelwise`` command line: thin shells around the library's functions.
+
+Each command group lives in its own module; this one assembles them into :data:`app` and
+provides :func:`main`, the console-script entry point.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from labelwise import __version__
+from labelwise.cli import _ui
+from labelwise.cli.audit import audit_command
+from labelwise.cli.demo import demo_command
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    cls=_ui.LabelwiseGroup,
+    name="labelwise",
+    help="Find mislabeled examples with confident learning, and estimate how noisy labels are.",
+    no_args_is_help=True,
+    add_completion=False,
+    # Locals would print whole arrays, and the data in them, into a bug report.
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"labelwise {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Show the version and exit.",
+    ),
+) -> None:
+    """Find mislabeled examples with confident learning, and estimate how noisy labels are."""
+
+
+app.command("audit")(audit_command)
+app.command("demo")(demo_command)
+
+
+def main() -> None:
+    """Run the command line (the ``labelwise`` console script)."""
+    app()

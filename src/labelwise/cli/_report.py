@@ -1,0 +1,162 @@
+"""What ``audit`` and ``demo`` write and print: the issues file, the noise file and a summary."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from labelwise import io
+from labelwise.cli import _ui
+from labelwise.issues.audit import AuditReport
+from labelwise.issues.noise import NoiseEstimate
+
+#: The leading columns of ``label_issues.csv``, in order.
+ISSUE_COLUMNS = ("rank", "row", "given", "suggested", "score")
+ISSUES_FILE = "label_issues.csv"
+NOISE_FILE = "noise.json"
+#: Confused pairs shown on the console (the JSON file holds all of them).
+CONFUSED_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Written:
+    """Where the result files went."""
+
+    issues: Path
+    noise: Path
+
+
+def issues_columns_first(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with :data:`ISSUE_COLUMNS` first, in order, and any other columns after."""
+    rest = [c for c in frame.columns if c not in ISSUE_COLUMNS]
+    return frame[[*ISSUE_COLUMNS, *rest]]
+
+
+def noise_document(noise: NoiseEstimate, method: str, summary: Mapping[str, Any]) -> dict:
+    """The contents of ``noise.json``: the noise estimate, the flagging method and the summary."""
+    return {**noise.to_dict(), "method": method, "summary": dict(summary)}
+
+
+def write_results(out_dir: Path, issues: pd.DataFrame, document: Mapping[str, Any]) -> Written:
+    """Write ``label_issues.csv`` and ``noise.json`` into ``out_dir`` (created if needed)."""
+    issues_path = io.write_csv(issues_columns_first(issues), out_dir / ISSUES_FILE)
+    noise_path = io.write_json(document, out_dir / NOISE_FILE)
+    return Written(issues=issues_path, noise=noise_path)
+
+
+def _cell(value: Any) -> Text:
+    # Text, not a str: a class name such as "[b]" must not be read as rich markup.
+    if isinstance(value, float):
+        return Text(f"{value:.3g}")
+    return Text(str(value))
+
+
+def issues_table(
+    frame: pd.DataFrame, top: int, extra: Sequence[str] = (), title: str | None = None
+) -> Table:
+    """A table of the ``top`` first rows of an issues frame, with ``extra`` columns at the end."""
+    columns = [*ISSUE_COLUMNS, *extra]
+    shown = frame.head(top)
+    table = Table(title=title, title_justify="left")
+    for name in columns:
+        numeric = name in ("rank", "row", "score")
+        table.add_column(name, justify="right" if numeric else "left", no_wrap=numeric)
+    for row in shown[columns].itertuples(index=False):
+        table.add_row(*(_cell(v) for v in row))
+    return table
+
+
+def _percent(value: float) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:.1%}"
+
+
+def noise_lines(noise: NoiseEstimate, flagged: int) -> list[str]:
+    """The noise rate with its interval, the expected and flagged counts, as console lines."""
+    lo, hi = noise.noise_rate_interval
+    rate = f"[bold]{_percent(noise.noise_rate)}[/bold]"
+    if math.isnan(lo):
+        interval = "(no interval: bootstrap disabled)"
+    else:
+        interval = f"({noise.confidence:.0%} interval {_percent(lo)} to {_percent(hi)})"
+    return [
+        f"Estimated noise rate: {rate} {interval}",
+        f"Expected label issues: [bold]{noise.expected_issues}[/bold] of {noise.n_examples} "
+        f"examples; flagged: [bold]{flagged}[/bold]",
+    ]
+
+
+def confused_table(noise: NoiseEstimate, top: int = CONFUSED_SHOWN) -> Table | None:
+    """The classes most often confused (given vs. estimated true), or None if there are none."""
+    pairs = noise.confused_pairs(top=top)
+    if pairs.empty:
+        return None
+    table = Table(title="Most confused classes", title_justify="left")
+    for name, justify in (("given", "left"), ("true", "left"), ("count", "right")):
+        table.add_column(name, justify=justify)
+    table.add_column("share of given", justify="right")
+    for row in pairs.itertuples(index=False):
+        share = Text(_percent(float(row.share_of_given)))
+        table.add_row(_cell(row.given), _cell(row.true), _cell(row.count), share)
+    return table
+
+
+def print_summary(
+    console: Console,
+    issues: pd.DataFrame,
+    noise: NoiseEstimate,
+    top: int,
+    extra: Sequence[str] = (),
+) -> None:
+    """Print the top issues, the noise estimate and the most confused classes."""
+    if top > 0 and not issues.empty:
+        title = f"Top {min(top, len(issues))} of {len(issues)} label issues (lowest score first)"
+        console.print(issues_table(issues, top, extra, title=title))
+    elif issues.empty:
+        console.print("No label issues found.")
+    for line in noise_lines(noise, flagged=len(issues)):
+        console.print(line)
+    table = confused_table(noise)
+    if table is not None:
+        console.print(table)
+
+
+def print_written(console: Console, written: Written) -> None:
+    """Say where the result files went."""
+    for path in (written.issues, written.noise):
+        console.print(f"Wrote [bold]{escape(str(path))}[/bold]", soft_wrap=True)
+
+
+def summary_of(report: AuditReport) -> dict:
+    """The report's JSON summary; a report built from arrays has no model to name."""
+    summary = report.summary()
+    if report.model is None:
+        summary["model"] = None
+    return summary
+
+
+def finish(
+    report: AuditReport,
+    out: Path,
+    top: int,
+    issues: pd.DataFrame | None = None,
+    extra: Sequence[str] = (),
+) -> Written:
+    """Write the result files and print the summary; shared by ``audit`` and ``demo``.
+
+    ``issues`` replaces ``report.to_frame()`` as the issues table (``demo`` adds a column).
+    The caller says where the files went (:func:`print_written`) once it has said the rest.
+    """
+    frame = report.to_frame() if issues is None else issues
+    document = noise_document(report.noise, report.issues.method, summary_of(report))
+    written = write_results(out, frame, document)
+    print_summary(_ui.out(), frame, report.noise, top, extra)
+    return written

@@ -1,0 +1,198 @@
+"""``labelwise audit``: find mislabeled rows in a table, or from saved predicted probabilities."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import typer
+
+from labelwise import io
+from labelwise.cli import _report, _ui
+from labelwise.errors import LabelError
+from labelwise.issues.audit import AuditReport, audit
+from labelwise.issues.filter import METHODS, find_label_issues
+from labelwise.issues.noise import estimate_noise
+
+#: Above this many pred_probs cells, show a spinner while the arrays are checked and scored.
+SPINNER_CELLS = 1_000_000
+DEFAULT_CV = 5
+DEFAULT_OUT = Path("labelwise-audit")
+
+
+def split_names(value: str | None) -> list[str] | None:
+    """``"a, b,c"`` -> ``["a", "b", "c"]``; None stays None."""
+    if value is None:
+        return None
+    return [name.strip() for name in value.split(",") if name.strip()]
+
+
+def _as_label_type(values: np.ndarray, names: list[str] | None) -> list | None:
+    """``--classes`` is text; for integer labels, integer names are compared as integers."""
+    if names is None or np.asarray(values).dtype.kind not in "iu":
+        return names
+    try:
+        return [int(name) for name in names]
+    except ValueError:
+        return names
+
+
+def _named_codes(labels: np.ndarray, names: list | None) -> np.ndarray:
+    """Integer labels with non-integer ``--classes`` are column codes: give each its name."""
+    if not names or labels.dtype.kind not in "iu" or isinstance(names[0], int):
+        return labels
+    if labels.size and (labels.min() < 0 or labels.max() >= len(names)):
+        raise LabelError(
+            f"labels are integers from {labels.min()} to {labels.max()}, but --classes names "
+            f"{len(names)} classes; integer labels must be column codes 0..{len(names) - 1}."
+        )
+    return np.asarray(names)[labels]
+
+
+def _from_arrays(
+    labels_path: Path,
+    pred_probs_path: Path,
+    classes: list[str] | None,
+    label_column: str | None,
+    method: str,
+    seed: int,
+    n_bootstrap: int,
+) -> AuditReport:
+    """Flag issues and estimate noise from saved labels and out-of-sample pred_probs."""
+    labels = io.read_labels(labels_path, column=label_column)
+    # Memory-mapped, so that a large .npy is checked in chunks instead of loaded at once.
+    pred_probs = io.read_array(pred_probs_path, mmap_mode="r")
+    classes = _as_label_type(labels, classes)
+    labels = _named_codes(labels, classes)
+    with _ui.spinner("Finding label issues", show=np.size(pred_probs) >= SPINNER_CELLS):
+        issues = find_label_issues(labels, pred_probs, method=method, classes=classes)
+        noise = estimate_noise(
+            labels, pred_probs, classes=classes, n_bootstrap=n_bootstrap, random_state=seed
+        )
+    # The same report as a table audit, so that both modes write the same files; there is no
+    # model or feature table, and the labels file stands for the label column.
+    return AuditReport(
+        issues=issues,
+        noise=noise,
+        pred_probs=pred_probs,
+        classes=issues.classes,
+        label=label_column or labels_path.name,
+        features=[],
+        model=None,
+        n_rows=int(issues.mask.size),
+    )
+
+
+def _from_table(
+    data: Path,
+    label: str,
+    features: list[str] | None,
+    classes: list[str] | None,
+    method: str,
+    cv: int,
+    seed: int,
+    n_bootstrap: int,
+) -> AuditReport:
+    """Cross-validate a model on the table's features, then flag issues and estimate noise."""
+    # With named features, read only the columns the audit uses.
+    columns = None if features is None else list(dict.fromkeys([*features, label]))
+    table = io.read_table(data, columns=columns)
+    if label in table.columns:
+        classes = _as_label_type(table[label].to_numpy(), classes)
+    with _ui.fold_progress() as progress:
+        return audit(
+            table,
+            label,
+            features=features,
+            cv=cv,
+            method=method,
+            classes=classes,
+            random_state=seed,
+            n_bootstrap=n_bootstrap,
+            progress=progress,
+        )
+
+
+def _check_mode(
+    ctx: typer.Context,
+    data: Path | None,
+    label: str | None,
+    labels: Path | None,
+    pred_probs: Path | None,
+    features: str | None,
+    cv: int | None,
+) -> None:
+    """Exactly one input mode: DATA with --label, or --labels with --pred-probs."""
+    arrays = labels is not None or pred_probs is not None
+    if data is not None and arrays:
+        ctx.fail(
+            "give either DATA (a table, with --label) or --labels with --pred-probs, not both."
+        )
+    if data is None and not arrays:
+        ctx.fail(
+            "give DATA (a CSV or Parquet table, with --label COLUMN) or --labels L --pred-probs P."
+        )
+    if data is not None and label is None:
+        ctx.fail("--label COLUMN is required with DATA: name the column holding the labels.")
+    if arrays and (labels is None or pred_probs is None):
+        missing = "--pred-probs" if pred_probs is None else "--labels"
+        ctx.fail(f"{missing} is required too: --labels and --pred-probs go together.")
+    if arrays and (features is not None or cv is not None):
+        ctx.fail("--features and --cv apply to DATA only; --pred-probs needs no model.")
+
+
+def audit_command(
+    ctx: typer.Context,
+    data: Path | None = typer.Argument(
+        None,
+        help="A table (.csv, .tsv, .parquet, .pq) with one row per example.",
+        metavar="DATA",
+        show_default=False,
+    ),
+    label: str | None = typer.Option(
+        None,
+        "--label",
+        "-l",
+        help="The label column of DATA (or of a --labels CSV/Parquet with several columns).",
+    ),
+    labels: Path | None = typer.Option(
+        None, "--labels", help="Given labels, one per example (.npy, .csv, .txt, .parquet)."
+    ),
+    pred_probs: Path | None = typer.Option(
+        None,
+        "--pred-probs",
+        help="Out-of-sample predicted probabilities, one row per example (.npy, .csv, .parquet).",
+    ),
+    classes: str | None = typer.Option(
+        None, "--classes", help="Comma-separated class of each pred_probs column, in order."
+    ),
+    out: Path = typer.Option(DEFAULT_OUT, "--out", "-o", help="Directory for the result files."),
+    method: str = typer.Option(
+        METHODS[0], "--method", "-m", help=f"How issues are flagged: {', '.join(METHODS)}."
+    ),
+    cv: int | None = typer.Option(
+        None, "--cv", min=2, help=f"Cross-validation folds for DATA (default {DEFAULT_CV})."
+    ),
+    features: str | None = typer.Option(
+        None, "--features", help="Comma-separated feature columns of DATA (default: all others)."
+    ),
+    top: int = typer.Option(20, "--top", min=0, help="Issues shown on the console."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the folds and the noise-rate bootstrap."),
+    bootstrap: int = typer.Option(
+        500, "--bootstrap", min=0, help="Bootstrap replicates of the noise-rate interval (0: none)."
+    ),
+) -> None:
+    """Find examples whose label looks wrong, and estimate how noisy the labels are.
+
+    Writes OUT/label_issues.csv (most suspicious first) and OUT/noise.json.
+    """
+    _check_mode(ctx, data, label, labels, pred_probs, features, cv)
+    names = split_names(classes)
+    if data is not None:
+        report = _from_table(
+            data, label, split_names(features), names, method, cv or DEFAULT_CV, seed, bootstrap
+        )
+    else:
+        report = _from_arrays(labels, pred_probs, names, label, method, seed, bootstrap)
+    written = _report.finish(report, out, top)
+    _report.print_written(_ui.out(), written)

@@ -1,0 +1,306 @@
+"""Auditing the labels of a table in one call: cross-validated probabilities, issues and noise."""
+
+from __future__ import annotations
+
+import difflib
+import warnings
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from labelwise._validate import check_choice
+from labelwise.errors import ConfigError, InputError, InputTypeError, LabelError, LabelwiseWarning
+from labelwise.issues.filter import METHODS, LabelIssues, find_label_issues
+from labelwise.issues.noise import NoiseEstimate, estimate_noise
+from labelwise.predict import cross_val_pred_probs, default_model, resolve_classes
+
+__all__ = ["AuditReport", "audit"]
+
+#: Confused (given, true) pairs listed by :meth:`AuditReport.summary` and its repr.
+TOP_PAIRS = 5
+_ISSUE_COLUMNS = ("rank", "row", "index", "given", "suggested", "score")
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready scalar: numpy scalars unwrapped, NaN as None, other objects as text."""
+    if hasattr(value, "item") and np.ndim(value) == 0:
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    return str(value)
+
+
+@dataclass(frozen=True, eq=False)
+class AuditReport:
+    """The result of :func:`audit`: which labels look wrong, and how noisy the labels are.
+
+    Attributes
+    ----------
+    issues : LabelIssues
+        The flagged examples (``issues.indices`` are row positions in the table).
+    noise : NoiseEstimate
+        The estimated joint of given and true labels and the noise rate.
+    pred_probs : ndarray of shape (n_rows, n_classes)
+        The out-of-sample predicted probabilities, columns in ``classes`` order.
+    classes : ndarray of shape (n_classes,)
+        The class of each ``pred_probs`` column.
+    label : str
+        The label column.
+    features : list of str
+        The feature columns the model used.
+    model : estimator
+        The unfitted estimator that was cross-validated (kept for reference).
+    n_rows : int
+        The number of rows audited.
+    """
+
+    issues: LabelIssues
+    noise: NoiseEstimate
+    pred_probs: np.ndarray
+    classes: np.ndarray
+    label: str
+    features: list[str]
+    model: Any
+    n_rows: int
+    _frame: pd.DataFrame | None = field(default=None, repr=False)
+
+    def to_frame(self, include_features: bool = False) -> pd.DataFrame:
+        """The flagged rows as a table, most suspicious first.
+
+        Columns: ``rank`` (1 = most suspicious), ``row`` (position in the table), ``index`` (the
+        table's own index value), ``given``, ``suggested`` and ``score``; with
+        ``include_features=True`` the row's feature values follow (a feature whose name clashes
+        with one of these columns gets a ``feature_`` prefix).
+        """
+        frame = self.issues.to_frame()
+        rows = frame["row"].to_numpy()
+        index = self._frame.index[rows] if self._frame is not None else rows
+        frame.insert(2, "index", np.asarray(index))
+        if not include_features or self._frame is None:
+            return frame
+        values = self._frame.iloc[rows].reset_index(drop=True)
+        renamed = {c: f"feature_{c}" for c in values.columns if c in _ISSUE_COLUMNS}
+        return pd.concat([frame, values.rename(columns=renamed)], axis=1)
+
+    def summary(self) -> dict:
+        """A JSON-ready overview (plain numbers, strings and lists; NaN becomes None)."""
+        noise = self.noise
+        pairs = noise.confused_pairs(top=TOP_PAIRS)
+        return {
+            "label": _plain(self.label),
+            "features": [_plain(f) for f in self.features],
+            "model": type(self.model).__name__,
+            "n_rows": self.n_rows,
+            "n_classes": int(self.classes.size),
+            "classes": [_plain(c) for c in self.classes],
+            "method": self.issues.method,
+            "num_issues": self.issues.num_issues,
+            "issue_share": self.issues.num_issues / self.n_rows,
+            "noise_rate": _plain(noise.noise_rate),
+            "noise_rate_interval": [_plain(v) for v in noise.noise_rate_interval],
+            "confidence": noise.confidence,
+            "expected_issues": noise.expected_issues,
+            "top_confused_pairs": [
+                {key: _plain(val) for key, val in record.items()}
+                for record in pairs[["given", "true", "count", "share_of_given"]].to_dict(
+                    orient="records"
+                )
+            ],
+        }
+
+    def __repr__(self) -> str:
+        noise, n = self.noise, self.n_rows
+        lo, hi = noise.noise_rate_interval
+        interval = "" if np.isnan(lo) else f" [{lo:.1%}, {hi:.1%}] at {noise.confidence:.0%}"
+        pairs = noise.confused_pairs(top=TOP_PAIRS)
+        confused = ", ".join(
+            f"{g!r} -> {t!r}: {c}" for g, t, c in pairs[["given", "true", "count"]].to_numpy()
+        )
+        return (
+            f"AuditReport(label={self.label!r}, n_rows={n}, n_classes={self.classes.size}, "
+            f"n_features={len(self.features)}, model={type(self.model).__name__})\n"
+            f"  issues ({self.issues.method}): {self.issues.num_issues} rows "
+            f"({self.issues.num_issues / n:.1%})\n"
+            f"  noise rate: {noise.noise_rate:.1%}{interval}, expected issues: "
+            f"{noise.expected_issues}\n"
+            f"  most confused (given -> true): {confused or 'none'}"
+        )
+
+
+def _check_table(table: Any) -> None:
+    if not isinstance(table, pd.DataFrame):
+        raise InputTypeError(
+            f"table must be a pandas DataFrame, got {type(table).__name__}; read files with "
+            "pandas first (e.g. pd.read_csv(path))."
+        )
+    if table.shape[0] == 0:
+        raise InputError("the table has no rows: there are no labels to audit.")
+
+
+def _column_list(table: pd.DataFrame) -> str:
+    names = [str(c) for c in table.columns]
+    return ", ".join(repr(c) for c in names[:20]) + (" ..." if len(names) > 20 else "")
+
+
+def _labels(table: pd.DataFrame, label: Any) -> pd.Series:
+    """The label column, with no missing values."""
+    if not isinstance(label, Hashable):
+        raise InputTypeError(f"label must be one column name, got {type(label).__name__}.")
+    if label not in table.columns:
+        close = difflib.get_close_matches(str(label), [str(c) for c in table.columns], n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise LabelError(
+            f"the table has no label column {label!r}.{hint} Available columns: "
+            f"{_column_list(table)}."
+        )
+    labels = table[label]
+    if isinstance(labels, pd.DataFrame):
+        raise LabelError(f"the table has several columns named {label!r}; rename all but one.")
+    missing = labels.isna().to_numpy()
+    if missing.any():
+        shown = table.index[missing][:5].tolist()
+        raise LabelError(
+            f"{int(missing.sum())} of {missing.size} rows have no label in column {label!r} "
+            f"(index {shown}{' ...' if missing.sum() > 5 else ''}). Drop them first, e.g. "
+            f"table.dropna(subset=[{label!r}]), or fill them in."
+        )
+    return labels
+
+
+def _features(table: pd.DataFrame, label: Any, features: Any) -> list:
+    """The feature columns: as given, or every other column; entirely empty ones are dropped."""
+    if features is None:
+        chosen = [c for c in table.columns if c != label]
+    else:
+        chosen = list(dict.fromkeys([features] if isinstance(features, str) else features))
+        unknown = [c for c in chosen if c not in table.columns]
+        if unknown:
+            raise InputError(
+                f"features {unknown[:10]} are not columns of the table. Available columns: "
+                f"{_column_list(table)}."
+            )
+        if label in chosen:
+            raise InputError(
+                f"the label column {label!r} is among the features; remove it, or the model "
+                "would copy the labels it should check."
+            )
+    repeated = [c for c in chosen if (table.columns == c).sum() > 1]
+    if repeated:
+        raise InputError(
+            f"columns {repeated[:10]} appear more than once in the table; rename them."
+        )
+    empty = [c for c in chosen if table[c].isna().all()]
+    if empty:
+        # A column with no values carries no information and would break most imputers.
+        warnings.warn(
+            f"dropping feature columns with no values at all: {empty[:10]}.",
+            LabelwiseWarning,
+            stacklevel=3,
+        )
+        chosen = [c for c in chosen if c not in empty]
+    if not chosen:
+        raise InputError(
+            "no usable feature columns are left; the table needs at least one column besides "
+            f"the label {label!r} with some values."
+        )
+    return chosen
+
+
+def audit(
+    table: pd.DataFrame,
+    label: str,
+    *,
+    features: list[str] | None = None,
+    model: Any = None,
+    cv: Any = 5,
+    method: str = "prune_by_noise_rate",
+    classes: Any = None,
+    random_state: Any = 0,
+    n_bootstrap: int = 500,
+    progress: Callable[[int, int], Any] | None = None,
+) -> AuditReport:
+    """Find the rows of a table whose label looks wrong, and estimate how noisy the labels are.
+
+    A model is cross-validated on the features to get out-of-sample probabilities
+    (:func:`labelwise.predict.cross_val_pred_probs`); confident learning then flags the
+    suspicious labels (:func:`labelwise.find_label_issues`) and estimates the noise
+    (:func:`labelwise.estimate_noise`).
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per example, holding the label column and the feature columns.
+    label : str
+        The name of the label column. It must have no missing values.
+    features : list of str, optional
+        The feature columns. By default every column except ``label``. Columns with no values at
+        all are dropped with a :class:`~labelwise.errors.LabelwiseWarning`.
+    model : classifier, optional
+        An unfitted scikit-learn classifier with ``predict_proba`` that accepts
+        ``table[features]``. By default :func:`labelwise.predict.default_model`.
+    cv : int, splitter or iterable, default 5
+        Cross-validation folds (see :func:`labelwise.predict.cross_val_pred_probs`).
+    method : str, default "prune_by_noise_rate"
+        How issues are flagged (see :func:`labelwise.find_label_issues`).
+    classes : sequence, optional
+        The class order; by default the sorted distinct labels (a Categorical's categories).
+    random_state : int, default 0
+        Seeds the fold shuffle and the noise-rate bootstrap.
+    n_bootstrap : int, default 500
+        Bootstrap replicates of the noise-rate interval (0 to skip it).
+    progress : callable, optional
+        Called as ``progress(done_folds, total_folds)`` after each fold.
+
+    Returns
+    -------
+    AuditReport
+        ``.to_frame()`` lists the flagged rows, ``.summary()`` gives a JSON-ready overview.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from labelwise.issues.audit import audit
+    >>> rng = np.random.default_rng(0)
+    >>> size = np.r_[rng.normal(0, 1, 40), rng.normal(4, 1, 40)]
+    >>> table = pd.DataFrame({"size": size, "kind": ["small"] * 40 + ["large"] * 40})
+    >>> table.loc[3, "kind"] = "large"  # a wrong label
+    >>> report = audit(table, "kind", n_bootstrap=0)
+    >>> 3 in report.to_frame()["index"].tolist()
+    True
+    """
+    check_choice("method", method, METHODS)
+    if not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 0:
+        raise ConfigError(f"n_bootstrap must be a whole number >= 0, got {n_bootstrap!r}.")
+    _check_table(table)
+    labels = _labels(table, label)
+    columns = _features(table, label, features)
+    X = table[columns]
+    model = default_model(X) if model is None else model
+    _, classes_used = resolve_classes(labels, classes)
+    pred_probs = cross_val_pred_probs(
+        model, X, labels, cv=cv, classes=classes_used, random_state=random_state, progress=progress
+    )
+    issues = find_label_issues(labels, pred_probs, method=method, classes=classes_used)
+    noise = estimate_noise(
+        labels,
+        pred_probs,
+        classes=classes_used,
+        n_bootstrap=n_bootstrap,
+        random_state=random_state,
+    )
+    return AuditReport(
+        issues=issues,
+        noise=noise,
+        pred_probs=pred_probs,
+        classes=issues.classes,
+        label=label,
+        features=list(columns),
+        model=model,
+        n_rows=int(table.shape[0]),
+        _frame=X,
+    )
