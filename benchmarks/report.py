@@ -160,13 +160,12 @@ def as_text(results: dict[str, Any]) -> str:
 
 def as_markdown(results: dict[str, Any]) -> str:
     env = results["environment"]
-    header = [
-        "## Benchmarks",
-        "",
-        f"labelwise {env['labelwise']} vs cleanlab {env['cleanlab']}, numpy {env['numpy']}, "
-        f"Python {env['python']}, {env['cpus_physical']} physical / {env['cpus_logical']} logical "
-        f"CPUs ({env['machine']}, 1-minute load average {env['load_average_1min']:.1f} at the "
-        f"end). Reproduce: `{results['command']}`.",
-    ]
+    about = (
+        f"labelwise {env['labelwise']} (source sha256 {env['labelwise_source_sha256']}) vs "
+        f"cleanlab {env['cleanlab']}, numpy {env['numpy']}, Python {env['python']}, "
+        f"{env['cpus_physical']} physical / {env['cpus_logical']} logical CPUs "
+        f"({env['machine']}, 1-minute load average {env['load_average_1min']:.1f} at the end). "
+        f"Reproduce: `{results['command']}`."
+    )
     body = [t if isinstance(t, str) else t.markdown() for t in tables(results)]
-    return "\n\n".join(["\n".join(header), *body]) + "\n"
+    return "\n\n".join(["## Benchmarks", about, *body]) + "\n"

@@ -11,6 +11,7 @@ instead, so a fast check never overwrites the full-size figures).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -31,9 +32,20 @@ from speed import run_speed
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+def _source_digest() -> str:
+    """A short hash of labelwise's source files: ties the figures to the exact code measured,
+    committed or not."""
+    package = Path(labelwise.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def _environment() -> dict[str, Any]:
     return {
         "labelwise": labelwise.__version__,
+        "labelwise_source_sha256": _source_digest(),
         "cleanlab": cleanlab.__version__,
         "numpy": np.__version__,
         "python": platform.python_version(),
