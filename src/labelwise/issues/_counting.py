@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from labelwise._parallel import ordered_map
+
 #: A class with no examples gets this threshold: no probability can reach it.
 EMPTY_CLASS_THRESHOLD = 2
 #: Thresholds are clipped below at this, so that ``threshold - TOLERANCE`` stays positive.
@@ -20,6 +22,8 @@ THRESHOLD_FLOOR = 2e-6
 TOLERANCE = 1e-6
 #: Rows per block of a row reduction.
 BLOCK_ROWS = 1 << 16
+#: At most this many matrix entries per block, so wide matrices take fewer rows at a time.
+BLOCK_ELEMENTS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -119,43 +123,50 @@ def _given_wins(block: np.ndarray, given: np.ndarray, argmax: np.ndarray) -> np.
     return (argmax == given) | (edged > top) | ((edged == top) & (given < argmax))
 
 
-def _count_true(confident: np.ndarray) -> np.ndarray:
+def _count_and_locate(confident: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: how many classes are confident, and which one when exactly one is.
+
+    One float32 BLAS product with the columns (1, index) gives both: the count and the sum of the
+    confident indices, which is the index itself when the count is 1. Sums of small integers are
+    exact in float32 far beyond any class count used here.
+    """
     k = confident.shape[1]
-    if k < 256:  # a uint8 matrix-vector product counts without overflow and fast
-        return confident.view(np.uint8) @ np.ones(k, dtype=np.uint8)
-    return np.count_nonzero(confident, axis=1)
+    weights = np.column_stack([np.ones(k), np.arange(k)]).astype(np.float32)
+    counted = confident.astype(np.float32) @ weights
+    return counted[:, 0], counted[:, 1].astype(np.intp)
+
+
+def _scan_block(
+    labels: np.ndarray, pred_probs: np.ndarray, cut: np.ndarray, start: int, stop: int
+) -> tuple[np.ndarray, ...]:
+    k = pred_probs.shape[1]
+    block, given = pred_probs[start:stop], labels[start:stop]
+    n_confident, only = _count_and_locate(block >= cut)
+    argmax = block.argmax(axis=1)
+    # Several confident classes: the row's argmax decides, even if it is not confident itself.
+    guess = np.where(n_confident > 1, argmax, only)
+    guess[n_confident == 0] = k
+    cells = np.bincount(given * (k + 1) + guess, minlength=k * (k + 1))
+    off = np.flatnonzero((guess != given) & (guess < k)) + start
+    return cells, off, argmax, _given_wins(block, given, argmax)
 
 
 def confident_pass(
-    labels: np.ndarray, pred_probs: np.ndarray, thresholds: np.ndarray
+    labels: np.ndarray, pred_probs: np.ndarray, thresholds: np.ndarray, n_jobs: int | None = 1
 ) -> ConfidentPass:
     """Count the confident joint and collect per-row facts in one blocked pass."""
     n, k = pred_probs.shape
     cut = thresholds - TOLERANCE
-    cells = np.zeros(k * (k + 1), dtype=np.int64)
-    off_diagonal: list[np.ndarray] = []
-    predicted = np.empty(n, dtype=np.min_scalar_type(k))
-    given_wins = np.empty(n, dtype=bool)
-    for start in range(0, n, BLOCK_ROWS):
-        stop = min(start + BLOCK_ROWS, n)
-        block, given = pred_probs[start:stop], labels[start:stop]
-        confident = block >= cut
-        n_confident = _count_true(confident)
-        argmax = block.argmax(axis=1)
-        # Several confident classes: the row's argmax decides, even if it is not confident itself.
-        guess = np.where(n_confident > 1, argmax, confident.argmax(axis=1))
-        guess[n_confident == 0] = k
-        cells += np.bincount(given * (k + 1) + guess, minlength=k * (k + 1))
-        off = np.flatnonzero((guess != given) & (guess < k))
-        off_diagonal.append(off + start)
-        predicted[start:stop] = argmax
-        given_wins[start:stop] = _given_wins(block, given, argmax)
+    step = max(1, min(BLOCK_ROWS, BLOCK_ELEMENTS // k))
+    spans = [(s, min(s + step, n)) for s in range(0, n, step)]
+    parts = ordered_map(lambda span: _scan_block(labels, pred_probs, cut, *span), spans, n_jobs)
+    cells = np.sum([p[0] for p in parts], axis=0, dtype=np.int64)
     return ConfidentPass(
         thresholds=thresholds,
         cells=cells.reshape(k, k + 1),
-        off_diagonal=np.concatenate(off_diagonal),
-        predicted=predicted,
-        given_wins=given_wins,
+        off_diagonal=np.concatenate([p[1] for p in parts]),
+        predicted=np.concatenate([p[2] for p in parts]).astype(np.min_scalar_type(k)),
+        given_wins=np.concatenate([p[3] for p in parts]),
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from labelwise._parallel import ordered_map
 from labelwise._validate import Checked, check_choice, check_inputs
 from labelwise.errors import ConfigError, SmallClassWarning
 from labelwise.issues._counting import (
@@ -164,29 +165,31 @@ def _pruned(
     groups: ClassGroups,
     prune: np.ndarray,
     by_class: bool,
-    min_examples_per_class: int,
+    options: dict,
 ) -> np.ndarray:
     """Flag by noise rate (largest margins toward each other class) or by class (lowest p_k)."""
-    mask = np.zeros(pred_probs.shape[0], dtype=bool)
+    minimum = options["min_examples_per_class"]
     for k, n_k in enumerate(groups.counts):
-        if n_k <= min_examples_per_class:
-            if n_k:
-                warnings.warn(
-                    f"Class {k} has {n_k} examples, not more than min_examples_per_class="
-                    f"{min_examples_per_class}; its labels are not checked.",
-                    SmallClassWarning,
-                    stacklevel=4,
-                )
-            continue
-        if n_k == 1:  # the reference never flags the single member of a class
-            continue
+        if 0 < n_k <= minimum:
+            warnings.warn(
+                f"Class {k} has {n_k} examples, not more than min_examples_per_class="
+                f"{minimum}; its labels are not checked.",
+                SmallClassWarning,
+                stacklevel=4,
+            )
+    # The reference never flags the single member of a class, whatever the minimum.
+    checked = [k for k, n_k in enumerate(groups.counts) if n_k > max(minimum, 1)]
+
+    def flag_class(k: int) -> np.ndarray:
         rows = groups.rows(k)
         probs = np.take(pred_probs, rows, axis=0)  # much faster than fancy indexing
         if by_class:
-            chosen = smallest_n(probs[:, k], int(n_k - prune[k, k]))
-        else:
-            chosen = largest_margins(probs, k, prune[:, k])
-        mask[rows[chosen]] = True
+            return rows[smallest_n(probs[:, k], int(groups.counts[k] - prune[k, k]))]
+        return rows[largest_margins(probs, k, prune[:, k])]
+
+    mask = np.zeros(pred_probs.shape[0], dtype=bool)
+    for rows in ordered_map(flag_class, checked, options["n_jobs"]):
+        mask[rows] = True
     return mask
 
 
@@ -232,12 +235,11 @@ def _flag(
         prune = prune_counts(calibrated, options["min_examples_per_class"], options["frac_noise"])
         if options["num_to_remove_per_class"] is not None:
             prune = _wanted_per_class(prune, counts, options["num_to_remove_per_class"])
-        minimum = options["min_examples_per_class"]
         mask = np.ones(n, dtype=bool)
         if method in ("prune_by_class", "both"):
-            mask &= _pruned(probs, groups, prune, True, minimum)
+            mask &= _pruned(probs, groups, prune, True, options)
         if method in ("prune_by_noise_rate", "both"):
-            mask &= _pruned(probs, groups, prune, False, minimum)
+            mask &= _pruned(probs, groups, prune, False, options)
     # Rule 6: never flag an example whose (edged) prediction is its given label.
     mask &= ~scan.given_wins
     return mask
@@ -253,6 +255,7 @@ def find_label_issues(
     min_examples_per_class: int = 1,
     frac_noise: float = 1.0,
     num_to_remove_per_class: Any = None,
+    n_jobs: int | None = None,
 ) -> LabelIssues:
     """Find the examples whose given label is likely wrong (confident learning).
 
@@ -290,6 +293,8 @@ def find_label_issues(
         Pruning methods flag only this fraction of the estimated noise in each class.
     num_to_remove_per_class : sequence of int, optional
         Pruning methods flag exactly this many examples per given class (before rule 6).
+    n_jobs : int, optional
+        Threads to use (default: every core). Results do not depend on it.
 
     Returns
     -------
@@ -311,8 +316,9 @@ def find_label_issues(
     checked = check_inputs(labels, pred_probs, classes)
     groups = ClassGroups.of(checked.labels, checked.n_classes)
     thresholds = confident_thresholds(checked.pred_probs, groups)
-    scan = confident_pass(checked.labels, checked.pred_probs, thresholds)
+    scan = confident_pass(checked.labels, checked.pred_probs, thresholds, n_jobs)
     options = {
+        "n_jobs": n_jobs,
         "min_examples_per_class": min_examples_per_class,
         "frac_noise": frac_noise,
         "num_to_remove_per_class": num_to_remove_per_class,
