@@ -244,7 +244,7 @@ def _integer_codes(values: np.ndarray, n_classes: int) -> np.ndarray | None:
     return None
 
 
-def _sorted_unique(values: np.ndarray) -> np.ndarray:
+def sorted_unique(values: np.ndarray) -> np.ndarray:
     try:
         return np.asarray(sorted(pd.unique(values)), dtype=values.dtype)
     except TypeError:
@@ -283,7 +283,7 @@ def _encode(
         codes = _integer_codes(values, n_classes)
         if codes is not None:
             return codes, np.arange(n_classes)
-        classes = _sorted_unique(values)
+        classes = sorted_unique(values)
         if len(classes) != n_classes and values.dtype.kind in "iu":
             raise LabelError(
                 f"integer labels must index the {n_classes} pred_probs columns (0..{n_classes - 1})"

@@ -14,7 +14,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labelwise._validate import check_choice, check_pred_probs, label_categories, labels_array
+from labelwise._validate import (
+    check_choice,
+    check_pred_probs,
+    label_categories,
+    labels_array,
+    sorted_unique,
+)
 from labelwise.errors import (
     ConfigError,
     InputError,
@@ -331,7 +337,7 @@ def _class_names(
         if names is None and implied_k is not None and _are_codes(values, implied_k):
             names = np.arange(implied_k, dtype=values.dtype)
         if names is None:
-            names = _sorted_unique(values)
+            names = sorted_unique(values)
     if implied_k is not None and len(names) != implied_k:
         given = "classes lists" if classes is not None else "labels name"
         raise ShapeError(
@@ -343,16 +349,6 @@ def _class_names(
 
 def _are_codes(values: np.ndarray, n_classes: int) -> bool:
     return values.dtype.kind in "iu" and values.min() >= 0 and values.max() < n_classes
-
-
-def _sorted_unique(values: np.ndarray) -> np.ndarray:
-    try:
-        return np.asarray(sorted(pd.unique(values)), dtype=values.dtype)
-    except TypeError:
-        raise LabelError(
-            "labels mix types that cannot be sorted (e.g. numbers and strings), so the class "
-            "order is ambiguous; pass classes=[...] to fix it."
-        ) from None
 
 
 def _check_class_names(classes: Any) -> np.ndarray:
