@@ -25,7 +25,7 @@ class Table:
         out = [f"### {self.title}", "", "| " + " | ".join(self.headers) + " |"]
         out.append("|" + "|".join("---" for _ in self.headers) + "|")
         out += ["| " + " | ".join(row) + " |" for row in self.rows]
-        return "\n".join(out + ([""] + self.notes if self.notes else []))
+        return "\n\n".join(["\n".join(out), *self.notes])  # each note its own paragraph
 
 
 def _yes(flag: bool) -> str:
@@ -132,7 +132,7 @@ def mnist_table(mnist: dict[str, Any]) -> Table:
         f"MNIST test set, {mnist['n']:,} × {mnist['k']} float64 out-of-sample pred_probs. "
         f"Validated errors: the {mnist['validated_errors']} of the paper's "
         f"{mnist['candidates']} flagged candidates where fewer than 3 of 5 crowd workers chose "
-        "the given label. * composed from cleanlab parts (see above).",
+        "the given label. * composed from cleanlab parts (see benchmarks/README.md).",
         f"labelwise estimate_noise: noise rate {noise['noise_rate']:.4%} "
         f"({noise['confidence']:.0%} bootstrap interval {lo:.4%} – {hi:.4%}), "
         f"{noise['expected_issues']} expected issues; cleanlab estimate_joint gives "
@@ -167,5 +167,8 @@ def as_markdown(results: dict[str, Any]) -> str:
         f"({env['machine']}, 1-minute load average {env['load_average_1min']:.1f} at the end). "
         f"Reproduce: `{results['command']}`."
     )
+    sources = {k: results.get(k, {}).get("labelwise_source_sha256") for k in ("speed", "mnist")}
+    if len({v for v in sources.values() if v}) > 1:
+        about += f" Sections measured different labelwise sources: {sources}; rerun in full."
     body = [t if isinstance(t, str) else t.markdown() for t in tables(results)]
     return "\n\n".join(["## Benchmarks", about, *body]) + "\n"

@@ -80,9 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "speed"):
         print("speed and memory ...", file=sys.stderr, flush=True)
         results["speed"] = run_speed(quick=args.quick, repeats=args.repeats)
+        # Each section keeps the source it measured: an --only run may refresh just one.
+        results["speed"]["labelwise_source_sha256"] = _source_digest()
     if args.only in (None, "mnist"):
         print("MNIST ...", file=sys.stderr, flush=True)
-        results["mnist"] = run_mnist()
+        results["mnist"] = {**run_mnist(), "labelwise_source_sha256": _source_digest()}
     results["environment"] = _environment()
     # The command that regenerates the whole file (an --only run refreshes one section of it).
     results["command"] = "python benchmarks/run.py" + (" --quick" if args.quick else "")

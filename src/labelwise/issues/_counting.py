@@ -246,34 +246,30 @@ def smallest_n(values: np.ndarray, n: int) -> np.ndarray:
     return np.argsort(values)[:n]
 
 
-#: Columns whose count is at most this are cut together by one partial sort.
-_FEW = 8
-#: Elements of one block of columns (bounds the temporary of :func:`smallest_per_column`).
-_COLUMN_BLOCK = 1 << 22
+#: Elements of one block of class pairs (bounds the temporary of :func:`largest_margins`).
+_PAIR_BLOCK = 1 << 22
 
 
-def smallest_per_column(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Rows among the ``counts[c]`` smallest of some column c: the union of :func:`smallest_n`.
+def smallest_per_row(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Columns among the ``counts[r]`` smallest of some row r: the union of :func:`smallest_n`.
 
-    Columns with few rows to take (the common case: many class pairs, few errors each) share one
-    partial sort instead of a call each.
+    All rows share one partition (at the largest count) and a sort of the few values before it,
+    instead of a call each; a row falls back to :func:`smallest_n` only when equal values
+    straddle its cut.
     """
-    n_rows = values.shape[0]
-    chosen = np.zeros(n_rows, dtype=bool)
-    if (counts >= n_rows).any():
+    n = values.shape[1]
+    chosen = np.zeros(n, dtype=bool)
+    if (counts >= n).any():
         chosen[:] = True
         return chosen
-    few = np.flatnonzero((counts > 0) & (counts <= _FEW))
-    if few.size:
-        part = np.partition(values[:, few], np.arange(counts[few].max()), axis=0)
-        cut = part[counts[few] - 1, np.arange(few.size)]
-        at_most = values[:, few] <= cut
-        exact = np.count_nonzero(at_most, axis=0) == counts[few]
-        chosen |= at_most[:, exact].any(axis=1)
-        for c in few[~exact]:  # equal values straddle the cut: take them as the sort does
-            chosen[smallest_n(np.ascontiguousarray(values[:, c]), int(counts[c]))] = True
-    for c in np.flatnonzero(counts > _FEW):
-        chosen[smallest_n(np.ascontiguousarray(values[:, c]), int(counts[c]))] = True
+    most = int(counts.max())
+    head = np.sort(np.partition(values, most - 1, axis=1)[:, :most], axis=1)
+    cut = head[np.arange(len(counts)), counts - 1]
+    at_most = values <= cut[:, None]
+    exact = np.count_nonzero(at_most, axis=1) == counts
+    chosen |= at_most[exact].any(axis=0)
+    for r in np.flatnonzero(~exact):  # equal values straddle the cut: take them as the sort does
+        chosen[smallest_n(values[r], int(counts[r]))] = True
     return chosen
 
 
@@ -281,15 +277,16 @@ def largest_margins(probs: np.ndarray, k: int, counts: np.ndarray) -> np.ndarray
     """Rows (of one given class k) among the ``counts[j]`` largest ``p_j - p_k`` for some j != k.
 
     Margins are negated exactly as the reference does (``-(p_j - p_k)``) before taking the
-    smallest, so that a tie resolved by sorting sees the very same numbers.
+    smallest, so that a tie resolved by sorting sees the very same numbers. They are laid out one
+    contiguous row per class j, which partitions several times faster than columns.
     """
     counts = counts.copy()
     counts[k] = 0
-    columns = np.flatnonzero(counts > 0)
+    classes = np.flatnonzero(counts > 0)
+    columns = probs.T
     chosen = np.zeros(probs.shape[0], dtype=bool)
-    step = max(1, _COLUMN_BLOCK // max(probs.shape[0], 1))
-    own = probs[:, [k]]
-    for start in range(0, columns.size, step):
-        cols = columns[start : start + step]
-        chosen |= smallest_per_column(-(probs[:, cols] - own), counts[cols])
+    step = max(1, _PAIR_BLOCK // max(probs.shape[0], 1))
+    for start in range(0, classes.size, step):
+        js = classes[start : start + step]
+        chosen |= smallest_per_row(-(columns[js] - columns[k]), counts[js])
     return np.flatnonzero(chosen)
