@@ -51,10 +51,12 @@ class ClassGroups:
 def _own_probs_by_class(pred_probs: np.ndarray, groups: ClassGroups) -> np.ndarray:
     """Each row's given-label probability, rows grouped by class (original order within)."""
     n_classes = pred_probs.shape[1]
-    given = np.repeat(np.arange(n_classes), groups.counts)
-    if pred_probs.flags.c_contiguous:  # one flat gather instead of K scattered ones
-        return np.take(pred_probs.reshape(-1), groups.order * n_classes + given)
-    return pred_probs[groups.order, given]
+    given = np.repeat(np.arange(n_classes, dtype=np.min_scalar_type(n_classes)), groups.counts)
+    if not pred_probs.flags.c_contiguous:
+        return pred_probs[groups.order, given]
+    flat = groups.order * n_classes  # one flat gather instead of K scattered ones
+    flat += given
+    return np.take(pred_probs.reshape(-1), flat)
 
 
 def confident_thresholds(pred_probs: np.ndarray, groups: ClassGroups) -> np.ndarray:
@@ -146,9 +148,20 @@ def _scan_block(
     # Several confident classes: the row's argmax decides, even if it is not confident itself.
     guess = np.where(n_confident > 1, argmax, only)
     guess[n_confident == 0] = k
-    cells = np.bincount(given * (k + 1) + guess, minlength=k * (k + 1))
+    cells = _count_cells(given * (k + 1) + guess, k * (k + 1))
     off = np.flatnonzero((guess != given) & (guess < k)) + start
     return cells, off, argmax, _given_wins(block, given, argmax)
+
+
+def _count_cells(codes: np.ndarray, n_cells: int) -> tuple[np.ndarray, np.ndarray]:
+    """(cell, count) pairs of one block: dense when the cells are few, else only those seen.
+
+    With many classes a dense (K, K + 1) count per block would dwarf the block itself.
+    """
+    if n_cells <= 4 * codes.size:
+        counts = np.bincount(codes, minlength=n_cells)
+        return np.flatnonzero(counts), counts[counts > 0]
+    return np.unique(codes, return_counts=True)
 
 
 def confident_pass(
@@ -157,10 +170,13 @@ def confident_pass(
     """Count the confident joint and collect per-row facts in one blocked pass."""
     n, k = pred_probs.shape
     cut = thresholds - TOLERANCE
-    step = max(1, min(BLOCK_ROWS, BLOCK_ELEMENTS // k))
+    # Blocks also stay a small share of the input, so temporaries stay small beside it.
+    step = max(1, min(BLOCK_ROWS, BLOCK_ELEMENTS // k, max(n // 16, 1024)))
     spans = [(s, min(s + step, n)) for s in range(0, n, step)]
     parts = ordered_map(lambda span: _scan_block(labels, pred_probs, cut, *span), spans, n_jobs)
-    cells = np.sum([p[0] for p in parts], axis=0, dtype=np.int64)
+    cells = np.zeros(k * (k + 1), dtype=np.int64)
+    for (seen, counts), *_ in parts:
+        cells[seen] += counts  # cells within one block are distinct
     return ConfidentPass(
         thresholds=thresholds,
         cells=cells.reshape(k, k + 1),
@@ -193,8 +209,25 @@ def round_preserving_sum(values: np.ndarray) -> np.ndarray:
 
 
 def round_preserving_row_totals(matrix: np.ndarray) -> np.ndarray:
-    """Round each row with :func:`round_preserving_sum`."""
-    return np.array([round_preserving_sum(row) for row in matrix], dtype=int)
+    """Round each row with :func:`round_preserving_sum`, all rows at once.
+
+    Row-wise argsort and sums of a matrix equal those of each row alone, so this is the same
+    rounding; rows that would need a second round of changes (never, unless a row's rounding
+    is off by more than its length) take the one-row path.
+    """
+    floats = np.asarray(matrix, dtype=float)
+    ints = floats.round()
+    diff = np.round(floats.sum(axis=1).round() - ints.sum(axis=1).round())
+    remainders = floats - ints
+    order = np.argsort(remainders, axis=1)
+    width = floats.shape[1]
+    for row in np.flatnonzero(np.abs(diff) > TOLERANCE):
+        if abs(diff[row]) > width:
+            ints[row] = round_preserving_sum(floats[row])
+            continue
+        step = -1 if diff[row] < 0 else 1
+        ints[row, order[row][::-step][: int(abs(diff[row]))]] += step
+    return ints.astype(int)
 
 
 def calibrate_joint(confident_joint: np.ndarray, label_counts: np.ndarray) -> np.ndarray:

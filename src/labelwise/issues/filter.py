@@ -62,17 +62,28 @@ class LabelIssues:
         The class of each ``pred_probs`` column.
     method, rank_by : str
         The flagging method and the score used for ranking.
+    given_codes, suggested_codes : ndarray of int
+        ``given`` and ``suggested`` as column indices (names are made from them on access).
     """
 
     mask: np.ndarray
     indices: np.ndarray
     scores: np.ndarray
-    suggested: np.ndarray
-    given: np.ndarray
     classes: np.ndarray
     method: str
     rank_by: str
-    _codes: dict = field(default_factory=dict, repr=False)
+    given_codes: np.ndarray = field(repr=False)
+    suggested_codes: np.ndarray = field(repr=False)
+
+    @property
+    def given(self) -> np.ndarray:
+        """The given label of every example, as a class name."""
+        return self.classes[self.given_codes]
+
+    @property
+    def suggested(self) -> np.ndarray:
+        """The most likely true label of every example (the model's top class)."""
+        return self.classes[self.suggested_codes]
 
     @property
     def num_issues(self) -> int:
@@ -114,8 +125,8 @@ class LabelIssues:
             {
                 "rank": np.arange(1, rows.size + 1),
                 "row": rows,
-                "given": self.given[rows],
-                "suggested": self.suggested[rows],
+                "given": self.classes[self.given_codes[rows]],
+                "suggested": self.classes[self.suggested_codes[rows]],
                 "score": self.scores[rows],
             }
         )
@@ -338,10 +349,9 @@ def _result(
         mask=mask,
         indices=indices,
         scores=scores,
-        suggested=classes[scan.predicted],
-        given=classes[checked.labels],
         classes=classes,
         method=method,
         rank_by=rank_by,
-        _codes={"given": checked.labels, "suggested": scan.predicted},
+        given_codes=checked.labels,
+        suggested_codes=scan.predicted,
     )
