@@ -10,6 +10,7 @@ import pytest
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
+import labelwise as lw
 from labelwise.errors import ConfigError, InputError, InputTypeError, LabelError, LabelwiseWarning
 from labelwise.issues.audit import AuditReport, audit
 
@@ -172,3 +173,21 @@ def test_bad_tables():
         audit(pd.DataFrame({"kind": [], "x": []}), "kind")
     with pytest.raises(InputTypeError, match="one column name"):
         audit(pd.DataFrame({"kind": ["a"], "x": [1]}), ["kind"])
+
+
+def test_audit_predictions_equals_the_two_separate_calls():
+    from labelwise.issues.audit import audit_predictions
+
+    rng = np.random.default_rng(3)
+    probs = rng.dirichlet(np.full(4, 0.5), size=3000)
+    names = np.array(["ant", "bee", "cat", "dog"])
+    labels = names[probs.argmax(axis=1)]
+    labels[:300] = names[rng.integers(0, 4, 300)]
+    report = audit_predictions(labels, probs, n_bootstrap=50, random_state=1)
+    issues = lw.find_label_issues(labels, probs)
+    noise = lw.estimate_noise(labels, probs, n_bootstrap=50, random_state=1)
+    np.testing.assert_array_equal(report.issues.indices, issues.indices)
+    np.testing.assert_array_equal(report.noise.calibrated_joint, noise.calibrated_joint)
+    assert report.noise.noise_rate_interval == noise.noise_rate_interval
+    assert report.model is None and report.n_rows == 3000
+    json.dumps(report.summary())

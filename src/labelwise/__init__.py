@@ -16,7 +16,7 @@ from labelwise.issues import (
     find_label_issues,
     label_quality_scores,
 )
-from labelwise.issues.audit import AuditReport, audit
+from labelwise.issues.audit import AuditReport, audit, audit_predictions
 from labelwise.predict import cross_val_pred_probs, default_model
 from labelwise.simulate import NoisyLabels, inject_noise
 
@@ -30,6 +30,7 @@ __all__ = [
     "NoiseEstimate",
     "NoisyLabels",
     "audit",
+    "audit_predictions",
     "cross_val_pred_probs",
     "datasets",
     "default_model",

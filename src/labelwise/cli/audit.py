@@ -10,9 +10,8 @@ import typer
 from labelwise import io
 from labelwise.cli import _report, _ui
 from labelwise.errors import LabelError
-from labelwise.issues.audit import AuditReport, audit
-from labelwise.issues.filter import METHODS, find_label_issues
-from labelwise.issues.noise import estimate_noise
+from labelwise.issues.audit import AuditReport, audit, audit_predictions
+from labelwise.issues.filter import METHODS
 
 #: Above this many pred_probs cells, show a spinner while the arrays are checked and scored.
 SPINNER_CELLS = 1_000_000
@@ -65,22 +64,15 @@ def _from_arrays(
     classes = _as_label_type(labels, classes)
     labels = _named_codes(labels, classes)
     with _ui.spinner("Finding label issues", show=np.size(pred_probs) >= SPINNER_CELLS):
-        issues = find_label_issues(labels, pred_probs, method=method, classes=classes)
-        noise = estimate_noise(
-            labels, pred_probs, classes=classes, n_bootstrap=n_bootstrap, random_state=seed
+        return audit_predictions(
+            labels,
+            pred_probs,
+            classes=classes,
+            method=method,
+            n_bootstrap=n_bootstrap,
+            random_state=seed,
+            label=label_column or labels_path.name,
         )
-    # The same report as a table audit, so that both modes write the same files; there is no
-    # model or feature table, and the labels file stands for the label column.
-    return AuditReport(
-        issues=issues,
-        noise=noise,
-        pred_probs=pred_probs,
-        classes=issues.classes,
-        label=label_column or labels_path.name,
-        features=[],
-        model=None,
-        n_rows=int(issues.mask.size),
-    )
 
 
 def _from_table(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import warnings
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -13,11 +13,11 @@ import pandas as pd
 
 from labelwise._validate import check_choice
 from labelwise.errors import ConfigError, InputError, InputTypeError, LabelError, LabelwiseWarning
-from labelwise.issues.filter import METHODS, LabelIssues, find_label_issues
-from labelwise.issues.noise import NoiseEstimate, estimate_noise
+from labelwise.issues.filter import METHODS, LabelIssues, issues_from_scan, scan_inputs
+from labelwise.issues.noise import NoiseEstimate, check_bootstrap, noise_from_scan
 from labelwise.predict import cross_val_pred_probs, default_model, resolve_classes
 
-__all__ = ["AuditReport", "audit"]
+__all__ = ["AuditReport", "audit", "audit_predictions"]
 
 #: Confused (given, true) pairs listed by :meth:`AuditReport.summary` and its repr.
 TOP_PAIRS = 5
@@ -285,22 +285,70 @@ def audit(
     pred_probs = cross_val_pred_probs(
         model, X, labels, cv=cv, classes=classes_used, random_state=random_state, progress=progress
     )
-    issues = find_label_issues(labels, pred_probs, method=method, classes=classes_used)
-    noise = estimate_noise(
+    report = audit_predictions(
         labels,
         pred_probs,
         classes=classes_used,
+        method=method,
         n_bootstrap=n_bootstrap,
         random_state=random_state,
+        label=label,
     )
+    return replace(report, features=list(columns), model=model, _frame=X)
+
+
+def audit_predictions(
+    labels: Any,
+    pred_probs: Any,
+    *,
+    classes: Any = None,
+    method: str = "prune_by_noise_rate",
+    rank_by: str = "self_confidence",
+    n_bootstrap: int = 500,
+    random_state: Any = 0,
+    n_jobs: int | None = None,
+    label: str = "label",
+) -> AuditReport:
+    """Audit labels against out-of-sample probabilities you already have: issues and noise.
+
+    The same as :func:`labelwise.find_label_issues` plus :func:`labelwise.estimate_noise`, from
+    one validation and one pass over the rows.
+
+    Parameters
+    ----------
+    labels, pred_probs, classes, method, rank_by, n_jobs
+        As in :func:`labelwise.find_label_issues`.
+    n_bootstrap, random_state
+        As in :func:`labelwise.estimate_noise`.
+    label : str, default "label"
+        What the labels are called in reports.
+
+    Returns
+    -------
+    AuditReport
+        With ``model=None`` and no features.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from labelwise.issues.audit import audit_predictions
+    >>> probs = np.array([[.9, .1], [.8, .2], [.2, .8], [.1, .9], [.3, .7], [.1, .9]])
+    >>> report = audit_predictions(["a", "a", "b", "b", "b", "a"], probs, n_bootstrap=0)
+    >>> report.issues.indices.tolist()
+    [5]
+    """
+    check_choice("method", method, METHODS)
+    check_bootstrap(n_bootstrap, 0.95)
+    checked, groups, scan = scan_inputs(labels, pred_probs, classes, n_jobs)
+    issues = issues_from_scan(checked, groups, scan, method, rank_by, n_jobs=n_jobs)
+    noise = noise_from_scan(scan, checked.classes, n_bootstrap, 0.95, random_state)
     return AuditReport(
         issues=issues,
         noise=noise,
-        pred_probs=pred_probs,
-        classes=issues.classes,
+        pred_probs=checked.pred_probs,
+        classes=checked.classes,
         label=label,
-        features=list(columns),
-        model=model,
-        n_rows=int(table.shape[0]),
-        _frame=X,
+        features=[],
+        model=None,
+        n_rows=int(checked.labels.size),
     )

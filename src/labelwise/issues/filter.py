@@ -39,6 +39,8 @@ METHODS = (
     "pervasive2021",
 )
 _PRUNING = ("prune_by_noise_rate", "prune_by_class", "both")
+#: Classes at least this big (on average) are pruned in parallel threads.
+_ROWS_PER_THREADED_CLASS = 20_000
 _RANKED = ("low_self_confidence", "low_normalized_margin", "pervasive2021")
 
 
@@ -198,8 +200,11 @@ def _pruned(
             return rows[smallest_n(probs[:, k], int(groups.counts[k] - prune[k, k]))]
         return rows[largest_margins(probs, k, prune[:, k])]
 
+    # Threads pay only when each class is big: many small classes are dominated by the
+    # interpreter (which holds the GIL), and threads then slow them down.
+    big = pred_probs.shape[0] >= _ROWS_PER_THREADED_CLASS * max(len(checked), 1)
     mask = np.zeros(pred_probs.shape[0], dtype=bool)
-    for rows in ordered_map(flag_class, checked, options["n_jobs"]):
+    for rows in ordered_map(flag_class, checked, options["n_jobs"] if big else 1):
         mask[rows] = True
     return mask
 
@@ -324,10 +329,44 @@ def find_label_issues(
     (array([5]), array(['dog'], dtype='<U3'))
     """
     _check_options(method, rank_by, min_examples_per_class, frac_noise, num_to_remove_per_class)
+    checked, groups, scan = scan_inputs(labels, pred_probs, classes, n_jobs)
+    return issues_from_scan(
+        checked,
+        groups,
+        scan,
+        method,
+        rank_by,
+        n_jobs=n_jobs,
+        min_examples_per_class=min_examples_per_class,
+        frac_noise=frac_noise,
+        num_to_remove_per_class=num_to_remove_per_class,
+    )
+
+
+def scan_inputs(
+    labels: Any, pred_probs: Any, classes: Any, n_jobs: int | None
+) -> tuple[Checked, ClassGroups, ConfidentPass]:
+    """Validate once and make the one pass over the rows that every result is built from."""
     checked = check_inputs(labels, pred_probs, classes)
     groups = ClassGroups.of(checked.labels, checked.n_classes)
     thresholds = confident_thresholds(checked.pred_probs, groups)
     scan = confident_pass(checked.labels, checked.pred_probs, thresholds, n_jobs)
+    return checked, groups, scan
+
+
+def issues_from_scan(
+    checked: Checked,
+    groups: ClassGroups,
+    scan: ConfidentPass,
+    method: str = "prune_by_noise_rate",
+    rank_by: str = "self_confidence",
+    *,
+    n_jobs: int | None = None,
+    min_examples_per_class: int = 1,
+    frac_noise: float = 1.0,
+    num_to_remove_per_class: Any = None,
+) -> LabelIssues:
+    """:func:`find_label_issues` on inputs already scanned by :func:`scan_inputs`."""
     options = {
         "n_jobs": n_jobs,
         "min_examples_per_class": min_examples_per_class,

@@ -190,13 +190,14 @@ def _bootstrap_interval(
     return (float(lo), float(hi))
 
 
-def _estimate(
+def noise_from_scan(
     scan: ConfidentPass,
     classes: np.ndarray,
     n_boot: int,
     confidence: float,
     seed: Any,
 ) -> NoiseEstimate:
+    """:func:`estimate_noise` from a finished confident pass."""
     counts = scan.label_counts
     n = int(counts.sum())
     confident_joint = scan.confident_joint
@@ -227,6 +228,7 @@ def estimate_noise(
     n_bootstrap: int = 500,
     confidence: float = 0.95,
     random_state: Any = 0,
+    n_jobs: int | None = None,
 ) -> NoiseEstimate:
     """Estimate the joint distribution of given and true labels, and the noise it implies.
 
@@ -246,6 +248,8 @@ def estimate_noise(
         Coverage of the percentile interval.
     random_state : int or numpy Generator, default 0
         Seed of the bootstrap.
+    n_jobs : int, optional
+        Threads to use (default: every core). Results do not depend on it.
 
     Returns
     -------
@@ -265,12 +269,16 @@ def estimate_noise(
     >>> round(noise.noise_rate, 3)
     0.167
     """
+    check_bootstrap(n_bootstrap, confidence)
+    checked = check_inputs(labels, pred_probs, classes)
+    groups = ClassGroups.of(checked.labels, checked.n_classes)
+    thresholds = confident_thresholds(checked.pred_probs, groups)
+    scan = confident_pass(checked.labels, checked.pred_probs, thresholds, n_jobs)
+    return noise_from_scan(scan, checked.classes, n_bootstrap, confidence, random_state)
+
+
+def check_bootstrap(n_bootstrap: Any, confidence: Any) -> None:
     if not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 0:
         raise ConfigError(f"n_bootstrap must be a whole number >= 0, got {n_bootstrap!r}.")
     if not 0 < confidence < 1:
         raise ConfigError(f"confidence must lie strictly between 0 and 1, got {confidence!r}.")
-    checked = check_inputs(labels, pred_probs, classes)
-    groups = ClassGroups.of(checked.labels, checked.n_classes)
-    thresholds = confident_thresholds(checked.pred_probs, groups)
-    scan = confident_pass(checked.labels, checked.pred_probs, thresholds)
-    return _estimate(scan, checked.classes, n_bootstrap, confidence, random_state)
