@@ -306,6 +306,15 @@ def smallest_per_row(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return chosen
 
 
+def _negated_margins(probs: np.ndarray, js: np.ndarray, k: int) -> np.ndarray:
+    """``-(p_j - p_k)`` for each j in ``js``: one contiguous row per j, computed in place."""
+    margins = np.empty((js.size, probs.shape[0]), dtype=probs.dtype)
+    for row, j in enumerate(js):  # column by column: no (n, K) temporary beside probs
+        margins[row] = probs[:, j]
+    margins -= probs[:, k]
+    return np.negative(margins, out=margins)
+
+
 def largest_margins(probs: np.ndarray, k: int, counts: np.ndarray) -> np.ndarray:
     """Rows (of one given class k) among the ``counts[j]`` largest ``p_j - p_k`` for some j != k.
 
@@ -320,8 +329,5 @@ def largest_margins(probs: np.ndarray, k: int, counts: np.ndarray) -> np.ndarray
     step = max(1, _PAIR_BLOCK // max(probs.shape[0], 1))
     for start in range(0, classes.size, step):
         js = classes[start : start + step]
-        # Select columns row-wise, then transpose the small result: far faster than gathering
-        # rows of the transposed (strided) matrix.
-        columns = np.ascontiguousarray(probs[:, np.append(js, k)].T)
-        chosen |= smallest_per_row(-(columns[:-1] - columns[-1]), counts[js])
+        chosen |= smallest_per_row(_negated_margins(probs, js, k), counts[js])
     return np.flatnonzero(chosen)
