@@ -140,41 +140,53 @@ def check_pred_probs(pred_probs: Any) -> np.ndarray:
         When the array is not 2-D, is empty or has fewer than 2 columns.
     """
     arr = _as_float_matrix(pred_probs)
-    drifted: list[np.ndarray] = []
     n = arr.shape[0]
-    for start in range(0, n, _CHECK_ROWS):
-        block = arr[start : start + _CHECK_ROWS]
-        err = np.abs(_row_sums(block) - 1.0)
-        bad = np.flatnonzero(err > ROW_SUM_RENORMALIZE)
-        # Non-negative rows that sum to 1 hold no value above 1, so a healthy block needs only
-        # its minimum (which NaN also fails) beside the sums.
-        if not block.min() >= 0 or bad.size:
-            problem = _row_range_problem(block, start)
-            if problem:
-                raise ProbabilityError(problem)
-        if bad.size:
-            i = int(bad[0])
-            raise ProbabilityError(
-                f"pred_probs rows must sum to 1, but row {start + i} sums to "
-                f"{float(block[i].sum(dtype=np.float64)):.6g} (and {_count_far(arr, start)} rows "
-                "in all are off by more than 1e-3). Normalize them (p / p.sum(axis=1, "
-                "keepdims=True)) or apply a softmax to logits."
-            )
-        drift = np.flatnonzero(err > ROW_SUM_SILENT)
-        if drift.size:
-            drifted.append(drift + start)
-    if not drifted:
-        return arr
+    drifted = [check_block(arr[s : s + _CHECK_ROWS], s) + s for s in range(0, n, _CHECK_ROWS)]
     rows = np.concatenate(drifted)
+    if not rows.size:
+        return arr
+    warn_renormalized(rows.size, stacklevel=3)
+    arr = arr.copy()
+    arr[rows] = renormalized(arr[rows])
+    return arr
+
+
+def check_block(block: np.ndarray, start: int) -> np.ndarray:
+    """Check rows ``start..`` of pred_probs; return the (block) rows to renormalize.
+
+    Raises a :class:`ProbabilityError` naming the first bad row of the whole matrix.
+    """
+    err = np.abs(_row_sums(block) - 1.0)
+    bad = np.flatnonzero(err > ROW_SUM_RENORMALIZE)
+    # Non-negative rows that sum to 1 hold no value above 1, so a healthy block needs only its
+    # minimum (which NaN also fails) beside the sums.
+    if not block.min() >= 0 or bad.size:
+        problem = _row_range_problem(block, start)
+        if problem:
+            raise ProbabilityError(problem)
+    if bad.size:
+        i = int(bad[0])
+        raise ProbabilityError(
+            f"pred_probs rows must sum to 1, but row {start + i} sums to "
+            f"{float(block[i].sum(dtype=np.float64)):.6g} ({bad.size} of rows {start} to "
+            f"{start + len(block) - 1} are off by more than 1e-3). Normalize them (p / "
+            "p.sum(axis=1, keepdims=True)) or apply a softmax to logits."
+        )
+    return np.flatnonzero(err > ROW_SUM_SILENT)
+
+
+def renormalized(rows: np.ndarray) -> np.ndarray:
+    """Rows divided by their sums (the same arithmetic wherever a row is fixed)."""
+    return rows / rows.sum(axis=1, keepdims=True)
+
+
+def warn_renormalized(count: int, stacklevel: int = 2) -> None:
     warnings.warn(
-        f"{rows.size} pred_probs rows did not sum to 1 (drift up to 1e-3, e.g. float16 rounding) "
+        f"{count} pred_probs rows did not sum to 1 (drift up to 1e-3, e.g. float16 rounding) "
         "and were renormalized.",
         RenormalizedWarning,
-        stacklevel=3,
+        stacklevel=stacklevel + 1,
     )
-    arr = arr.copy()
-    arr[rows] /= arr[rows].sum(axis=1, keepdims=True)
-    return arr
 
 
 def _row_sums(block: np.ndarray) -> np.ndarray:
@@ -183,14 +195,6 @@ def _row_sums(block: np.ndarray) -> np.ndarray:
     if block.shape[1] > 128:
         return block.sum(axis=1)
     return block @ np.ones(block.shape[1], dtype=block.dtype)
-
-
-def _count_far(arr: np.ndarray, start: int) -> int:
-    total = 0
-    for s in range(start, arr.shape[0], _CHECK_ROWS):
-        sums = arr[s : s + _CHECK_ROWS].sum(axis=1, dtype=np.float64)
-        total += int(np.count_nonzero(np.abs(sums - 1.0) > ROW_SUM_RENORMALIZE))
-    return total
 
 
 def labels_array(labels: Any) -> np.ndarray:

@@ -104,3 +104,24 @@ def fold_progress(description: str = "Cross-validating") -> Iterator[Callable[[i
 def spinner(description: str, show: bool = True) -> contextlib.AbstractContextManager:
     """A transient spinner on stderr while a step without progress reports runs."""
     return err().status(description) if show else contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def pass_progress() -> Iterator[Callable[[str, int, int], None]]:
+    """One progress bar per pass over chunked pred_probs; yields ``progress(pass, done, total)``."""
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}% of rows"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err(), transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(f"Pass: {name}", total=total)
+            bar.update(tasks[name], completed=done)
+
+        yield progress

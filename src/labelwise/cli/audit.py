@@ -56,22 +56,26 @@ def _from_arrays(
     method: str,
     seed: int,
     n_bootstrap: int,
+    memory: dict,
 ) -> AuditReport:
     """Flag issues and estimate noise from saved labels and out-of-sample pred_probs."""
     labels = io.read_labels(labels_path, column=label_column)
-    # Memory-mapped, so that a large .npy is checked in chunks instead of loaded at once.
-    pred_probs = io.read_array(pred_probs_path, mmap_mode="r")
+    # Memory-mapped (.npy) or read by batches (.parquet): a large file is never loaded whole.
+    chunked = pred_probs_path.suffix in (".npy", ".parquet", ".pq")
+    pred_probs = pred_probs_path if chunked else io.read_array(pred_probs_path)
     classes = _as_label_type(labels, classes)
     labels = _named_codes(labels, classes)
-    with _ui.spinner("Finding label issues", show=np.size(pred_probs) >= SPINNER_CELLS):
+    with _ui.pass_progress() as progress:
         return audit_predictions(
             labels,
-            pred_probs,
+            str(pred_probs) if chunked else pred_probs,
             classes=classes,
             method=method,
             n_bootstrap=n_bootstrap,
             random_state=seed,
             label=label_column or labels_path.name,
+            progress=progress,
+            **memory,
         )
 
 
@@ -113,6 +117,8 @@ def _check_mode(
     pred_probs: Path | None,
     features: str | None,
     cv: int | None,
+    memory_limit: str | None = None,
+    chunk_rows: int | None = None,
 ) -> None:
     """Exactly one input mode: DATA with --label, or --labels with --pred-probs."""
     arrays = labels is not None or pred_probs is not None
@@ -129,6 +135,8 @@ def _check_mode(
     if arrays and (labels is None or pred_probs is None):
         missing = "--pred-probs" if pred_probs is None else "--labels"
         ctx.fail(f"{missing} is required too: --labels and --pred-probs go together.")
+    if data is not None and (memory_limit is not None or chunk_rows is not None):
+        ctx.fail("--memory-limit and --chunk-rows apply to --pred-probs files only.")
     if arrays and (features is not None or cv is not None):
         ctx.fail("--features and --cv apply to DATA only; --pred-probs needs no model.")
 
@@ -173,18 +181,27 @@ def audit_command(
     bootstrap: int = typer.Option(
         500, "--bootstrap", min=0, help="Bootstrap replicates of the noise-rate interval (0: none)."
     ),
+    memory_limit: str | None = typer.Option(
+        None,
+        "--memory-limit",
+        help="Working-memory budget for --pred-probs, e.g. 2GB: it is read in chunks to fit.",
+    ),
+    chunk_rows: int | None = typer.Option(
+        None, "--chunk-rows", min=1, help="Read --pred-probs this many rows at a time."
+    ),
 ) -> None:
     """Find examples whose label looks wrong, and estimate how noisy the labels are.
 
     Writes OUT/label_issues.csv (most suspicious first) and OUT/noise.json.
     """
-    _check_mode(ctx, data, label, labels, pred_probs, features, cv)
+    _check_mode(ctx, data, label, labels, pred_probs, features, cv, memory_limit, chunk_rows)
     names = split_names(classes)
     if data is not None:
         report = _from_table(
             data, label, split_names(features), names, method, cv or DEFAULT_CV, seed, bootstrap
         )
     else:
-        report = _from_arrays(labels, pred_probs, names, label, method, seed, bootstrap)
+        memory = {"memory_limit": memory_limit, "chunk_rows": chunk_rows}
+        report = _from_arrays(labels, pred_probs, names, label, method, seed, bootstrap, memory)
     written = _report.finish(report, out, top)
     _report.print_written(_ui.out(), written)

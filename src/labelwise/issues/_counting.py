@@ -59,6 +59,12 @@ def _own_probs_by_class(pred_probs: np.ndarray, groups: ClassGroups) -> np.ndarr
     return np.take(pred_probs.reshape(-1), flat)
 
 
+def thresholds_from(own_by_class: list) -> np.ndarray:
+    """Thresholds from each class's given-label probabilities (in row order)."""
+    means = [v.mean() if v.size else EMPTY_CLASS_THRESHOLD for v in own_by_class]
+    return np.clip(np.asarray(means), THRESHOLD_FLOOR, None)
+
+
 def confident_thresholds(pred_probs: np.ndarray, groups: ClassGroups) -> np.ndarray:
     """Per-class threshold t_k: the mean probability of class k over examples labelled k.
 
@@ -67,11 +73,7 @@ def confident_thresholds(pred_probs: np.ndarray, groups: ClassGroups) -> np.ndar
     class is empty (its threshold is the integer 2) and the input's dtype otherwise.
     """
     own = _own_probs_by_class(pred_probs, groups)
-    means = [
-        own[groups.bounds[k] : groups.bounds[k + 1]].mean() if n else EMPTY_CLASS_THRESHOLD
-        for k, n in enumerate(groups.counts)
-    ]
-    return np.clip(np.asarray(means), THRESHOLD_FLOOR, None)
+    return thresholds_from(np.split(own, groups.bounds[1:-1]))
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,11 @@ def confident_pass(
     step = max(1, min(BLOCK_ROWS, BLOCK_ELEMENTS // k, max(n // 16, 1024)))
     spans = [(s, min(s + step, n)) for s in range(0, n, step)]
     parts = ordered_map(lambda span: _scan_block(labels, pred_probs, cut, *span), spans, n_jobs)
+    return merge_scan(parts, thresholds, k)
+
+
+def merge_scan(parts: list, thresholds: np.ndarray, k: int) -> ConfidentPass:
+    """Merge per-block scans (in row order) by addition and concatenation."""
     cells = np.zeros(k * (k + 1), dtype=np.int64)
     for (seen, counts), *_ in parts:
         cells[seen] += counts  # cells within one block are distinct

@@ -13,7 +13,14 @@ import pandas as pd
 
 from labelwise._validate import check_choice
 from labelwise.errors import ConfigError, InputError, InputTypeError, LabelError, LabelwiseWarning
-from labelwise.issues.filter import METHODS, LabelIssues, issues_from_scan, scan_inputs
+from labelwise.issues._stream import chunked_source
+from labelwise.issues.filter import (
+    METHODS,
+    LabelIssues,
+    find_streamed,
+    issues_from_scan,
+    scan_inputs,
+)
 from labelwise.issues.noise import NoiseEstimate, check_bootstrap, noise_from_scan
 from labelwise.predict import cross_val_pred_probs, default_model, resolve_classes
 
@@ -308,6 +315,9 @@ def audit_predictions(
     random_state: Any = 0,
     n_jobs: int | None = None,
     label: str = "label",
+    chunk_rows: int | None = None,
+    memory_limit: int | str | None = None,
+    progress: Callable[[str, int, int], Any] | None = None,
 ) -> AuditReport:
     """Audit labels against out-of-sample probabilities you already have: issues and noise.
 
@@ -322,6 +332,10 @@ def audit_predictions(
         As in :func:`labelwise.estimate_noise`.
     label : str, default "label"
         What the labels are called in reports.
+    chunk_rows, memory_limit
+        Read ``pred_probs`` in chunks (out of core), as in :func:`labelwise.find_label_issues`.
+    progress : callable, optional
+        With chunked reading, called as ``progress(pass_name, rows_done, n_rows)``.
 
     Returns
     -------
@@ -339,13 +353,20 @@ def audit_predictions(
     """
     check_choice("method", method, METHODS)
     check_bootstrap(n_bootstrap, 0.95)
-    checked, groups, scan = scan_inputs(labels, pred_probs, classes, n_jobs)
-    issues = issues_from_scan(checked, groups, scan, method, rank_by, n_jobs=n_jobs)
+    chunked = chunked_source(pred_probs, len(labels), chunk_rows, memory_limit, progress)
+    if chunked is not None:
+        options = {"n_jobs": n_jobs, "min_examples_per_class": 1, "frac_noise": 1.0}
+        options["num_to_remove_per_class"] = None
+        issues, checked, scan = find_streamed(labels, chunked, classes, method, rank_by, options)
+    else:
+        checked, groups, scan = scan_inputs(labels, pred_probs, classes, n_jobs)
+        issues = issues_from_scan(checked, groups, scan, method, rank_by, n_jobs=n_jobs)
     noise = noise_from_scan(scan, checked.classes, n_bootstrap, 0.95, random_state)
     return AuditReport(
         issues=issues,
         noise=noise,
-        pred_probs=checked.pred_probs,
+        # Chunked input stays where it is (a path or memory map), never loaded whole.
+        pred_probs=pred_probs if chunked is not None else checked.pred_probs,
         classes=checked.classes,
         label=label,
         features=[],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ from labelwise.issues._counting import (
     round_preserving_row_totals,
     smallest_n,
 )
+from labelwise.issues._stream import chunked_source, streamed_prune, streamed_scan_inputs
 from labelwise.issues.scores import SCORE_METHODS, _scores
 
 __all__ = ["METHODS", "LabelIssues", "find_label_issues"]
@@ -181,17 +183,7 @@ def _pruned(
     options: dict,
 ) -> np.ndarray:
     """Flag by noise rate (largest margins toward each other class) or by class (lowest p_k)."""
-    minimum = options["min_examples_per_class"]
-    for k, n_k in enumerate(groups.counts):
-        if 0 < n_k <= minimum:
-            warnings.warn(
-                f"Class {k} has {n_k} examples, not more than min_examples_per_class="
-                f"{minimum}; its labels are not checked.",
-                SmallClassWarning,
-                stacklevel=4,
-            )
-    # The reference never flags the single member of a class, whatever the minimum.
-    checked = [k for k, n_k in enumerate(groups.counts) if n_k > max(minimum, 1)]
+    checked = _checked_classes(groups.counts, options["min_examples_per_class"])
 
     def flag_class(k: int) -> np.ndarray:
         rows = groups.rows(k)
@@ -221,13 +213,14 @@ def _pervasive_count(scan: ConfidentPass, n: int) -> int:
 
 
 def _flag(
-    checked: Checked,
+    labels: np.ndarray,
     method: str,
     scan: ConfidentPass,
-    groups: ClassGroups,
+    score: Callable[[str], np.ndarray],
+    pruned: Callable[[np.ndarray, bool], np.ndarray],
     options: dict,
 ) -> np.ndarray:
-    labels, probs = checked.labels, checked.pred_probs
+    """The mask of ``method``; rows are read only through ``score`` and ``pruned``."""
     n = labels.size
     if method == "confident_learning":
         mask = np.zeros(n, dtype=bool)
@@ -235,15 +228,8 @@ def _flag(
     elif method == "predicted_neq_given":
         mask = scan.predicted != labels
     elif method in _RANKED:
-        score_name = "self_confidence" if method == "low_self_confidence" else "normalized_margin"
-        if method == "pervasive2021":
-            count = _pervasive_count(scan, n)
-        else:
-            off = np.zeros(n, dtype=bool)
-            off[scan.off_diagonal] = True
-            count = int(np.count_nonzero(off & ~scan.given_wins))
         mask = np.zeros(n, dtype=bool)
-        mask[smallest_n(_scores(labels, probs, score_name), count)] = True
+        mask[smallest_n(score(_selection_score(method)), _ranked_count(method, scan, n))] = True
         return mask
     else:
         counts = scan.label_counts
@@ -253,12 +239,40 @@ def _flag(
             prune = _wanted_per_class(prune, counts, options["num_to_remove_per_class"])
         mask = np.ones(n, dtype=bool)
         if method in ("prune_by_class", "both"):
-            mask &= _pruned(probs, groups, prune, True, options)
+            mask &= pruned(prune, True)
         if method in ("prune_by_noise_rate", "both"):
-            mask &= _pruned(probs, groups, prune, False, options)
+            mask &= pruned(prune, False)
     # Rule 6: never flag an example whose (edged) prediction is its given label.
     mask &= ~scan.given_wins
     return mask
+
+
+def _selection_score(method: str) -> str | None:
+    if method not in _RANKED:
+        return None
+    return "self_confidence" if method == "low_self_confidence" else "normalized_margin"
+
+
+def _ranked_count(method: str, scan: ConfidentPass, n: int) -> int:
+    if method == "pervasive2021":
+        return _pervasive_count(scan, n)
+    off = np.zeros(n, dtype=bool)
+    off[scan.off_diagonal] = True
+    return int(np.count_nonzero(off & ~scan.given_wins))
+
+
+def _checked_classes(counts: np.ndarray, minimum: int) -> list[int]:
+    """Classes whose labels are checked; warns about those too small to check."""
+    for k, n_k in enumerate(counts):
+        if 0 < n_k <= minimum:
+            warnings.warn(
+                f"Class {k} has {n_k} examples, not more than min_examples_per_class="
+                f"{minimum}; its labels are not checked.",
+                SmallClassWarning,
+                stacklevel=5,
+            )
+    # The reference never flags the single member of a class, whatever the minimum.
+    return [k for k, n_k in enumerate(counts) if n_k > max(minimum, 1)]
 
 
 def find_label_issues(
@@ -272,6 +286,8 @@ def find_label_issues(
     frac_noise: float = 1.0,
     num_to_remove_per_class: Any = None,
     n_jobs: int | None = None,
+    chunk_rows: int | None = None,
+    memory_limit: int | str | None = None,
 ) -> LabelIssues:
     """Find the examples whose given label is likely wrong (confident learning).
 
@@ -311,6 +327,12 @@ def find_label_issues(
         Pruning methods flag exactly this many examples per given class (before rule 6).
     n_jobs : int, optional
         Threads to use (default: every core). Results do not depend on it.
+    chunk_rows : int, optional
+        Read ``pred_probs`` in chunks of this many rows, never holding it whole (out of core).
+        Implied when ``pred_probs`` is a path (``.npy``, memory-mapped, or ``.parquet``) or an
+        ``np.memmap``. Results are identical to the in-memory ones for any chunk size.
+    memory_limit : int or str, optional
+        A working-memory budget such as ``"1GB"``, from which ``chunk_rows`` is chosen.
 
     Returns
     -------
@@ -329,6 +351,15 @@ def find_label_issues(
     (array([5]), array(['dog'], dtype='<U3'))
     """
     _check_options(method, rank_by, min_examples_per_class, frac_noise, num_to_remove_per_class)
+    options = {
+        "n_jobs": n_jobs,
+        "min_examples_per_class": min_examples_per_class,
+        "frac_noise": frac_noise,
+        "num_to_remove_per_class": num_to_remove_per_class,
+    }
+    chunked = chunked_source(pred_probs, len(labels), chunk_rows, memory_limit)
+    if chunked is not None:
+        return find_streamed(labels, chunked, classes, method, rank_by, options)[0]
     checked, groups, scan = scan_inputs(labels, pred_probs, classes, n_jobs)
     return issues_from_scan(
         checked,
@@ -373,14 +404,26 @@ def issues_from_scan(
         "frac_noise": frac_noise,
         "num_to_remove_per_class": num_to_remove_per_class,
     }
-    mask = _flag(checked, method, scan, groups, options)
-    return _result(checked, scan, mask, method, rank_by)
+    labels, probs = checked.labels, checked.pred_probs
+    mask = _flag(
+        labels,
+        method,
+        scan,
+        lambda name: _scores(labels, probs, name),
+        lambda prune, by_class: _pruned(probs, groups, prune, by_class, options),
+        options,
+    )
+    return _result(checked, scan, mask, method, rank_by, _scores(labels, probs, rank_by))
 
 
 def _result(
-    checked: Checked, scan: ConfidentPass, mask: np.ndarray, method: str, rank_by: str
+    checked: Checked,
+    scan: ConfidentPass,
+    mask: np.ndarray,
+    method: str,
+    rank_by: str,
+    scores: np.ndarray,
 ) -> LabelIssues:
-    scores = _scores(checked.labels, checked.pred_probs, rank_by)
     flagged = np.flatnonzero(mask)
     indices = flagged[np.argsort(scores[flagged], kind="stable")]
     classes = checked.classes
@@ -394,3 +437,29 @@ def _result(
         given_codes=checked.labels,
         suggested_codes=scan.predicted,
     )
+
+
+def find_streamed(
+    labels: Any, chunked: Any, classes: Any, method: str, rank_by: str, options: dict
+) -> tuple[LabelIssues, Checked, ConfidentPass]:
+    """:func:`find_label_issues` over pred_probs read in chunks (two to four passes)."""
+    checked, scan, scores = streamed_scan_inputs(
+        labels, chunked, classes, [rank_by, _selection_score(method)]
+    )
+    counts = scan.label_counts
+    mask = _flag(
+        checked.labels,
+        method,
+        scan,
+        scores.__getitem__,
+        lambda prune, by_class: streamed_prune(
+            checked.labels,
+            chunked,
+            prune,
+            _checked_classes(counts, options["min_examples_per_class"]),
+            counts,
+            by_class,
+        ),
+        options,
+    )
+    return _result(checked, scan, mask, method, rank_by, scores[rank_by]), checked, scan

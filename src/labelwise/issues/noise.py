@@ -17,6 +17,7 @@ from labelwise.issues._counting import (
     confident_pass,
     confident_thresholds,
 )
+from labelwise.issues._stream import chunked_source, streamed_scan_inputs
 
 __all__ = ["NoiseEstimate", "estimate_noise"]
 
@@ -229,6 +230,8 @@ def estimate_noise(
     confidence: float = 0.95,
     random_state: Any = 0,
     n_jobs: int | None = None,
+    chunk_rows: int | None = None,
+    memory_limit: int | str | None = None,
 ) -> NoiseEstimate:
     """Estimate the joint distribution of given and true labels, and the noise it implies.
 
@@ -250,6 +253,9 @@ def estimate_noise(
         Seed of the bootstrap.
     n_jobs : int, optional
         Threads to use (default: every core). Results do not depend on it.
+    chunk_rows, memory_limit : optional
+        Read ``pred_probs`` in chunks (out of core), as in :func:`find_label_issues`; the
+        estimate is identical.
 
     Returns
     -------
@@ -270,6 +276,10 @@ def estimate_noise(
     0.167
     """
     check_bootstrap(n_bootstrap, confidence)
+    chunked = chunked_source(pred_probs, len(labels), chunk_rows, memory_limit)
+    if chunked is not None:
+        checked, scan, _ = streamed_scan_inputs(labels, chunked, classes, [])
+        return noise_from_scan(scan, checked.classes, n_bootstrap, confidence, random_state)
     checked = check_inputs(labels, pred_probs, classes)
     groups = ClassGroups.of(checked.labels, checked.n_classes)
     thresholds = confident_thresholds(checked.pred_probs, groups)

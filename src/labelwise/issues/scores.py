@@ -35,18 +35,18 @@ def _confidence_weighted_entropy(block: np.ndarray, given: np.ndarray) -> np.nda
     return np.log(ratio + 1) / np.clip(ratio, _PROB_FLOOR, None)
 
 
-_SCORERS = {
+SCORERS = {
     "self_confidence": _self_confidence,
     "normalized_margin": _normalized_margin,
     "confidence_weighted_entropy": _confidence_weighted_entropy,
 }
 #: The names accepted by ``method``.
-SCORE_METHODS = tuple(_SCORERS)
+SCORE_METHODS = tuple(SCORERS)
 
 
 def _scores(labels: np.ndarray, pred_probs: np.ndarray, method: str) -> np.ndarray:
     """Scores of validated inputs, computed over row blocks (rows are independent)."""
-    scorer = _SCORERS[method]
+    scorer = SCORERS[method]
     n = pred_probs.shape[0]
     parts = [
         scorer(pred_probs[s : s + BLOCK_ROWS], labels[s : s + BLOCK_ROWS])

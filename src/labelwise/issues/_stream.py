@@ -1,0 +1,333 @@
+"""Out-of-core passes: the in-memory engine's exact results from pred_probs read in row chunks.
+
+Only the labels and a few numbers per row stay in memory; ``pred_probs`` is read chunk by chunk
+(a memory-mapped ``.npy``, a Parquet file's record batches, or an array's slices), once per
+pass. Every reduction is "compute per chunk, merge", arranged so that the result equals the
+in-memory one bit for bit:
+
+- thresholds: each class's given-label probabilities are kept, in row order, and averaged with
+  numpy's own mean, exactly as in memory;
+- confident joint and per-row facts: the same block function, offsets added;
+- the largest margins per (given, other) class pair: a running set of every value at or below
+  the current n-th smallest; when equal values straddle the final cut, one more pass gathers that
+  pair's whole column so the tie is resolved by the very sort the in-memory path uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from labelwise._validate import (
+    Checked,
+    check_block,
+    encode_labels,
+    renormalized,
+    warn_renormalized,
+)
+from labelwise.errors import ConfigError, DataFileError, InputTypeError, ShapeError
+from labelwise.issues._counting import (
+    ConfidentPass,
+    _scan_block,
+    merge_scan,
+    smallest_n,
+    thresholds_from,
+)
+from labelwise.issues.scores import SCORERS
+
+__all__ = ["ChunkedProbs", "chunk_rows_for", "chunked_source", "parse_bytes"]
+
+#: Bytes of working memory per pred_probs cell of a chunk (the chunk, its copies and masks).
+_BYTES_PER_CELL = 24
+#: Bytes kept per row for the whole run (labels, own probability, scores, flags).
+_BYTES_PER_ROW = 24
+
+
+def parse_bytes(size: int | str) -> int:
+    """``"1GB"``, ``"512MiB"``, ``"2e9"`` or a number of bytes, as bytes."""
+    if isinstance(size, (int, np.integer)):
+        return int(size)
+    text = str(size).strip().upper().replace(" ", "")
+    units = {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40, "KB": 10**3, "MB": 10**6}
+    units |= {"GB": 10**9, "TB": 10**12, "K": 2**10, "M": 2**20, "G": 2**30, "B": 1}
+    unit = next((u for u in units if text.endswith(u)), "")
+    try:
+        value = float(text[: len(text) - len(unit)]) * units.get(unit, 1)
+    except ValueError:
+        raise ConfigError(
+            f"memory_limit={size!r} is not a size; write it like '2GB', '512MiB' or 2000000000."
+        ) from None
+    if value <= 0:
+        raise ConfigError(f"memory_limit must be positive, got {size!r}.")
+    return int(value)
+
+
+def chunked_source(
+    pred_probs: Any,
+    n_rows: int,
+    chunk_rows: int | None,
+    memory_limit: int | str | None,
+    progress: Callable[[str, int, int], Any] | None = None,
+) -> ChunkedProbs | None:
+    """A chunked reader when the caller asks for one (or pred_probs is on disk), else None."""
+    if isinstance(pred_probs, ChunkedProbs):
+        return pred_probs
+    on_disk = isinstance(pred_probs, (str, Path, np.memmap))
+    if chunk_rows is None and memory_limit is None and not on_disk:
+        return None
+    if chunk_rows is None:
+        probe = ChunkedProbs(pred_probs, 1)
+        limit = parse_bytes(memory_limit) if memory_limit is not None else 2**30
+        chunk_rows = chunk_rows_for(limit, max(n_rows, 1), probe.n_classes)
+    return ChunkedProbs(pred_probs, chunk_rows, progress=progress)
+
+
+def chunk_rows_for(memory_limit: int, n_rows: int, n_classes: int) -> int:
+    """Rows per chunk so that a run stays within ``memory_limit`` bytes (at least 1 row)."""
+    spare = memory_limit - n_rows * _BYTES_PER_ROW
+    return int(max(1, min(n_rows, spare // (n_classes * _BYTES_PER_CELL))))
+
+
+@dataclass
+class ChunkedProbs:
+    """``pred_probs`` read in chunks of ``chunk_rows`` rows, validated as it is read.
+
+    ``source`` is an array (or ``np.memmap``), or a path to a ``.npy`` file (memory-mapped) or a
+    Parquet file (one column per class, read by record batches).
+    """
+
+    source: Any
+    chunk_rows: int
+    columns: list | None = None
+    _parquet: Any = field(default=None, repr=False)
+    _array: Any = field(default=None, repr=False)
+    drifted: int = 0
+    progress: Callable[[str, int, int], Any] | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.source, (str, Path)):
+            self._open(Path(self.source))
+        else:
+            self._array = self.source
+        if self._array is not None and (self._array.ndim != 2 or self._array.shape[1] < 2):
+            raise ShapeError(
+                f"pred_probs must be 2-D with at least 2 columns, got shape {self._array.shape}."
+            )
+        if self.n_rows == 0:
+            raise ShapeError("pred_probs is empty: there are no examples to check.")
+        if not isinstance(self.chunk_rows, (int, np.integer)) or self.chunk_rows < 1:
+            raise InputTypeError(
+                f"chunk_rows must be a whole number >= 1, got {self.chunk_rows!r}."
+            )
+
+    def _open(self, path: Path) -> None:
+        if not path.exists():
+            raise DataFileError(f"{path} does not exist; give the path of a .npy or .parquet file.")
+        if path.suffix == ".npy":
+            self._array = np.load(path, mmap_mode="r")
+        elif path.suffix in (".parquet", ".pq"):
+            import pyarrow.parquet as pq
+
+            self._parquet = pq.ParquetFile(path)
+            self.columns = list(self._parquet.schema_arrow.names)
+        else:
+            raise DataFileError(
+                f"{path}: pred_probs files must be .npy (memory-mapped) or .parquet/.pq."
+            )
+
+    @property
+    def n_rows(self) -> int:
+        if self._parquet is not None:
+            return int(self._parquet.metadata.num_rows)
+        return int(self._array.shape[0])
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.columns) if self._parquet is not None else int(self._array.shape[1])
+
+    def _raw(self) -> Iterator[tuple[int, np.ndarray]]:
+        if self._parquet is not None:
+            start = 0
+            for batch in self._parquet.iter_batches(batch_size=int(self.chunk_rows)):
+                block = np.column_stack([col.to_numpy() for col in batch.columns])
+                yield start, block
+                start += block.shape[0]
+            return
+        for start in range(0, self.n_rows, int(self.chunk_rows)):
+            yield start, np.asarray(self._array[start : start + int(self.chunk_rows)])
+
+    def chunks(self, task: str = "pass") -> Iterator[tuple[int, np.ndarray]]:
+        """(first row, validated float block) for each chunk, in order.
+
+        ``progress(task, rows_done, n_rows)``, when set, is called after each chunk.
+        """
+        self.drifted = 0
+        for start, raw in self._raw():
+            if self.progress is not None:
+                self.progress(task, start, self.n_rows)
+            block = raw if raw.dtype in (np.float32, np.float64) else _as_float(raw)
+            drift = check_block(block, start)
+            if drift.size:
+                self.drifted += drift.size
+                block = block.copy()
+                block[drift] = renormalized(block[drift])
+            yield start, block
+        if self.progress is not None:
+            self.progress(task, self.n_rows, self.n_rows)
+        if self.drifted:
+            warn_renormalized(self.drifted, stacklevel=4)
+
+
+def _as_float(raw: np.ndarray) -> np.ndarray:
+    if raw.dtype.kind not in "fiub":
+        raise InputTypeError(f"pred_probs holds {raw.dtype} values; it must hold numbers.")
+    return raw.astype(np.float32 if raw.dtype == np.float16 else np.float64)
+
+
+def own_probs_by_class(labels: np.ndarray, probs: ChunkedProbs, n_classes: int) -> list:
+    """Each class's given-label probabilities, in row order (one pass)."""
+    parts: list[list[np.ndarray]] = [[] for _ in range(n_classes)]
+    for start, block in probs.chunks("thresholds"):
+        given = labels[start : start + block.shape[0]]
+        own = block[np.arange(given.size), given]
+        order = np.argsort(given, kind="stable")
+        bounds = np.cumsum(np.bincount(given, minlength=n_classes))
+        for k, values in enumerate(np.split(own[order], bounds[:-1])):
+            if values.size:
+                parts[k].append(values)
+    return [np.concatenate(p) if p else np.empty(0) for p in parts]
+
+
+def streamed_scan(
+    labels: np.ndarray, probs: ChunkedProbs, thresholds: np.ndarray, scorers: dict
+) -> tuple[ConfidentPass, dict]:
+    """The confident pass, plus any per-row scores, over the chunks (one pass)."""
+    cut = thresholds - 1e-6
+    parts, scores = [], {name: [] for name in scorers}
+    for start, block in probs.chunks("confident joint"):
+        given = labels[start : start + block.shape[0]]
+        cells, off, argmax, wins = _scan_block(given, block, cut, 0, block.shape[0])
+        parts.append((cells, off + start, argmax, wins))
+        for name, scorer in scorers.items():
+            scores[name].append(scorer(block, given))
+    scan = merge_scan(parts, thresholds, probs.n_classes)
+    return scan, {name: np.concatenate(s) for name, s in scores.items()}
+
+
+@dataclass
+class _Smallest:
+    """Every value at or below the n-th smallest seen so far, with its row."""
+
+    n: int
+    values: np.ndarray = field(default_factory=lambda: np.empty(0))
+    rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    seen: int = 0
+
+    def add(self, values: np.ndarray, rows: np.ndarray) -> None:
+        self.seen += values.size
+        self.values = np.concatenate([self.values, values]).astype(values.dtype, copy=False)
+        self.rows = np.concatenate([self.rows, rows])
+        if self.values.size > self.n:
+            cut = np.partition(self.values, self.n - 1)[self.n - 1]
+            keep = self.values <= cut
+            self.values, self.rows = self.values[keep], self.rows[keep]
+
+    @property
+    def settled(self) -> bool:
+        """Whether the kept rows are exactly the answer (no tie straddles the cut)."""
+        return self.seen <= self.n or self.values.size == self.n
+
+
+def streamed_prune(
+    labels: np.ndarray,
+    probs: ChunkedProbs,
+    prune: np.ndarray,
+    checked_classes: list[int],
+    counts: np.ndarray,
+    by_class: bool,
+) -> np.ndarray:
+    """Rows flagged by noise rate (or by class), read in chunks; equal to the in-memory pass."""
+    k_total = probs.n_classes
+    wanted = _wanted_pairs(prune, checked_classes, counts, by_class, k_total)
+    running = {pair: _Smallest(n) for pair, n in wanted.items()}
+    for start, block in probs.chunks("pruning"):
+        given = labels[start : start + block.shape[0]]
+        for (j, k), best in running.items():
+            local = np.flatnonzero(given == k)
+            if local.size:
+                best.add(_pair_values(block[local], j, k), local + start)
+    mask = np.zeros(labels.size, dtype=bool)
+    unsettled = [pair for pair, best in running.items() if not best.settled]
+    for best in running.values():
+        if best.settled:
+            mask[best.rows] = True
+    for rows in _resolve_ties(labels, probs, unsettled, wanted).values():
+        mask[rows] = True
+    return mask
+
+
+def _wanted_pairs(
+    prune: np.ndarray, checked: list[int], counts: np.ndarray, by_class: bool, k_total: int
+) -> dict:
+    """{(j, k): n}: take the n smallest values of pair (j, k) within given class k."""
+    wanted = {}
+    for k in checked:
+        if by_class:
+            n = int(counts[k] - prune[k, k])
+            if n >= 1:
+                wanted[(k, k)] = n
+            continue
+        for j in range(k_total):
+            if j != k and prune[j, k] > 0:
+                wanted[(j, k)] = int(prune[j, k])
+    return wanted
+
+
+def _pair_values(rows: np.ndarray, j: int, k: int) -> np.ndarray:
+    """The values ranked for pair (j, k): ``p_k`` when j == k (by class), else ``-(p_j - p_k)``."""
+    if j == k:
+        return rows[:, k].copy()
+    return -(rows[:, j] - rows[:, k])
+
+
+def _resolve_ties(labels: np.ndarray, probs: ChunkedProbs, pairs: list, wanted: dict) -> dict:
+    """Gather each unsettled pair's whole column (one more pass) and cut it as memory does."""
+    if not pairs:
+        return {}
+    columns: dict = {pair: [] for pair in pairs}
+    members: dict = {pair: [] for pair in pairs}
+    for start, block in probs.chunks("ties"):
+        given = labels[start : start + block.shape[0]]
+        for j, k in pairs:
+            local = np.flatnonzero(given == k)
+            columns[(j, k)].append(_pair_values(block[local], j, k))
+            members[(j, k)].append(local + start)
+    out = {}
+    for pair in pairs:
+        values, rows = np.concatenate(columns[pair]), np.concatenate(members[pair])
+        out[pair] = rows[smallest_n(values, wanted[pair])]
+    return out
+
+
+def streamed_scan_inputs(
+    labels: Any, chunked: Any, classes: Any, score_names: list
+) -> tuple[Checked, ConfidentPass, dict]:
+    """:func:`scan_inputs` for pred_probs read in chunks, plus the named per-row scores."""
+    if classes is None and chunked.columns is not None:
+        classes = chunked.columns
+    if len(labels) != chunked.n_rows:
+        raise ShapeError(
+            f"labels has {len(labels)} entries but pred_probs has {chunked.n_rows} rows; they "
+            "must describe the same examples in the same order."
+        )
+    codes, names = encode_labels(labels, chunked.n_classes, classes)
+    codes = codes.astype(np.min_scalar_type(chunked.n_classes))
+    thresholds = thresholds_from(own_probs_by_class(codes, chunked, chunked.n_classes))
+    scorers = {name: SCORERS[name] for name in score_names if name}
+    scan, scores = streamed_scan(codes, chunked, thresholds, scorers)
+    checked = Checked(labels=codes, pred_probs=chunked, classes=names)
+    return checked, scan, scores
