@@ -26,6 +26,7 @@ from labelwise._validate import (
     Checked,
     check_block,
     encode_labels,
+    labels_array,
     renormalized,
     warn_renormalized,
 )
@@ -68,7 +69,7 @@ def parse_bytes(size: int | str) -> int:
 
 def chunked_source(
     pred_probs: Any,
-    n_rows: int,
+    labels: Any,
     chunk_rows: int | None,
     memory_limit: int | str | None,
     progress: Callable[[str, int, int], Any] | None = None,
@@ -82,6 +83,7 @@ def chunked_source(
     if chunk_rows is None:
         probe = ChunkedProbs(pred_probs, 1)
         limit = parse_bytes(memory_limit) if memory_limit is not None else 2**30
+        n_rows = len(labels) if hasattr(labels, "__len__") else 1  # bad labels fail later
         chunk_rows = chunk_rows_for(limit, max(n_rows, 1), probe.n_classes)
     return ChunkedProbs(pred_probs, chunk_rows, progress=progress)
 
@@ -319,9 +321,10 @@ def streamed_scan_inputs(
     """:func:`scan_inputs` for pred_probs read in chunks, plus the named per-row scores."""
     if classes is None and chunked.columns is not None:
         classes = chunked.columns
-    if len(labels) != chunked.n_rows:
+    n_labels = labels_array(labels).size
+    if n_labels != chunked.n_rows:
         raise ShapeError(
-            f"labels has {len(labels)} entries but pred_probs has {chunked.n_rows} rows; they "
+            f"labels has {n_labels} entries but pred_probs has {chunked.n_rows} rows; they "
             "must describe the same examples in the same order."
         )
     codes, names = encode_labels(labels, chunked.n_classes, classes)

@@ -353,7 +353,7 @@ def audit_predictions(
     """
     check_choice("method", method, METHODS)
     check_bootstrap(n_bootstrap, 0.95)
-    chunked = chunked_source(pred_probs, len(labels), chunk_rows, memory_limit, progress)
+    chunked = chunked_source(pred_probs, labels, chunk_rows, memory_limit, progress)
     if chunked is not None:
         options = {"n_jobs": n_jobs, "min_examples_per_class": 1, "frac_noise": 1.0}
         options["num_to_remove_per_class"] = None

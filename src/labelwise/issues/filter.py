@@ -357,7 +357,7 @@ def find_label_issues(
         "frac_noise": frac_noise,
         "num_to_remove_per_class": num_to_remove_per_class,
     }
-    chunked = chunked_source(pred_probs, len(labels), chunk_rows, memory_limit)
+    chunked = chunked_source(pred_probs, labels, chunk_rows, memory_limit)
     if chunked is not None:
         return find_streamed(labels, chunked, classes, method, rank_by, options)[0]
     checked, groups, scan = scan_inputs(labels, pred_probs, classes, n_jobs)

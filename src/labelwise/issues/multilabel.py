@@ -224,8 +224,7 @@ def _from_label_sets(
     flat, sizes = _flatten(items)
     given = np.zeros((n, n_classes), dtype=bool)
     if not flat:  # no example carries any class: there is nothing to name
-        names = np.arange(n_classes) if classes is None else _validated_classes(classes, n_classes)
-        return given, names
+        return given, np.arange(n_classes) if classes is None else classes
     values = _name_array(flat)
     if values.dtype == object or values.dtype.kind == "f":
         missing = pd.isna(values)
@@ -254,7 +253,8 @@ def _binary_matrix(matrix: np.ndarray) -> np.ndarray:
         r, c = np.argwhere(~(ones | (matrix == 0)))[0]
         raise LabelError(
             f"the labels matrix must hold only 0 and 1, but row {r}, column {c} holds "
-            f"{matrix[r, c]!r}; mark each class an example carries with 1 and the others with 0."
+            f"{matrix[r, c]!r}; mark each class an example carries with 1 and the others with 0 "
+            "(class names per example go in a list of lists, not a 2-D array)."
         )
     return ones
 
@@ -270,10 +270,13 @@ def _from_indicator(
             f"{(n, n_classes)}; give one row per example and one 0/1 column per class."
         )
     if columns is None:
-        names = np.arange(n_classes) if classes is None else _validated_classes(classes, n_classes)
-        return _binary_matrix(matrix), names
-    names = _validated_classes(columns if classes is None else classes, n_classes)
-    own = _validated_classes(columns, n_classes)  # refuses duplicate column names
+        return _binary_matrix(matrix), np.arange(n_classes) if classes is None else classes
+    if pd.Index(columns).has_duplicates:
+        raise LabelError(
+            "the labels DataFrame has duplicate column names; give each class one column."
+        )
+    own = _validated_classes(columns, n_classes)
+    names = own if classes is None else classes
     order = pd.Index(own).get_indexer(names)
     if (order < 0).any():
         raise LabelError(
@@ -306,6 +309,8 @@ def check_multilabel_inputs(labels: Any, pred_probs: Any, classes: Any = None) -
         classes = list(pred_probs.columns)
     probs = _probability_matrix(pred_probs)
     n, n_classes = probs.shape
+    if classes is not None:
+        classes = _validated_classes(classes, n_classes)
     indicator = isinstance(labels, pd.DataFrame) or (
         isinstance(labels, np.ndarray) and labels.ndim == 2
     )
@@ -486,7 +491,7 @@ def _warn_small_classes(data: MultiLabelData, minimum: int) -> None:
     n = data.given.shape[0]
     present = np.count_nonzero(data.given, axis=0)
     notes = []
-    for name, count in zip(data.classes.tolist(), present.tolist()):
+    for name, count in zip(data.classes.tolist(), present.tolist(), strict=True):
         if 0 < count <= minimum:
             notes.append(f"{name!r} (given to {count})")
         if 0 < n - count <= minimum:
@@ -531,7 +536,9 @@ def _name_sets(matrix: np.ndarray, classes: np.ndarray) -> list[tuple]:
     rows, cols = np.nonzero(matrix)
     names = classes[cols].tolist()
     bounds = np.searchsorted(rows, np.arange(matrix.shape[0] + 1))
-    return [tuple(names[a:b]) for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
+    return [
+        tuple(names[a:b]) for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
+    ]
 
 
 @dataclass(frozen=True, eq=False)

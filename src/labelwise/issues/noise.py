@@ -276,7 +276,7 @@ def estimate_noise(
     0.167
     """
     check_bootstrap(n_bootstrap, confidence)
-    chunked = chunked_source(pred_probs, len(labels), chunk_rows, memory_limit)
+    chunked = chunked_source(pred_probs, labels, chunk_rows, memory_limit)
     if chunked is not None:
         checked, scan, _ = streamed_scan_inputs(labels, chunked, classes, [])
         return noise_from_scan(scan, checked.classes, n_bootstrap, confidence, random_state)
