@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import typer
@@ -10,6 +11,7 @@ import typer
 from labelwise import io
 from labelwise.cli import _report, _ui
 from labelwise.errors import LabelError
+from labelwise.issues._dask import dask_array_from_npy, dask_client
 from labelwise.issues.audit import AuditReport, audit, audit_predictions
 from labelwise.issues.filter import METHODS
 
@@ -17,6 +19,8 @@ from labelwise.issues.filter import METHODS
 SPINNER_CELLS = 1_000_000
 DEFAULT_CV = 5
 DEFAULT_OUT = Path("labelwise-audit")
+#: Rows per Dask task when --chunk-rows is not given.
+DASK_CHUNK_ROWS = 1_000_000
 
 
 def split_names(value: str | None) -> list[str] | None:
@@ -62,13 +66,45 @@ def _from_arrays(
     labels = io.read_labels(labels_path, column=label_column)
     # Memory-mapped (.npy) or read by batches (.parquet): a large file is never loaded whole.
     chunked = pred_probs_path.suffix in (".npy", ".parquet", ".pq")
-    pred_probs = pred_probs_path if chunked else io.read_array(pred_probs_path)
+    pred_probs = str(pred_probs_path) if chunked else io.read_array(pred_probs_path)
     classes = _as_label_type(labels, classes)
     labels = _named_codes(labels, classes)
+    address = memory.pop("dask")
+    if address is not None:
+        with dask_client(address):
+            rows = memory.pop("chunk_rows") or DASK_CHUNK_ROWS
+            source = dask_array_from_npy(pred_probs_path, rows)
+            return _audit_arrays(
+                labels,
+                source,
+                classes,
+                label_column,
+                labels_path,
+                method,
+                seed,
+                n_bootstrap,
+                memory,
+            )
+    return _audit_arrays(
+        labels, pred_probs, classes, label_column, labels_path, method, seed, n_bootstrap, memory
+    )
+
+
+def _audit_arrays(
+    labels: np.ndarray,
+    pred_probs: Any,
+    classes: list | None,
+    label_column: str | None,
+    labels_path: Path,
+    method: str,
+    seed: int,
+    n_bootstrap: int,
+    memory: dict,
+) -> AuditReport:
     with _ui.pass_progress() as progress:
         return audit_predictions(
             labels,
-            str(pred_probs) if chunked else pred_probs,
+            pred_probs,
             classes=classes,
             method=method,
             n_bootstrap=n_bootstrap,
@@ -119,6 +155,7 @@ def _check_mode(
     cv: int | None,
     memory_limit: str | None = None,
     chunk_rows: int | None = None,
+    dask: str | None = None,
 ) -> None:
     """Exactly one input mode: DATA with --label, or --labels with --pred-probs."""
     arrays = labels is not None or pred_probs is not None
@@ -135,8 +172,8 @@ def _check_mode(
     if arrays and (labels is None or pred_probs is None):
         missing = "--pred-probs" if pred_probs is None else "--labels"
         ctx.fail(f"{missing} is required too: --labels and --pred-probs go together.")
-    if data is not None and (memory_limit is not None or chunk_rows is not None):
-        ctx.fail("--memory-limit and --chunk-rows apply to --pred-probs files only.")
+    if data is not None and (memory_limit is not None or chunk_rows is not None or dask):
+        ctx.fail("--memory-limit, --chunk-rows and --dask apply to --pred-probs files only.")
     if arrays and (features is not None or cv is not None):
         ctx.fail("--features and --cv apply to DATA only; --pred-probs needs no model.")
 
@@ -189,19 +226,25 @@ def audit_command(
     chunk_rows: int | None = typer.Option(
         None, "--chunk-rows", min=1, help="Read --pred-probs this many rows at a time."
     ),
+    dask: str | None = typer.Option(
+        None,
+        "--dask",
+        help="Run the passes on a Dask cluster: a scheduler address, or 'local' for a new "
+        "two-worker local cluster (--pred-probs .npy only).",
+    ),
 ) -> None:
     """Find examples whose label looks wrong, and estimate how noisy the labels are.
 
     Writes OUT/label_issues.csv (most suspicious first) and OUT/noise.json.
     """
-    _check_mode(ctx, data, label, labels, pred_probs, features, cv, memory_limit, chunk_rows)
+    _check_mode(ctx, data, label, labels, pred_probs, features, cv, memory_limit, chunk_rows, dask)
     names = split_names(classes)
     if data is not None:
         report = _from_table(
             data, label, split_names(features), names, method, cv or DEFAULT_CV, seed, bootstrap
         )
     else:
-        memory = {"memory_limit": memory_limit, "chunk_rows": chunk_rows}
+        memory = {"memory_limit": memory_limit, "chunk_rows": chunk_rows, "dask": dask}
         report = _from_arrays(labels, pred_probs, names, label, method, seed, bootstrap, memory)
     written = _report.finish(report, out, top)
     _report.print_written(_ui.out(), written)

@@ -77,6 +77,10 @@ def chunked_source(
     """A chunked reader when the caller asks for one (or pred_probs is on disk), else None."""
     if isinstance(pred_probs, ChunkedProbs):
         return pred_probs
+    if type(pred_probs).__module__.startswith("dask."):
+        from labelwise.issues._dask import DaskProbs
+
+        return DaskProbs(pred_probs, progress=progress)
     on_disk = isinstance(pred_probs, (str, Path, np.memmap))
     if chunk_rows is None and memory_limit is None and not on_disk:
         return None
@@ -162,26 +166,42 @@ class ChunkedProbs:
         for start in range(0, self.n_rows, int(self.chunk_rows)):
             yield start, np.asarray(self._array[start : start + int(self.chunk_rows)])
 
-    def chunks(self, task: str = "pass") -> Iterator[tuple[int, np.ndarray]]:
-        """(first row, validated float block) for each chunk, in order.
+    def map(self, func: Callable, labels: np.ndarray, task: str, **kwargs: Any) -> Iterator:
+        """``func(start, block, labels_of_block, **kwargs)`` for each validated chunk, in order.
 
         ``progress(task, rows_done, n_rows)``, when set, is called after each chunk.
         """
-        self.drifted = 0
+        drifted = 0
         for start, raw in self._raw():
             if self.progress is not None:
                 self.progress(task, start, self.n_rows)
-            block = raw if raw.dtype in (np.float32, np.float64) else _as_float(raw)
-            drift = check_block(block, start)
-            if drift.size:
-                self.drifted += drift.size
-                block = block.copy()
-                block[drift] = renormalized(block[drift])
-            yield start, block
+            result, drift = apply_to_chunk(
+                func, start, raw, labels[start : start + len(raw)], kwargs
+            )
+            drifted += drift
+            yield result
         if self.progress is not None:
             self.progress(task, self.n_rows, self.n_rows)
-        if self.drifted:
-            warn_renormalized(self.drifted, stacklevel=4)
+        warn_drift(drifted, task)
+
+
+def apply_to_chunk(func: Callable, start: int, raw: np.ndarray, given: np.ndarray, kwargs: dict):
+    """Validate one chunk (renormalizing slight drift) and apply ``func``; also return the drift.
+
+    A module-level function, so that Dask can ship it to worker processes.
+    """
+    block = raw if raw.dtype in (np.float32, np.float64) else _as_float(raw)
+    drift = check_block(block, start)
+    if drift.size:
+        block = block.copy()
+        block[drift] = renormalized(block[drift])
+    return func(start, block, given, **kwargs), int(drift.size)
+
+
+def warn_drift(drifted: int, task: str) -> None:
+    # Every pass sees the same rows: warn once, on the first.
+    if drifted and task == FIRST_PASS:
+        warn_renormalized(drifted, stacklevel=5)
 
 
 def _as_float(raw: np.ndarray) -> np.ndarray:
@@ -190,32 +210,46 @@ def _as_float(raw: np.ndarray) -> np.ndarray:
     return raw.astype(np.float32 if raw.dtype == np.float16 else np.float64)
 
 
-def own_probs_by_class(labels: np.ndarray, probs: ChunkedProbs, n_classes: int) -> list:
+FIRST_PASS = "thresholds"
+
+
+def _own_chunk(start: int, block: np.ndarray, given: np.ndarray, n_classes: int) -> list:
+    own = block[np.arange(given.size), given]
+    order = np.argsort(given, kind="stable")
+    bounds = np.cumsum(np.bincount(given, minlength=n_classes))
+    return np.split(own[order], bounds[:-1])
+
+
+def own_probs_by_class(labels: np.ndarray, probs: Any, n_classes: int) -> list:
     """Each class's given-label probabilities, in row order (one pass)."""
     parts: list[list[np.ndarray]] = [[] for _ in range(n_classes)]
-    for start, block in probs.chunks("thresholds"):
-        given = labels[start : start + block.shape[0]]
-        own = block[np.arange(given.size), given]
-        order = np.argsort(given, kind="stable")
-        bounds = np.cumsum(np.bincount(given, minlength=n_classes))
-        for k, values in enumerate(np.split(own[order], bounds[:-1])):
+    for split in probs.map(_own_chunk, labels, FIRST_PASS, n_classes=n_classes):
+        for k, values in enumerate(split):
             if values.size:
                 parts[k].append(values)
     return [np.concatenate(p) if p else np.empty(0) for p in parts]
 
 
+def _scan_chunk(
+    start: int, block: np.ndarray, given: np.ndarray, cut: np.ndarray, score_names: list
+) -> tuple:
+    cells, off, argmax, wins = _scan_block(given, block, cut, 0, block.shape[0])
+    scores = {name: SCORERS[name](block, given) for name in score_names}
+    return (cells, off + start, argmax, wins), scores
+
+
 def streamed_scan(
-    labels: np.ndarray, probs: ChunkedProbs, thresholds: np.ndarray, scorers: dict
+    labels: np.ndarray, probs: Any, thresholds: np.ndarray, score_names: list
 ) -> tuple[ConfidentPass, dict]:
     """The confident pass, plus any per-row scores, over the chunks (one pass)."""
+    parts, scores = [], {name: [] for name in score_names}
     cut = thresholds - 1e-6
-    parts, scores = [], {name: [] for name in scorers}
-    for start, block in probs.chunks("confident joint"):
-        given = labels[start : start + block.shape[0]]
-        cells, off, argmax, wins = _scan_block(given, block, cut, 0, block.shape[0])
-        parts.append((cells, off + start, argmax, wins))
-        for name, scorer in scorers.items():
-            scores[name].append(scorer(block, given))
+    for part, chunk_scores in probs.map(
+        _scan_chunk, labels, "confident joint", cut=cut, score_names=score_names
+    ):
+        parts.append(part)
+        for name, values in chunk_scores.items():
+            scores[name].append(values)
     scan = merge_scan(parts, thresholds, probs.n_classes)
     return scan, {name: np.concatenate(s) for name, s in scores.items()}
 
@@ -229,14 +263,13 @@ class _Smallest:
     rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     seen: int = 0
 
-    def add(self, values: np.ndarray, rows: np.ndarray) -> None:
-        self.seen += values.size
-        self.values = np.concatenate([self.values, values]).astype(values.dtype, copy=False)
-        self.rows = np.concatenate([self.rows, rows])
-        if self.values.size > self.n:
-            cut = np.partition(self.values, self.n - 1)[self.n - 1]
-            keep = self.values <= cut
-            self.values, self.rows = self.values[keep], self.rows[keep]
+    def add(self, values: np.ndarray, rows: np.ndarray, seen: int) -> None:
+        self.seen += seen
+        self.values, self.rows = _at_most_nth(
+            np.concatenate([self.values, values]).astype(values.dtype, copy=False),
+            np.concatenate([self.rows, rows]),
+            self.n,
+        )
 
     @property
     def settled(self) -> bool:
@@ -244,30 +277,51 @@ class _Smallest:
         return self.seen <= self.n or self.values.size == self.n
 
 
+def _at_most_nth(values: np.ndarray, rows: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The values at or below the n-th smallest (all, when there are no more than n)."""
+    if values.size <= n:
+        return values, rows
+    keep = values <= np.partition(values, n - 1)[n - 1]
+    return values[keep], rows[keep]
+
+
+def _members(given: np.ndarray, classes: set) -> dict:
+    return {k: np.flatnonzero(given == k) for k in classes}
+
+
+def _candidates_chunk(start: int, block: np.ndarray, given: np.ndarray, wanted: dict) -> dict:
+    """Per pair, this chunk's values at or below its own n-th smallest: a superset of its share
+    of the global answer, since a subset's n-th smallest is never below the whole's."""
+    members = _members(given, {k for _, k in wanted})
+    out = {}
+    for (j, k), n in wanted.items():
+        local = members[k]
+        if local.size:
+            values, rows = _at_most_nth(_pair_values(block[local], j, k), local + start, n)
+            out[(j, k)] = (values, rows, local.size)
+    return out
+
+
 def streamed_prune(
     labels: np.ndarray,
-    probs: ChunkedProbs,
+    probs: Any,
     prune: np.ndarray,
     checked_classes: list[int],
     counts: np.ndarray,
     by_class: bool,
 ) -> np.ndarray:
     """Rows flagged by noise rate (or by class), read in chunks; equal to the in-memory pass."""
-    k_total = probs.n_classes
-    wanted = _wanted_pairs(prune, checked_classes, counts, by_class, k_total)
+    wanted = _wanted_pairs(prune, checked_classes, counts, by_class, probs.n_classes)
     running = {pair: _Smallest(n) for pair, n in wanted.items()}
-    for start, block in probs.chunks("pruning"):
-        given = labels[start : start + block.shape[0]]
-        for (j, k), best in running.items():
-            local = np.flatnonzero(given == k)
-            if local.size:
-                best.add(_pair_values(block[local], j, k), local + start)
+    for found in probs.map(_candidates_chunk, labels, "pruning", wanted=wanted):
+        for pair, (values, rows, seen) in found.items():
+            running[pair].add(values, rows, seen)
     mask = np.zeros(labels.size, dtype=bool)
-    unsettled = [pair for pair, best in running.items() if not best.settled]
     for best in running.values():
         if best.settled:
             mask[best.rows] = True
-    for rows in _resolve_ties(labels, probs, unsettled, wanted).values():
+    unsettled = {pair: wanted[pair] for pair, best in running.items() if not best.settled}
+    for rows in _resolve_ties(labels, probs, unsettled).values():
         mask[rows] = True
     return mask
 
@@ -296,22 +350,24 @@ def _pair_values(rows: np.ndarray, j: int, k: int) -> np.ndarray:
     return -(rows[:, j] - rows[:, k])
 
 
-def _resolve_ties(labels: np.ndarray, probs: ChunkedProbs, pairs: list, wanted: dict) -> dict:
+def _column_chunk(start: int, block: np.ndarray, given: np.ndarray, pairs: list) -> dict:
+    members = _members(given, {k for _, k in pairs})
+    return {(j, k): (_pair_values(block[members[k]], j, k), members[k] + start) for j, k in pairs}
+
+
+def _resolve_ties(labels: np.ndarray, probs: Any, unsettled: dict) -> dict:
     """Gather each unsettled pair's whole column (one more pass) and cut it as memory does."""
-    if not pairs:
+    if not unsettled:
         return {}
-    columns: dict = {pair: [] for pair in pairs}
-    members: dict = {pair: [] for pair in pairs}
-    for start, block in probs.chunks("ties"):
-        given = labels[start : start + block.shape[0]]
-        for j, k in pairs:
-            local = np.flatnonzero(given == k)
-            columns[(j, k)].append(_pair_values(block[local], j, k))
-            members[(j, k)].append(local + start)
+    columns: dict = {pair: ([], []) for pair in unsettled}
+    for found in probs.map(_column_chunk, labels, "ties", pairs=list(unsettled)):
+        for pair, (values, rows) in found.items():
+            columns[pair][0].append(values)
+            columns[pair][1].append(rows)
     out = {}
-    for pair in pairs:
-        values, rows = np.concatenate(columns[pair]), np.concatenate(members[pair])
-        out[pair] = rows[smallest_n(values, wanted[pair])]
+    for pair, n in unsettled.items():
+        values, rows = (np.concatenate(part) for part in columns[pair])
+        out[pair] = rows[smallest_n(values, n)]
     return out
 
 
@@ -330,7 +386,7 @@ def streamed_scan_inputs(
     codes, names = encode_labels(labels, chunked.n_classes, classes)
     codes = codes.astype(np.min_scalar_type(chunked.n_classes))
     thresholds = thresholds_from(own_probs_by_class(codes, chunked, chunked.n_classes))
-    scorers = {name: SCORERS[name] for name in score_names if name}
-    scan, scores = streamed_scan(codes, chunked, thresholds, scorers)
+    names_wanted = list(dict.fromkeys(name for name in score_names if name))
+    scan, scores = streamed_scan(codes, chunked, thresholds, names_wanted)
     checked = Checked(labels=codes, pred_probs=chunked, classes=names)
     return checked, scan, scores

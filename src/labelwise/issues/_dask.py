@@ -1,0 +1,137 @@
+"""The chunked passes as Dask tasks: one task per row chunk, merged on the caller's side.
+
+Each pass sends the same per-chunk function the single-machine path runs
+(:func:`labelwise.issues._stream.apply_to_chunk`) to the workers, and merges the results in row
+order with the same code, so answers are identical to the in-memory ones. Only per-chunk
+summaries travel back: counts, a few candidate rows per class pair, per-row flags and scores.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from labelwise.errors import ConfigError, DataFileError, ShapeError
+from labelwise.issues._stream import apply_to_chunk, warn_drift
+
+__all__ = ["DaskProbs", "dask_array_from_npy", "dask_client"]
+
+
+def _require_dask() -> Any:
+    try:
+        import dask
+        import dask.array
+    except ImportError:  # pragma: no cover - the extra is installed in the test environment
+        raise ConfigError(
+            "the Dask backend needs dask: pip install 'labelwise[dask]' (dask[distributed])."
+        ) from None
+    return dask
+
+
+class DaskProbs:
+    """A Dask array of pred_probs, read by row chunks on the cluster."""
+
+    columns = None
+
+    def __init__(self, array: Any, progress: Callable[[str, int, int], Any] | None = None):
+        _require_dask()
+        if array.ndim != 2 or array.shape[1] < 2:
+            raise ShapeError(
+                f"pred_probs must be 2-D with at least 2 columns, got shape {array.shape}."
+            )
+        if array.shape[0] == 0:
+            raise ShapeError("pred_probs is empty: there are no examples to check.")
+        # Rows are the unit of work: every chunk must hold whole rows.
+        self.array = array.rechunk({1: -1}) if len(array.chunks[1]) > 1 else array
+        self.progress = progress
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.array.shape[0])
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.array.shape[1])
+
+    def map(self, func: Callable, labels: np.ndarray, task: str, **kwargs: Any) -> Iterator:
+        """``func(start, block, labels_of_block, **kwargs)`` per chunk, as tasks, in order."""
+        import dask
+
+        sizes = self.array.chunks[0]
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int).tolist()
+        blocks = self.array.to_delayed().ravel()
+        tasks = [
+            dask.delayed(apply_to_chunk)(func, start, block, labels[start : start + size], kwargs)
+            for start, size, block in zip(starts, sizes, blocks, strict=True)
+        ]
+        drifted, done = 0, 0
+        for (result, drift), size in zip(_in_order(tasks), sizes, strict=True):
+            drifted += drift
+            done += size
+            if self.progress is not None:
+                self.progress(task, done, self.n_rows)
+            yield result
+        warn_drift(drifted, task)
+
+
+def _in_order(tasks: list) -> Iterator:
+    """Results of the tasks in order: as futures on a distributed client, else all at once."""
+    try:
+        from distributed import default_client
+
+        client = default_client()
+    except (ImportError, ValueError):
+        import dask
+
+        yield from dask.compute(*tasks)
+        return
+    futures = client.compute(tasks)
+    for future in futures:
+        yield future.result()
+        future.release()  # keep only what is still to merge on the cluster
+
+
+def _load_rows(path: str, start: int, stop: int) -> np.ndarray:
+    return np.array(np.load(path, mmap_mode="r")[start:stop])
+
+
+def dask_array_from_npy(path: str | Path, chunk_rows: int) -> Any:
+    """A Dask array over a ``.npy`` file: each task memory-maps it and reads its own rows."""
+    dask = _require_dask()
+    path = Path(path)
+    if not path.exists() or path.suffix != ".npy":
+        raise DataFileError(
+            f"{path}: the Dask backend reads pred_probs from an existing .npy file."
+        )
+    header = np.load(path, mmap_mode="r")
+    n, k = header.shape
+    pieces = [
+        dask.array.from_delayed(
+            dask.delayed(_load_rows)(str(path), s, min(s + chunk_rows, n)),
+            shape=(min(s + chunk_rows, n) - s, k),
+            dtype=header.dtype,
+        )
+        for s in range(0, n, chunk_rows)
+    ]
+    return dask.array.concatenate(pieces, axis=0)
+
+
+@contextlib.contextmanager
+def dask_client(address: str) -> Iterator[Any]:
+    """A client for ``address``, or for a new two-worker local cluster when it is ``"local"``."""
+    _require_dask()
+    from distributed import Client, LocalCluster
+
+    if address != "local":
+        with Client(address) as client:
+            yield client
+        return
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
