@@ -11,10 +11,13 @@ from labelwise.issues import (
     METHODS,
     SCORE_METHODS,
     LabelIssues,
+    MultiLabelIssues,
     NoiseEstimate,
     estimate_noise,
     find_label_issues,
+    find_multilabel_issues,
     label_quality_scores,
+    multilabel_quality_scores,
 )
 from labelwise.issues.audit import AuditReport, audit, audit_predictions
 from labelwise.predict import cross_val_pred_probs, default_model
@@ -27,6 +30,7 @@ __all__ = [
     "SCORE_METHODS",
     "AuditReport",
     "LabelIssues",
+    "MultiLabelIssues",
     "NoiseEstimate",
     "NoisyLabels",
     "audit",
@@ -37,7 +41,9 @@ __all__ = [
     "errors",
     "estimate_noise",
     "find_label_issues",
+    "find_multilabel_issues",
     "inject_noise",
     "label_quality_scores",
+    "multilabel_quality_scores",
     "simulate",
 ]

@@ -205,11 +205,14 @@ def labels_array(labels: Any) -> np.ndarray:
             f"labels must be a sequence with one label per example, got {type(labels).__name__}."
         )
     else:
-        values = np.asarray(labels) if not isinstance(labels, np.ndarray) else labels
-    if values.ndim != 1:
+        try:
+            values = np.asarray(labels) if not isinstance(labels, np.ndarray) else labels
+        except ValueError:  # ragged: a list of label lists
+            raise LabelError(_MULTILABEL_HINT) from None
+    if values.ndim != 1 or values.dtype == object and _holds_collections(values):
         raise ShapeError(
-            f"labels must be 1-D (one class per example), got shape {values.shape}. "
-            "Multi-label data takes a list of label lists instead."
+            f"labels must be 1-D with one class per example, got shape {values.shape}. "
+            + _MULTILABEL_HINT
         )
     if values.size == 0:
         raise ShapeError("labels is empty: there are no examples to check.")
@@ -225,6 +228,16 @@ def labels_array(labels: Any) -> np.ndarray:
 
 def _is_categorical(labels: Any) -> bool:
     return isinstance(getattr(labels, "dtype", None), pd.CategoricalDtype)
+
+
+_MULTILABEL_HINT = (
+    "For multi-label data (a set of classes per example, or a 0/1 matrix) use "
+    "labelwise.find_multilabel_issues."
+)
+
+
+def _holds_collections(values: np.ndarray) -> bool:
+    return values.size > 0 and isinstance(values[0], (list, tuple, set, frozenset, np.ndarray))
 
 
 def label_categories(labels: Any) -> np.ndarray | None:
@@ -244,7 +257,7 @@ def _integer_codes(values: np.ndarray, n_classes: int) -> np.ndarray | None:
     else:
         return None
     if ints.min() >= 0 and ints.max() < n_classes:
-        return ints.astype(np.intp, copy=False)
+        return ints  # kept in its (often compact) integer type: no N-sized copy
     return None
 
 
@@ -270,7 +283,7 @@ def encode_labels(
 
     Returns
     -------
-    codes : ndarray of intp, shape (N,)
+    codes : ndarray of an integer type, shape (N,)
     classes : ndarray, shape (K,)
     """
     return _encode(labels_array(labels), labels, n_classes, classes)
@@ -310,7 +323,7 @@ def _encode(
             f"must be one of {list(classes)[:10]}{'...' if len(classes) > 10 else ''}. Fix the "
             "labels, or pass classes listing every class in pred_probs column order."
         )
-    return codes.astype(np.intp, copy=False), classes
+    return codes, classes
 
 
 def _check_classes(classes: Any, n_classes: int) -> np.ndarray:

@@ -150,9 +150,10 @@ def _scan_block(
     # Several confident classes: the row's argmax decides, even if it is not confident itself.
     guess = np.where(n_confident > 1, argmax, only)
     guess[n_confident == 0] = k
-    cells = _count_cells(given * (k + 1) + guess, k * (k + 1))
+    cells = _count_cells(given.astype(np.intp) * (k + 1) + guess, k * (k + 1))
     off = np.flatnonzero((guess != given) & (guess < k)) + start
-    return cells, off, argmax, _given_wins(block, given, argmax)
+    wins = _given_wins(block, given, argmax)
+    return cells, off, argmax.astype(np.min_scalar_type(k)), wins
 
 
 def _count_cells(codes: np.ndarray, n_cells: int) -> tuple[np.ndarray, np.ndarray]:

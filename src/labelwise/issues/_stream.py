@@ -34,7 +34,6 @@ from labelwise.errors import ConfigError, DataFileError, InputTypeError, ShapeEr
 from labelwise.issues._counting import (
     ConfidentPass,
     _scan_block,
-    merge_scan,
     smallest_n,
     thresholds_from,
 )
@@ -44,8 +43,10 @@ __all__ = ["ChunkedProbs", "chunk_rows_for", "chunked_source", "parse_bytes"]
 
 #: Bytes of working memory per pred_probs cell of a chunk (the chunk, its copies and masks).
 _BYTES_PER_CELL = 24
-#: Bytes kept per row for the whole run (labels, own probability, scores, flags).
-_BYTES_PER_ROW = 24
+#: Bytes kept per row for the whole run (label, prediction, flags, a score, a probability).
+_BYTES_PER_ROW = 16
+#: Fewest rows per chunk, whatever the budget: smaller chunks cost more than they save.
+_MIN_CHUNK_ROWS = 4096
 
 
 def parse_bytes(size: int | str) -> int:
@@ -95,7 +96,8 @@ def chunked_source(
 def chunk_rows_for(memory_limit: int, n_rows: int, n_classes: int) -> int:
     """Rows per chunk so that a run stays within ``memory_limit`` bytes (at least 1 row)."""
     spare = memory_limit - n_rows * _BYTES_PER_ROW
-    return int(max(1, min(n_rows, spare // (n_classes * _BYTES_PER_CELL))))
+    rows = max(_MIN_CHUNK_ROWS, spare // (n_classes * _BYTES_PER_CELL))
+    return int(max(1, min(n_rows, rows)))
 
 
 @dataclass
@@ -221,37 +223,59 @@ def _own_chunk(start: int, block: np.ndarray, given: np.ndarray, n_classes: int)
 
 
 def own_probs_by_class(labels: np.ndarray, probs: Any, n_classes: int) -> list:
-    """Each class's given-label probabilities, in row order (one pass)."""
-    parts: list[list[np.ndarray]] = [[] for _ in range(n_classes)]
+    """Each class's given-label probabilities, in row order (one pass, filled in place)."""
+    counts = np.bincount(labels, minlength=n_classes)
+    out: list[np.ndarray] | None = None
+    filled = np.zeros(n_classes, dtype=np.int64)
     for split in probs.map(_own_chunk, labels, FIRST_PASS, n_classes=n_classes):
+        if out is None:
+            out = [np.empty(n, dtype=split[0].dtype) for n in counts]
         for k, values in enumerate(split):
-            if values.size:
-                parts[k].append(values)
-    return [np.concatenate(p) if p else np.empty(0) for p in parts]
+            out[k][filled[k] : filled[k] + values.size] = values
+            filled[k] += values.size
+    return out
 
 
 def _scan_chunk(
     start: int, block: np.ndarray, given: np.ndarray, cut: np.ndarray, score_names: list
 ) -> tuple:
-    cells, off, argmax, wins = _scan_block(given, block, cut, 0, block.shape[0])
+    (seen, counts), off, argmax, wins = _scan_block(given, block, cut, 0, block.shape[0])
     scores = {name: SCORERS[name](block, given) for name in score_names}
-    return (cells, off + start, argmax, wins), scores
+    return (seen, counts, off + start, argmax, wins), scores
 
 
 def streamed_scan(
     labels: np.ndarray, probs: Any, thresholds: np.ndarray, score_names: list
 ) -> tuple[ConfidentPass, dict]:
-    """The confident pass, plus any per-row scores, over the chunks (one pass)."""
-    parts, scores = [], {name: [] for name in score_names}
+    """The confident pass, plus any per-row scores, over the chunks (one pass).
+
+    Per-row results are written into arrays allocated once, so no pass ever holds two copies.
+    """
+    n, k = labels.size, probs.n_classes
+    cells = np.zeros(k * (k + 1), dtype=np.int64)
+    predicted = np.empty(n, dtype=np.min_scalar_type(k))
+    given_wins = np.empty(n, dtype=bool)
+    off_diagonal, scores = [], {}
+    done = 0
     cut = thresholds - 1e-6
-    for part, chunk_scores in probs.map(
+    for (seen, counts, off, argmax, wins), chunk_scores in probs.map(
         _scan_chunk, labels, "confident joint", cut=cut, score_names=score_names
     ):
-        parts.append(part)
+        cells[seen] += counts
+        off_diagonal.append(off)
+        stop = done + argmax.size
+        predicted[done:stop], given_wins[done:stop] = argmax, wins
         for name, values in chunk_scores.items():
-            scores[name].append(values)
-    scan = merge_scan(parts, thresholds, probs.n_classes)
-    return scan, {name: np.concatenate(s) for name, s in scores.items()}
+            scores.setdefault(name, np.empty(n, dtype=values.dtype))[done:stop] = values
+        done = stop
+    scan = ConfidentPass(
+        thresholds=thresholds,
+        cells=cells.reshape(k, k + 1),
+        off_diagonal=np.concatenate(off_diagonal),
+        predicted=predicted,
+        given_wins=given_wins,
+    )
+    return scan, scores
 
 
 @dataclass
@@ -384,7 +408,7 @@ def streamed_scan_inputs(
             "must describe the same examples in the same order."
         )
     codes, names = encode_labels(labels, chunked.n_classes, classes)
-    codes = codes.astype(np.min_scalar_type(chunked.n_classes))
+    codes = codes.astype(np.min_scalar_type(chunked.n_classes), copy=False)
     thresholds = thresholds_from(own_probs_by_class(codes, chunked, chunked.n_classes))
     names_wanted = list(dict.fromkeys(name for name in score_names if name))
     scan, scores = streamed_scan(codes, chunked, thresholds, names_wanted)

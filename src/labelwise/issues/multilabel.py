@@ -163,16 +163,15 @@ def _object_array(values: list) -> np.ndarray:
 
 def _name_array(flat: list) -> np.ndarray:
     """The class names of all label sets, with a plain dtype when they share one."""
-    names = _object_array(flat)
     try:
         typed = np.asarray(flat)
-    except (TypeError, ValueError):
-        return names
-    if typed.shape != names.shape or typed.dtype == object:
-        return names
+    except (TypeError, ValueError):  # ragged: some names are sequences themselves
+        return _object_array(flat)
+    if typed.shape != (len(flat),) or typed.dtype == object:
+        return _object_array(flat)
     # numpy turns [1, "a"] into strings silently; mixed names must stay mixed to be refused.
     if typed.dtype.kind in "US" and not all(isinstance(x, (str, bytes)) for x in flat):
-        return names
+        return _object_array(flat)
     return typed
 
 
@@ -212,6 +211,35 @@ def _flatten(items: list) -> tuple[list, np.ndarray]:
     return flat, np.asarray(sizes, dtype=np.intp)
 
 
+def _check_names(values: np.ndarray, sizes: np.ndarray) -> None:
+    """Refuse missing or unhashable class names, naming the example that holds one."""
+    if values.dtype != object and values.dtype.kind != "f":
+        return
+    missing = pd.isna(values)
+    if missing.any():
+        first = int(np.flatnonzero(missing)[0])
+        raise LabelError(
+            f"labels holds {int(missing.sum())} missing class names (first in row "
+            f"{_row_of(first, sizes)}); drop them (an example with no class takes an empty list)."
+        )
+    if values.dtype != object:
+        return
+    for position, name in enumerate(values.tolist()):
+        try:
+            hash(name)
+        except TypeError:
+            raise InputTypeError(
+                f"labels[{_row_of(position, sizes)}] holds {name!r}, which cannot be a class name "
+                "(names must be hashable: strings, numbers, tuples...). Give each example a flat "
+                "list of its class names."
+            ) from None
+
+
+def _row_of(position: int, sizes: np.ndarray) -> int:
+    """The example that holds the ``position``-th name of the flattened label sets."""
+    return int(np.searchsorted(np.cumsum(sizes), position, side="right"))
+
+
 def _from_label_sets(
     labels: Any, n: int, n_classes: int, classes: Any
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -226,15 +254,7 @@ def _from_label_sets(
     if not flat:  # no example carries any class: there is nothing to name
         return given, np.arange(n_classes) if classes is None else classes
     values = _name_array(flat)
-    if values.dtype == object or values.dtype.kind == "f":
-        missing = pd.isna(values)
-        if missing.any():
-            first = int(np.flatnonzero(missing)[0])
-            row = int(np.searchsorted(np.cumsum(sizes), first, side="right"))
-            raise LabelError(
-                f"labels holds {int(missing.sum())} missing class names (first in row {row}); "
-                "drop them (an example with no class takes an empty list)."
-            )
+    _check_names(values, sizes)
     codes, names = encode_labels(values, n_classes, classes)
     given[np.repeat(np.arange(n), sizes), codes] = True
     return given, names
@@ -436,7 +456,8 @@ def multilabel_quality_scores(
         columns and other names take them in sorted order.
     method : {"self_confidence", "normalized_margin", "confidence_weighted_entropy"}
         The binary score of each class, from ``[1 - p_k, p_k]`` (see
-        :func:`labelwise.label_quality_scores`). For a binary problem the first two are equal.
+        :func:`labelwise.label_quality_scores`). For a binary problem the first two agree up to
+        rounding.
     aggregation : {"exponential_moving_average", "softmin"}
         - ``exponential_moving_average``: sort the K scores from largest to smallest and take
           ``ema = alpha * s_t + (1 - alpha) * ema`` along them, so the worst classes weigh most.
@@ -512,8 +533,8 @@ def _lowest_ranked(
     """``low_*`` methods: the lowest self-confidence averages, as many as are flagged anywhere.
 
     The reference ranks both ``low_*`` methods by the self-confidence average (for a binary
-    problem the normalized margin is the same number). Flagged rows implicate the classes
-    ``confident_learning`` flags there, else their lowest-scoring class.
+    problem the normalized margin is the same number, up to rounding). Flagged rows implicate
+    the classes ``confident_learning`` flags there, else their lowest-scoring class.
     """
     n = flags.shape[0]
     count = int(np.count_nonzero(flags.any(axis=1)))
