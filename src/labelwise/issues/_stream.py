@@ -32,12 +32,14 @@ from labelwise._validate import (
 )
 from labelwise.errors import ConfigError, DataFileError, InputTypeError, ShapeError
 from labelwise.issues._counting import (
+    BLOCK_ELEMENTS,
+    BLOCK_ROWS,
     ConfidentPass,
     _scan_block,
     smallest_n,
     thresholds_from,
 )
-from labelwise.issues.scores import SCORERS
+from labelwise.issues.scores import _scores
 
 __all__ = ["ChunkedProbs", "chunk_rows_for", "chunked_source", "parse_bytes"]
 
@@ -239,9 +241,18 @@ def own_probs_by_class(labels: np.ndarray, probs: Any, n_classes: int) -> list:
 def _scan_chunk(
     start: int, block: np.ndarray, given: np.ndarray, cut: np.ndarray, score_names: list
 ) -> tuple:
-    (seen, counts), off, argmax, wins = _scan_block(given, block, cut, 0, block.shape[0])
-    scores = {name: SCORERS[name](block, given) for name in score_names}
-    return (seen, counts, off + start, argmax, wins), scores
+    n, k = block.shape
+    step = max(1, min(BLOCK_ROWS, BLOCK_ELEMENTS // k))  # small blocks: small temporaries
+    parts = [_scan_block(given, block, cut, s, min(s + step, n)) for s in range(0, n, step)]
+    cells = np.zeros(k * (k + 1), dtype=np.int64)
+    for (seen, counts), *_ in parts:
+        cells[seen] += counts
+    seen = np.flatnonzero(cells)
+    off = np.concatenate([p[1] for p in parts]) + start
+    argmax = np.concatenate([p[2] for p in parts])
+    wins = np.concatenate([p[3] for p in parts])
+    scores = {name: _scores(given, block, name) for name in score_names}
+    return (seen, cells[seen], off, argmax, wins), scores
 
 
 def streamed_scan(
@@ -317,11 +328,12 @@ def _candidates_chunk(start: int, block: np.ndarray, given: np.ndarray, wanted: 
     """Per pair, this chunk's values at or below its own n-th smallest: a superset of its share
     of the global answer, since a subset's n-th smallest is never below the whole's."""
     members = _members(given, {k for _, k in wanted})
+    class_rows = {k: block[local] for k, local in members.items() if local.size}
     out = {}
     for (j, k), n in wanted.items():
-        local = members[k]
-        if local.size:
-            values, rows = _at_most_nth(_pair_values(block[local], j, k), local + start, n)
+        if k in class_rows:
+            local = members[k]
+            values, rows = _at_most_nth(_pair_values(class_rows[k], j, k), local + start, n)
             out[(j, k)] = (values, rows, local.size)
     return out
 
@@ -376,7 +388,8 @@ def _pair_values(rows: np.ndarray, j: int, k: int) -> np.ndarray:
 
 def _column_chunk(start: int, block: np.ndarray, given: np.ndarray, pairs: list) -> dict:
     members = _members(given, {k for _, k in pairs})
-    return {(j, k): (_pair_values(block[members[k]], j, k), members[k] + start) for j, k in pairs}
+    class_rows = {k: block[local] for k, local in members.items()}
+    return {(j, k): (_pair_values(class_rows[k], j, k), members[k] + start) for j, k in pairs}
 
 
 def _resolve_ties(labels: np.ndarray, probs: Any, unsettled: dict) -> dict:
