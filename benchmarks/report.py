@@ -158,17 +158,22 @@ def as_text(results: dict[str, Any]) -> str:
     return "\n\n".join(t if isinstance(t, str) else t.text() for t in tables(results))
 
 
-def as_markdown(results: dict[str, Any]) -> str:
+def about(results: dict[str, Any]) -> str:
+    """The versions, machine and command the figures came from, as one paragraph."""
     env = results["environment"]
-    about = (
+    return (
         f"labelwise {env['labelwise']} (source sha256 {env['labelwise_source_sha256']}) vs "
         f"cleanlab {env['cleanlab']}, numpy {env['numpy']}, Python {env['python']}, "
         f"{env['cpus_physical']} physical / {env['cpus_logical']} logical CPUs "
         f"({env['machine']}, 1-minute load average {env['load_average_1min']:.1f} at the end). "
         f"Reproduce: `{results['command']}`."
     )
+
+
+def as_markdown(results: dict[str, Any]) -> str:
+    about_line = about(results)
     sources = {k: results.get(k, {}).get("labelwise_source_sha256") for k in ("speed", "mnist")}
     if len({v for v in sources.values() if v}) > 1:
-        about += f" Sections measured different labelwise sources: {sources}; rerun in full."
+        about_line += f" Sections measured different labelwise sources: {sources}; rerun in full."
     body = [t if isinstance(t, str) else t.markdown() for t in tables(results)]
-    return "\n\n".join(["## Benchmarks", about, *body]) + "\n"
+    return "\n\n".join(["## Benchmarks", about_line, *body]) + "\n"

@@ -79,12 +79,14 @@ def test_memory_limit_picks_a_chunk_size():
     labels, pred_probs = random_problem(np.random.default_rng(23), 4000, 5)
     expected = find(labels, pred_probs, "prune_by_noise_rate")
     assert_same_issues(
-        find(labels, pred_probs, "prune_by_noise_rate", memory_limit="200KB"), expected
+        find(labels, pred_probs, "prune_by_noise_rate", memory_limit="2MB"), expected
     )
     assert parse_bytes("1GB") == 10**9
     assert parse_bytes("512MiB") == 512 * 2**20
     assert parse_bytes(2048) == 2048
-    assert chunk_rows_for(10**9, 50_000_000, 10) >= 1
+    assert chunk_rows_for(10**9, 50_000_000, 10) > 100_000
+    with pytest.raises(errors.ConfigError, match="too small for 50,000,000 rows"):
+        chunk_rows_for(5 * 10**8, 50_000_000, 10)
     with pytest.raises(errors.ConfigError, match="not a size"):
         find(labels, pred_probs, "both", memory_limit="lots")
 

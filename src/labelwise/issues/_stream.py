@@ -97,8 +97,15 @@ def chunked_source(
 
 def chunk_rows_for(memory_limit: int, n_rows: int, n_classes: int) -> int:
     """Rows per chunk so that a run stays within ``memory_limit`` bytes (at least 1 row)."""
-    spare = memory_limit - n_rows * _BYTES_PER_ROW
-    rows = max(_MIN_CHUNK_ROWS, spare // (n_classes * _BYTES_PER_CELL))
+    chunk = min(n_rows, _MIN_CHUNK_ROWS) * n_classes * _BYTES_PER_CELL
+    needed = n_rows * _BYTES_PER_ROW + chunk
+    if memory_limit < needed:
+        raise ConfigError(
+            f"a memory limit of {memory_limit / 1e6:,.0f} MB is too small for {n_rows:,} rows: "
+            f"the per-row results alone take about {needed / 1e6:,.0f} MB. Allow at least that, "
+            "or set chunk_rows directly."
+        )
+    rows = (memory_limit - n_rows * _BYTES_PER_ROW) // (n_classes * _BYTES_PER_CELL)
     return int(max(1, min(n_rows, rows)))
 
 
