@@ -35,6 +35,8 @@ $(BENCH_VENV)/.installed: pyproject.toml requirements/dev.txt requirements/bench
 
 bench: $(BENCH_VENV)/.installed
 	$(BENCH_PY) benchmarks/run.py
+	$(BENCH_PY) benchmarks/out_of_core.py
+	$(BENCH_PY) benchmarks/dask_backend.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) build dist src/*.egg-info .pytest_cache .ruff_cache
