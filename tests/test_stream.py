@@ -75,6 +75,18 @@ def test_files_on_disk_are_read_in_chunks(tmp_path):
     assert list(find(names[labels], tmp_path / "p.parquet", "both").classes) == list(names)
 
 
+def test_zarr_stores_are_read_in_chunks(tmp_path):
+    zarr = pytest.importorskip("zarr")
+    labels, pred_probs = random_problem(np.random.default_rng(27), 2500, 4, dtype=np.float32)
+    store = zarr.create_array(
+        store=str(tmp_path / "p.zarr"), shape=pred_probs.shape, chunks=(600, 4), dtype="float32"
+    )
+    store[:] = pred_probs
+    expected = find(labels, pred_probs, "prune_by_noise_rate")
+    assert_same_issues(find(labels, tmp_path / "p.zarr", "prune_by_noise_rate"), expected)
+    assert_same_issues(find(labels, store, "prune_by_noise_rate", chunk_rows=700), expected)
+
+
 def test_memory_limit_picks_a_chunk_size():
     labels, pred_probs = random_problem(np.random.default_rng(23), 4000, 5)
     expected = find(labels, pred_probs, "prune_by_noise_rate")

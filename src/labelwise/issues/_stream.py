@@ -84,7 +84,10 @@ def chunked_source(
         from labelwise.issues._dask import DaskProbs
 
         return DaskProbs(pred_probs, progress=progress)
-    on_disk = isinstance(pred_probs, (str, Path, np.memmap))
+    # Paths, memory maps and Zarr arrays live on disk: read them in chunks unless told otherwise.
+    on_disk = isinstance(pred_probs, (str, Path, np.memmap)) or type(
+        pred_probs
+    ).__module__.startswith("zarr.")
     if chunk_rows is None and memory_limit is None and not on_disk:
         return None
     if chunk_rows is None:
@@ -113,8 +116,9 @@ def chunk_rows_for(memory_limit: int, n_rows: int, n_classes: int) -> int:
 class ChunkedProbs:
     """``pred_probs`` read in chunks of ``chunk_rows`` rows, validated as it is read.
 
-    ``source`` is an array (or ``np.memmap``), or a path to a ``.npy`` file (memory-mapped) or a
-    Parquet file (one column per class, read by record batches).
+    ``source`` is an array (an ``np.memmap``, a Zarr array), or a path to a ``.npy`` file
+    (memory-mapped), a Parquet file (one column per class, read by record batches) or a Zarr
+    store (``.zarr``).
     """
 
     source: Any
@@ -146,6 +150,8 @@ class ChunkedProbs:
             raise DataFileError(f"{path} does not exist; give the path of a .npy or .parquet file.")
         if path.suffix == ".npy":
             self._array = np.load(path, mmap_mode="r")
+        elif path.suffix == ".zarr":
+            self._array = _open_zarr(path)
         elif path.suffix in (".parquet", ".pq"):
             import pyarrow.parquet as pq
 
@@ -153,7 +159,7 @@ class ChunkedProbs:
             self.columns = list(self._parquet.schema_arrow.names)
         else:
             raise DataFileError(
-                f"{path}: pred_probs files must be .npy (memory-mapped) or .parquet/.pq."
+                f"{path}: pred_probs files must be .npy (memory-mapped), .parquet/.pq or .zarr."
             )
 
     @property
@@ -213,6 +219,16 @@ def warn_drift(drifted: int, task: str) -> None:
     # Every pass sees the same rows: warn once, on the first.
     if drifted and task == FIRST_PASS:
         warn_renormalized(drifted, stacklevel=5)
+
+
+def _open_zarr(path: Path) -> Any:
+    try:
+        import zarr
+    except ImportError:
+        raise DataFileError(
+            f"{path} is a Zarr store, but zarr is not installed: pip install zarr."
+        ) from None
+    return zarr.open_array(str(path), mode="r")
 
 
 def _as_float(raw: np.ndarray) -> np.ndarray:
