@@ -101,3 +101,17 @@ def test_cli_runs_the_passes_on_a_local_cluster(tmp_path):
     )
     expected = lw.find_label_issues(names[labels], pred_probs).indices
     np.testing.assert_array_equal(written, expected)
+
+
+def test_dask_multilabel_equals_in_memory(client):
+    rng = np.random.default_rng(36)
+    pred_probs = np.round(rng.random((2000, 4)) * 8) / 8
+    given = (pred_probs > 0.5) ^ (rng.random((2000, 4)) < 0.1)
+    labels = [list(np.flatnonzero(row)) for row in given]
+    for method in ["prune_by_noise_rate", "low_self_confidence"]:
+        expected = lw.find_multilabel_issues(labels, pred_probs, method=method)
+        source = da.from_array(pred_probs, chunks=(600, 4))
+        got = lw.find_multilabel_issues(labels, source, method=method)
+        np.testing.assert_array_equal(got.mask, expected.mask)
+        np.testing.assert_array_equal(got.per_class_mask, expected.per_class_mask)
+        np.testing.assert_array_equal(got.scores, expected.scores)

@@ -147,3 +147,43 @@ def test_missing_or_unknown_files_raise_clear_errors(tmp_path):
     np.save(tmp_path / "short.npy", np.full((2, 2), 0.5))
     with pytest.raises(errors.ShapeError, match="3 entries but pred_probs has 2 rows"):
         lw.find_label_issues(labels, tmp_path / "short.npy")
+
+
+def multilabel_problem(seed: int, n: int, k: int, grid: bool = False):
+    rng = np.random.default_rng(seed)
+    pred_probs = rng.random((n, k))
+    if grid:
+        pred_probs = np.round(pred_probs * 4) / 4  # many ties
+    given = (pred_probs > 0.5) ^ (rng.random((n, k)) < 0.15)
+    return [list(np.flatnonzero(row)) for row in given], pred_probs
+
+
+@pytest.mark.parametrize("method", lw.issues.MULTILABEL_METHODS)
+@pytest.mark.parametrize("chunk", [1, 37, 10_000])
+def test_chunked_multilabel_equals_in_memory(method, chunk):
+    labels, pred_probs = multilabel_problem(41, 300, 4, grid=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", errors.SmallClassWarning)
+        expected = lw.find_multilabel_issues(labels, pred_probs, method=method)
+        got = lw.find_multilabel_issues(labels, pred_probs, method=method, chunk_rows=chunk)
+    np.testing.assert_array_equal(got.mask, expected.mask)
+    np.testing.assert_array_equal(got.indices, expected.indices)
+    np.testing.assert_array_equal(got.scores, expected.scores)
+    np.testing.assert_array_equal(got.per_class_mask, expected.per_class_mask)
+
+
+def test_chunked_multilabel_from_disk_and_scores(tmp_path):
+    labels, pred_probs = multilabel_problem(42, 4000, 6)
+    np.save(tmp_path / "p.npy", pred_probs.astype(np.float32))
+    expected = lw.find_multilabel_issues(labels, pred_probs.astype(np.float32))
+    got = lw.find_multilabel_issues(labels, tmp_path / "p.npy", memory_limit="5MB")
+    np.testing.assert_array_equal(got.mask, expected.mask)
+    scores = lw.multilabel_quality_scores(labels, pred_probs, chunk_rows=333)
+    np.testing.assert_array_equal(scores, lw.multilabel_quality_scores(labels, pred_probs))
+
+
+def test_chunked_multilabel_checks_every_chunk():
+    labels, pred_probs = multilabel_problem(43, 500, 3)
+    pred_probs[444, 2] = 1.5
+    with pytest.raises(errors.ProbabilityError, match="row 444"):
+        lw.find_multilabel_issues(labels, pred_probs, chunk_rows=100)

@@ -175,6 +175,24 @@ def check_block(block: np.ndarray, start: int) -> np.ndarray:
     return np.flatnonzero(err > ROW_SUM_SILENT)
 
 
+def check_range(block: np.ndarray, start: int) -> None:
+    """Check per-class probabilities (rows need not sum to 1): finite and within [0, 1]."""
+    if block.min() >= 0 and block.max() <= 1:  # NaN fails both: healthy blocks cost two passes
+        return
+    finite = np.isfinite(block)
+    if not finite.all():
+        r, c = np.argwhere(~finite)[0]
+        raise ProbabilityError(
+            f"pred_probs holds NaN or infinite values (first at row {start + r}, column {c}); "
+            "recompute them or drop those rows."
+        )
+    r, c = np.argwhere((block < 0) | (block > 1))[0]
+    raise ProbabilityError(
+        f"pred_probs holds a value outside [0, 1] ({float(block[r, c]):.6g} at row {start + r}, "
+        f"column {c}); give the probability that each class applies (e.g. a sigmoid of logits)."
+    )
+
+
 def renormalized(rows: np.ndarray) -> np.ndarray:
     """Rows divided by their sums (the same arithmetic wherever a row is fixed)."""
     return rows / rows.sum(axis=1, keepdims=True)

@@ -37,7 +37,12 @@ class DaskProbs:
 
     columns = None
 
-    def __init__(self, array: Any, progress: Callable[[str, int, int], Any] | None = None):
+    def __init__(
+        self,
+        array: Any,
+        progress: Callable[[str, int, int], Any] | None = None,
+        sums_to_one: bool = True,
+    ):
         _require_dask()
         if array.ndim != 2 or array.shape[1] < 2:
             raise ShapeError(
@@ -48,6 +53,7 @@ class DaskProbs:
         # Rows are the unit of work: every chunk must hold whole rows.
         self.array = array.rechunk({1: -1}) if len(array.chunks[1]) > 1 else array
         self.progress = progress
+        self.sums_to_one = sums_to_one
 
     @property
     def n_rows(self) -> int:
@@ -65,7 +71,9 @@ class DaskProbs:
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int).tolist()
         blocks = self.array.to_delayed().ravel()
         tasks = [
-            dask.delayed(apply_to_chunk)(func, start, block, labels[start : start + size], kwargs)
+            dask.delayed(apply_to_chunk)(
+                func, start, block, labels[start : start + size], kwargs, self.sums_to_one
+            )
             for start, size, block in zip(starts, sizes, blocks, strict=True)
         ]
         drifted, done = 0, 0

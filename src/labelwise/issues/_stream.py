@@ -25,6 +25,7 @@ import numpy as np
 from labelwise._validate import (
     Checked,
     check_block,
+    check_range,
     encode_labels,
     labels_array,
     renormalized,
@@ -76,6 +77,7 @@ def chunked_source(
     chunk_rows: int | None,
     memory_limit: int | str | None,
     progress: Callable[[str, int, int], Any] | None = None,
+    sums_to_one: bool = True,
 ) -> ChunkedProbs | None:
     """A chunked reader when the caller asks for one (or pred_probs is on disk), else None."""
     if isinstance(pred_probs, ChunkedProbs):
@@ -83,7 +85,7 @@ def chunked_source(
     if type(pred_probs).__module__.startswith("dask."):
         from labelwise.issues._dask import DaskProbs
 
-        return DaskProbs(pred_probs, progress=progress)
+        return DaskProbs(pred_probs, progress=progress, sums_to_one=sums_to_one)
     # Paths, memory maps and Zarr arrays live on disk: read them in chunks unless told otherwise.
     on_disk = isinstance(pred_probs, (str, Path, np.memmap)) or type(
         pred_probs
@@ -95,7 +97,7 @@ def chunked_source(
         limit = parse_bytes(memory_limit) if memory_limit is not None else 2**30
         n_rows = len(labels) if hasattr(labels, "__len__") else 1  # bad labels fail later
         chunk_rows = chunk_rows_for(limit, max(n_rows, 1), probe.n_classes)
-    return ChunkedProbs(pred_probs, chunk_rows, progress=progress)
+    return ChunkedProbs(pred_probs, chunk_rows, progress=progress, sums_to_one=sums_to_one)
 
 
 def chunk_rows_for(memory_limit: int, n_rows: int, n_classes: int) -> int:
@@ -128,6 +130,7 @@ class ChunkedProbs:
     _array: Any = field(default=None, repr=False)
     drifted: int = 0
     progress: Callable[[str, int, int], Any] | None = None
+    sums_to_one: bool = True
 
     def __post_init__(self) -> None:
         if isinstance(self.source, (str, Path)):
@@ -192,9 +195,8 @@ class ChunkedProbs:
         for start, raw in self._raw():
             if self.progress is not None:
                 self.progress(task, start, self.n_rows)
-            result, drift = apply_to_chunk(
-                func, start, raw, labels[start : start + len(raw)], kwargs
-            )
+            given = labels[start : start + len(raw)]
+            result, drift = apply_to_chunk(func, start, raw, given, kwargs, self.sums_to_one)
             drifted += drift
             yield result
         if self.progress is not None:
@@ -202,12 +204,23 @@ class ChunkedProbs:
         warn_drift(drifted, task)
 
 
-def apply_to_chunk(func: Callable, start: int, raw: np.ndarray, given: np.ndarray, kwargs: dict):
+def apply_to_chunk(
+    func: Callable,
+    start: int,
+    raw: np.ndarray,
+    given: np.ndarray,
+    kwargs: dict,
+    sums_to_one: bool = True,
+):
     """Validate one chunk (renormalizing slight drift) and apply ``func``; also return the drift.
 
-    A module-level function, so that Dask can ship it to worker processes.
+    With ``sums_to_one=False`` (per-class probabilities of multi-label data) only the range is
+    checked. A module-level function, so that Dask can ship it to worker processes.
     """
     block = raw if raw.dtype in (np.float32, np.float64) else _as_float(raw)
+    if not sums_to_one:
+        check_range(block, start)
+        return func(start, block, given, **kwargs), 0
     drift = check_block(block, start)
     if drift.size:
         block = block.copy()
@@ -450,3 +463,35 @@ def streamed_scan_inputs(
     scan, scores = streamed_scan(codes, chunked, thresholds, names_wanted)
     checked = Checked(labels=codes, pred_probs=chunked, classes=names)
     return checked, scan, scores
+
+
+def one_vs_rest(probs: np.ndarray) -> np.ndarray:
+    """The binary ``[1 - p, p]`` matrix of one class, in the input's dtype."""
+    two = np.empty((probs.shape[0], 2), dtype=probs.dtype)
+    np.subtract(1, probs, out=two[:, 0])
+    two[:, 1] = probs
+    return two
+
+
+def _binary_then(
+    start: int, block: np.ndarray, given: np.ndarray, inner: Callable, k: int, inner_kwargs: dict
+) -> Any:
+    return inner(start, one_vs_rest(block[:, k]), given, **inner_kwargs)
+
+
+@dataclass
+class OneVsRest:
+    """Class k of a multi-label source, seen as the binary pred_probs ``[1 - p_k, p_k]``."""
+
+    base: Any
+    k: int
+    columns = None
+    n_classes = 2
+
+    @property
+    def n_rows(self) -> int:
+        return self.base.n_rows
+
+    def map(self, func: Callable, labels: np.ndarray, task: str, **kwargs: Any) -> Iterator:
+        task = f"class {self.k}: {task}"
+        return self.base.map(_binary_then, labels, task, inner=func, k=self.k, inner_kwargs=kwargs)

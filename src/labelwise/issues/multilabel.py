@@ -28,7 +28,8 @@ from labelwise.errors import (
     SmallClassWarning,
 )
 from labelwise.issues._counting import BLOCK_ELEMENTS, smallest_n
-from labelwise.issues.filter import issues_from_scan, scan_inputs
+from labelwise.issues._stream import OneVsRest, chunked_source, one_vs_rest
+from labelwise.issues.filter import find_streamed, issues_from_scan, scan_inputs
 from labelwise.issues.scores import SCORE_METHODS, _scores
 
 __all__ = [
@@ -309,7 +310,17 @@ def _from_indicator(
     return _binary_matrix(matrix), names
 
 
-def check_multilabel_inputs(labels: Any, pred_probs: Any, classes: Any = None) -> MultiLabelData:
+def _is_chunked(probs: Any) -> bool:
+    return not isinstance(probs, np.ndarray)
+
+
+def check_multilabel_inputs(
+    labels: Any,
+    pred_probs: Any,
+    classes: Any = None,
+    chunk_rows: int | None = None,
+    memory_limit: int | str | None = None,
+) -> MultiLabelData:
     """Validate multi-label inputs and turn the labels into an (N, K) boolean matrix.
 
     ``labels`` is one collection of class names per example, or an (N, K) 0/1 matrix (a numpy
@@ -327,8 +338,12 @@ def check_multilabel_inputs(labels: Any, pred_probs: Any, classes: Any = None) -
     """
     if classes is None and isinstance(pred_probs, pd.DataFrame):
         classes = list(pred_probs.columns)
-    probs = _probability_matrix(pred_probs)
-    n, n_classes = probs.shape
+    probs = chunked_source(pred_probs, labels, chunk_rows, memory_limit, sums_to_one=False)
+    if probs is None:
+        probs = _probability_matrix(pred_probs)
+    elif classes is None and probs.columns is not None:
+        classes = probs.columns
+    n, n_classes = (probs.n_rows, probs.n_classes) if _is_chunked(probs) else probs.shape
     if classes is not None:
         classes = _validated_classes(classes, n_classes)
     indicator = isinstance(labels, pd.DataFrame) or (
@@ -363,21 +378,13 @@ def _check_aggregation(aggregation: str, alpha: float | None, temperature: float
 # --- Scores ----------------------------------------------------------------------------------
 
 
-def _one_vs_rest(probs: np.ndarray) -> np.ndarray:
-    """The binary ``[1 - p, p]`` matrix of one class, in the input's dtype."""
-    two = np.empty((probs.shape[0], 2), dtype=probs.dtype)
-    np.subtract(1, probs, out=two[:, 0])
-    two[:, 1] = probs
-    return two
-
-
 def _class_scores(given: np.ndarray, probs: np.ndarray, method: str) -> np.ndarray:
     """(B, K) float64 scores: each class's binary score, from the single-label scorer.
 
     All B * K (example, class) pairs form one binary problem, so one call scores them all. The
     result is float64 whatever the input dtype, as the reference stores it.
     """
-    pairs = _one_vs_rest(np.ascontiguousarray(probs).reshape(-1))
+    pairs = one_vs_rest(np.ascontiguousarray(probs).reshape(-1))
     scores = _scores(given.reshape(-1).astype(np.intp), pairs, method)
     return scores.reshape(given.shape).astype(np.float64, copy=False)
 
@@ -414,12 +421,30 @@ def _example_scores(
     temperature: float = DEFAULT_TEMPERATURE,
 ) -> np.ndarray:
     """One score per example, over row blocks so that no (N, K) float temporary is held."""
-    n, n_classes = data.pred_probs.shape
+    options = {"method": method, "aggregation": aggregation, "alpha": alpha}
+    options["temperature"] = temperature
+    if _is_chunked(data.pred_probs):
+        parts = data.pred_probs.map(_rows_scores, data.given, "scores", **options)
+        return np.concatenate(list(parts))
+    return _rows_scores(0, data.pred_probs, data.given, **options)
+
+
+def _rows_scores(
+    start: int,
+    probs: np.ndarray,
+    given: np.ndarray,
+    method: str,
+    aggregation: str,
+    alpha: float | None,
+    temperature: float,
+) -> np.ndarray:
+    """:func:`_example_scores` of some rows (``start`` is unused: rows are independent)."""
+    n, n_classes = probs.shape
     step = max(1, BLOCK_ELEMENTS // n_classes)
     out = np.empty(n, dtype=np.float64)
-    for start in range(0, n, step):
-        rows = slice(start, start + step)
-        per_class = _class_scores(data.given[rows], data.pred_probs[rows], method)
+    for begin in range(0, n, step):
+        rows = slice(begin, begin + step)
+        per_class = _class_scores(given[rows], probs[rows], method)
         if aggregation == "softmin":
             out[rows] = _softmin(per_class, temperature)
         else:
@@ -436,6 +461,8 @@ def multilabel_quality_scores(
     aggregation: str = "exponential_moving_average",
     alpha: float | None = DEFAULT_ALPHA,
     temperature: float = DEFAULT_TEMPERATURE,
+    chunk_rows: int | None = None,
+    memory_limit: int | str | None = None,
 ) -> np.ndarray:
     """Score how likely each example's whole label set is right (lower = more suspicious).
 
@@ -466,6 +493,8 @@ def multilabel_quality_scores(
         The moving average's weight of each newer (smaller) score; None means ``2 / (K + 1)``.
     temperature : float, default 0.1
         The softmin temperature (smaller: closer to the minimum).
+    chunk_rows, memory_limit : optional
+        Read ``pred_probs`` in chunks, as :func:`find_multilabel_issues` does.
 
     Returns
     -------
@@ -480,7 +509,7 @@ def multilabel_quality_scores(
     """
     check_choice("method", method, SCORE_METHODS)
     _check_aggregation(aggregation, alpha, temperature)
-    data = check_multilabel_inputs(labels, pred_probs, classes)
+    data = check_multilabel_inputs(labels, pred_probs, classes, chunk_rows, memory_limit)
     return _example_scores(data, method, aggregation, alpha, temperature)
 
 
@@ -492,8 +521,18 @@ def _binary_issues(
 ) -> np.ndarray:
     """The single-label engine's mask on class k's one-vs-rest problem."""
     labels = given.astype(np.intp)
-    checked, groups, scan = scan_inputs(labels, _one_vs_rest(probs), None, options["n_jobs"])
+    checked, groups, scan = scan_inputs(labels, one_vs_rest(probs), None, options["n_jobs"])
     return issues_from_scan(checked, groups, scan, method, **options).mask
+
+
+def _streamed_binary_issues(
+    given: np.ndarray, probs: OneVsRest, method: str, options: dict[str, Any]
+) -> np.ndarray:
+    """:func:`_binary_issues` with class k's probabilities read in chunks."""
+    options = {**options, "num_to_remove_per_class": None}
+    return find_streamed(given.astype(np.uint8), probs, None, method, "self_confidence", options)[
+        0
+    ].mask
 
 
 def _class_flags(data: MultiLabelData, method: str, options: dict[str, Any]) -> np.ndarray:
@@ -503,7 +542,12 @@ def _class_flags(data: MultiLabelData, method: str, options: dict[str, Any]) -> 
         # The engine would name binary class "1"; small classes are reported by name instead.
         warnings.simplefilter("ignore", SmallClassWarning)
         for k in range(flags.shape[1]):
-            flags[:, k] = _binary_issues(data.given[:, k], data.pred_probs[:, k], method, options)
+            if _is_chunked(data.pred_probs):
+                binary = OneVsRest(data.pred_probs, k)
+                flags[:, k] = _streamed_binary_issues(data.given[:, k], binary, method, options)
+            else:
+                probs = data.pred_probs[:, k]
+                flags[:, k] = _binary_issues(data.given[:, k], probs, method, options)
     return flags
 
 
@@ -544,9 +588,24 @@ def _lowest_ranked(
     per_class = flags & mask[:, None]
     bare = np.flatnonzero(mask & ~per_class.any(axis=1))
     if bare.size:
-        weakest = _class_scores(data.given[bare], data.pred_probs[bare], "self_confidence")
+        weakest = _class_scores(
+            data.given[bare], _rows_of(data.pred_probs, bare), "self_confidence"
+        )
         per_class[bare, weakest.argmin(axis=1)] = True
     return mask, per_class
+
+
+def _rows_of(probs: Any, rows: np.ndarray) -> np.ndarray:
+    """Some rows of pred_probs (one pass when it is read in chunks)."""
+    if not _is_chunked(probs):
+        return probs[rows]
+    parts = probs.map(_pick_rows, np.zeros(probs.n_rows, dtype=bool), "rows", rows=rows)
+    return np.concatenate(list(parts))
+
+
+def _pick_rows(start: int, block: np.ndarray, _given: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    local = rows[(rows >= start) & (rows < start + block.shape[0])] - start
+    return block[local]
 
 
 # --- Result ----------------------------------------------------------------------------------
@@ -653,6 +712,8 @@ def find_multilabel_issues(
     min_examples_per_class: int = 1,
     frac_noise: float = 1.0,
     n_jobs: int | None = None,
+    chunk_rows: int | None = None,
+    memory_limit: int | str | None = None,
 ) -> MultiLabelIssues:
     """Find the examples whose set of labels is likely wrong (multi-label confident learning).
 
@@ -692,6 +753,10 @@ def find_multilabel_issues(
         Pruning methods flag only this fraction of the estimated noise of each class.
     n_jobs : int, optional
         Threads for the engine (default: every core). Results do not depend on it.
+    chunk_rows, memory_limit : optional
+        Read ``pred_probs`` in chunks (a path to a ``.npy``/``.parquet``/``.zarr`` file, a memory
+        map or a Dask array is read that way anyway), as :func:`labelwise.find_label_issues`
+        does; results are identical. Each class then takes its own passes over the data.
 
     Returns
     -------
@@ -709,7 +774,7 @@ def find_multilabel_issues(
     [{'row': 5, 'given': ('cat',), 'suspected': ('cat', 'dog')}]
     """
     _check_options(method, rank_by, min_examples_per_class, frac_noise)
-    data = check_multilabel_inputs(labels, pred_probs, classes)
+    data = check_multilabel_inputs(labels, pred_probs, classes, chunk_rows, memory_limit)
     options = {
         "n_jobs": n_jobs,
         "min_examples_per_class": min_examples_per_class,
