@@ -287,6 +287,8 @@ def smallest_n(values: np.ndarray, n: int) -> np.ndarray:
     return np.argsort(values)[:n]
 
 
+#: Below this many elements, margins are built from one transposed copy rather than by column.
+_SMALL_PAIR_BLOCK = 1 << 18
 #: Elements of one block of class pairs (bounds the temporary of :func:`largest_margins`).
 _PAIR_BLOCK = 1 << 22
 
@@ -316,6 +318,12 @@ def smallest_per_row(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 def _negated_margins(probs: np.ndarray, js: np.ndarray, k: int) -> np.ndarray:
     """``-(p_j - p_k)`` for each j in ``js``: one contiguous row per j, computed in place."""
+    if probs.shape[0] * (js.size + 1) <= _SMALL_PAIR_BLOCK:
+        # Small: select the columns row-wise and transpose the copy (fast, a little memory).
+        columns = np.ascontiguousarray(probs[:, np.append(js, k)].T)
+        margins = columns[:-1]
+        margins -= columns[-1]
+        return np.negative(margins, out=margins)
     margins = np.empty((js.size, probs.shape[0]), dtype=probs.dtype)
     for row, j in enumerate(js):  # column by column: no (n, K) temporary beside probs
         margins[row] = probs[:, j]
