@@ -62,7 +62,8 @@ def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
     return value
 
 
-def _as_float_matrix(pred_probs: Any) -> np.ndarray:
+def as_float_matrix(pred_probs: Any, min_columns: int = 2) -> np.ndarray:
+    """pred_probs as a 2-D float32/float64 array, with clear errors for anything else."""
     if isinstance(pred_probs, pd.DataFrame):
         pred_probs = pred_probs.to_numpy()
     try:
@@ -88,10 +89,11 @@ def _as_float_matrix(pred_probs: Any) -> np.ndarray:
         )
     if arr.shape[0] == 0:
         raise ShapeError("pred_probs is empty: there are no examples to check.")
-    if arr.shape[1] < 2:
+    if arr.shape[1] < min_columns:
         raise ShapeError(
-            f"pred_probs has {arr.shape[1]} column; at least 2 classes are needed. For a binary "
-            "problem with one probability per row, stack it: np.column_stack([1 - p, p])."
+            f"pred_probs has {arr.shape[1]} column(s); at least {min_columns} classes are needed."
+            " For a binary problem with one probability per row, stack it: "
+            "np.column_stack([1 - p, p])."
         )
     # float16 carries too little precision for thresholds 1e-6 apart; integer one-hot rows are fine
     # as probabilities once they are floats.
@@ -139,7 +141,7 @@ def check_pred_probs(pred_probs: Any) -> np.ndarray:
     ShapeError
         When the array is not 2-D, is empty or has fewer than 2 columns.
     """
-    arr = _as_float_matrix(pred_probs)
+    arr = as_float_matrix(pred_probs)
     n = arr.shape[0]
     drifted = [check_block(arr[s : s + _CHECK_ROWS], s) + s for s in range(0, n, _CHECK_ROWS)]
     rows = np.concatenate(drifted)
@@ -187,9 +189,12 @@ def check_range(block: np.ndarray, start: int) -> None:
             "recompute them or drop those rows."
         )
     r, c = np.argwhere((block < 0) | (block > 1))[0]
+    value = float(block[r, c])
+    where = "negative values" if value < 0 else "values above 1"
     raise ProbabilityError(
-        f"pred_probs holds a value outside [0, 1] ({float(block[r, c]):.6g} at row {start + r}, "
-        f"column {c}); give the probability that each class applies (e.g. a sigmoid of logits)."
+        f"pred_probs holds {where} (first {value:.6g} at row {start + r}, column {c}); each "
+        "entry is the probability that a class applies, in [0, 1]. Did you pass logits? Apply a "
+        "sigmoid: 1 / (1 + np.exp(-logits))."
     )
 
 

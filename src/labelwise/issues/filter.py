@@ -46,8 +46,32 @@ _ROWS_PER_THREADED_CLASS = 20_000
 _RANKED = ("low_self_confidence", "low_normalized_margin", "pervasive2021")
 
 
-@dataclass(frozen=True, eq=False)
-class LabelIssues:
+class FlaggedRows:
+    """What every result of flagged examples shares: one count, its length, a short repr."""
+
+    mask: np.ndarray
+    indices: np.ndarray
+    method: str
+    rank_by: str
+
+    @property
+    def num_issues(self) -> int:
+        """How many examples this method flags: ``mask.sum()``, the one count it reports."""
+        return int(self.indices.size)
+
+    def __len__(self) -> int:
+        return self.num_issues
+
+    def __repr__(self) -> str:
+        n = self.mask.size
+        return (
+            f"{type(self).__name__}(method={self.method!r}, num_issues={self.num_issues} of {n} "
+            f"({self.num_issues / n:.2%}), rank_by={self.rank_by!r})"
+        )
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class LabelIssues(FlaggedRows):
     """The examples whose given label looks wrong, and why.
 
     Attributes
@@ -88,21 +112,6 @@ class LabelIssues:
     def suggested(self) -> np.ndarray:
         """The most likely true label of every example (the model's top class)."""
         return self.classes[self.suggested_codes]
-
-    @property
-    def num_issues(self) -> int:
-        """How many examples this method flags: ``mask.sum()``, the one count it reports."""
-        return int(self.indices.size)
-
-    def __len__(self) -> int:
-        return self.num_issues
-
-    def __repr__(self) -> str:
-        n = self.mask.size
-        return (
-            f"LabelIssues(method={self.method!r}, num_issues={self.num_issues} of {n} "
-            f"({self.num_issues / n:.2%}), rank_by={self.rank_by!r})"
-        )
 
     def to_frame(self, *, all_rows: bool = False) -> pd.DataFrame:
         """A tidy table: one row per flagged example, most suspicious first.

@@ -18,18 +18,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labelwise._validate import check_choice, encode_labels
+from labelwise._validate import as_float_matrix, check_choice, check_range, encode_labels
 from labelwise.errors import (
     ConfigError,
     InputTypeError,
     LabelError,
-    ProbabilityError,
     ShapeError,
     SmallClassWarning,
 )
 from labelwise.issues._counting import BLOCK_ELEMENTS, smallest_n
 from labelwise.issues._stream import OneVsRest, chunked_source, one_vs_rest
-from labelwise.issues.filter import find_streamed, issues_from_scan, scan_inputs
+from labelwise.issues.filter import FlaggedRows, find_streamed, issues_from_scan, scan_inputs
 from labelwise.issues.scores import SCORE_METHODS, _scores
 
 __all__ = [
@@ -87,56 +86,11 @@ class MultiLabelData:
 
 def _probability_matrix(pred_probs: Any) -> np.ndarray:
     """An (N, K) float matrix of per-class probabilities; rows need not sum to 1."""
-    if isinstance(pred_probs, pd.DataFrame):
-        pred_probs = pred_probs.to_numpy()
-    try:
-        arr = np.asarray(pred_probs)
-    except (TypeError, ValueError) as exc:  # ragged lists and the like
-        raise InputTypeError(
-            f"pred_probs could not be read as an array ({exc}); pass an (n_examples, n_classes) "
-            "numpy array of per-class probabilities."
-        ) from None
-    if arr.dtype == object or arr.dtype.kind not in "fiub":
-        raise InputTypeError(
-            f"pred_probs has dtype {arr.dtype}; it must hold numbers. Pass an (n_examples, "
-            "n_classes) float array, e.g. the output of a one-vs-rest predict_proba."
-        )
-    if arr.ndim != 2:
-        raise ShapeError(
-            f"pred_probs must be 2-D (n_examples, n_classes), got shape {arr.shape}; give one "
-            "column per class, holding the probability that the class applies."
-        )
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ShapeError(f"pred_probs is empty (shape {arr.shape}): there is nothing to check.")
-    # float16 is too coarse for thresholds 1e-6 apart, as in the single-label engine.
-    if arr.dtype not in (np.float32, np.float64):
-        arr = arr.astype(np.float32 if arr.dtype == np.float16 else np.float64)
+    arr = as_float_matrix(pred_probs, min_columns=1)
     step = max(1, BLOCK_ELEMENTS // arr.shape[1])
     for start in range(0, arr.shape[0], step):
-        block = arr[start : start + step]
-        # NaN fails both comparisons, so healthy blocks cost two reductions and nothing else.
-        if not (block.min() >= 0 and block.max() <= 1):
-            raise ProbabilityError(_range_problem(block, start))
+        check_range(arr[start : start + step], start)
     return arr
-
-
-def _range_problem(block: np.ndarray, start: int) -> str:
-    finite = np.isfinite(block)
-    if not finite.all():
-        r, c = np.argwhere(~finite)[0]
-        return (
-            f"pred_probs holds NaN or infinite values (first at row {start + r}, column {c}); "
-            "recompute them or drop those rows."
-        )
-    outside = (block < 0) | (block > 1)
-    r, c = np.argwhere(outside)[0]
-    value = float(block[r, c])
-    where = "negative values" if value < 0 else "values above 1"
-    return (
-        f"pred_probs holds {where} (first {value:.6g} at row {start + r}, column {c}); each "
-        "entry is the probability that a class applies, in [0, 1]. Did you pass logits? Apply a "
-        "sigmoid: 1 / (1 + np.exp(-logits))."
-    )
 
 
 def _validated_classes(classes: Any, n_classes: int) -> np.ndarray:
@@ -621,8 +575,8 @@ def _name_sets(matrix: np.ndarray, classes: np.ndarray) -> list[tuple]:
     ]
 
 
-@dataclass(frozen=True, eq=False)
-class MultiLabelIssues:
+@dataclass(frozen=True, eq=False, repr=False)
+class MultiLabelIssues(FlaggedRows):
     """The examples whose label set looks wrong, and which classes are to blame.
 
     Attributes
@@ -652,21 +606,6 @@ class MultiLabelIssues:
     method: str
     rank_by: str
     given_matrix: np.ndarray = field(repr=False)
-
-    @property
-    def num_issues(self) -> int:
-        """How many examples are flagged: ``mask.sum()``."""
-        return int(self.indices.size)
-
-    def __len__(self) -> int:
-        return self.num_issues
-
-    def __repr__(self) -> str:
-        n = self.mask.size
-        return (
-            f"MultiLabelIssues(method={self.method!r}, num_issues={self.num_issues} of {n} "
-            f"({self.num_issues / n:.2%}), rank_by={self.rank_by!r})"
-        )
 
     def to_frame(self, *, all_rows: bool = False) -> pd.DataFrame:
         """A tidy table: one row per flagged example, most suspicious first.
