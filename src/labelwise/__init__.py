@@ -6,7 +6,7 @@
 >>> report = lw.audit(df, label="y")                           # doctest: +SKIP
 """
 
-from labelwise import datasets, errors, simulate
+from labelwise import datasets, errors, learn, simulate
 from labelwise.issues import (
     METHODS,
     SCORE_METHODS,
@@ -20,6 +20,7 @@ from labelwise.issues import (
     multilabel_quality_scores,
 )
 from labelwise.issues.audit import AuditReport, audit, audit_predictions
+from labelwise.learn import CleanClassifier
 from labelwise.predict import cross_val_pred_probs, default_model
 from labelwise.simulate import NoisyLabels, inject_noise
 
@@ -29,6 +30,7 @@ __all__ = [
     "METHODS",
     "SCORE_METHODS",
     "AuditReport",
+    "CleanClassifier",
     "LabelIssues",
     "MultiLabelIssues",
     "NoiseEstimate",
@@ -43,6 +45,7 @@ __all__ = [
     "find_label_issues",
     "find_multilabel_issues",
     "inject_noise",
+    "learn",
     "label_quality_scores",
     "multilabel_quality_scores",
     "simulate",
