@@ -7,18 +7,12 @@ from cleanlab.count import compute_confident_joint
 from cleanlab.filter import find_label_issues
 from cleanlab.rank import get_label_quality_scores
 
-#: labelwise methods that cleanlab offers as a ``filter_by`` of the same name.
-SHARED_METHODS = (
-    "prune_by_noise_rate",
-    "prune_by_class",
-    "both",
-    "confident_learning",
-    "predicted_neq_given",
-    "low_self_confidence",
-    "low_normalized_margin",
-)
+import labelwise
+
 #: labelwise methods cleanlab has no ``filter_by`` for; we compose them from its primitives.
 COMPOSED_METHODS = ("pervasive2021",)
+#: labelwise methods that cleanlab offers as a ``filter_by`` of the same name.
+SHARED_METHODS = tuple(m for m in labelwise.METHODS if m not in COMPOSED_METHODS)
 
 
 def cleanlab_mask(
