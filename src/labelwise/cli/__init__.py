@@ -11,6 +11,7 @@ import typer
 from labelwise import __version__
 from labelwise.cli import _ui
 from labelwise.cli.audit import audit_command
+from labelwise.cli.benchmark_noise import benchmark_noise_command
 from labelwise.cli.demo import demo_command
 
 __all__ = ["app", "main"]
@@ -47,6 +48,7 @@ def _root(
 
 app.command("audit")(audit_command)
 app.command("demo")(demo_command)
+app.command("benchmark-noise")(benchmark_noise_command)
 
 
 def main() -> None:
