@@ -33,7 +33,7 @@ from cleanlab.experimental.label_issues_batched import find_label_issues_batched
 
 import labelwise as lw
 from reference import cleanlab_mask
-from report import Table, _secs, _shape, _yes, about
+from report import Table, _secs, _shape, _yes, about, save
 from run import RESULTS, _environment, _source_digest
 from speed import DEFAULT_METHOD, SEED, _log
 from synthetic import make_inputs
@@ -427,14 +427,9 @@ def main(argv: list[str] | None = None) -> int:
         "" if rows == FULL_ROWS else " --quick" if args.quick else f" --rows {rows}"
     )
 
-    print(as_text(results))
-    print(f"\n(ran in {time.perf_counter() - started:.0f} s)")
     suffix = "" if rows == FULL_ROWS else ".quick"
     json_path, md_path = RESULTS / f"out_of_core{suffix}.json", RESULTS / f"OUT_OF_CORE{suffix}.md"
-    RESULTS.mkdir(exist_ok=True)
-    json_path.write_text(json.dumps(results, indent=2) + "\n")
-    md_path.write_text(as_markdown(results))
-    print(f"wrote {json_path} and {md_path}")
+    save(results, json_path, md_path, started, render=(as_text, as_markdown))
     return 0
 
 

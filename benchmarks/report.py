@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -177,3 +181,23 @@ def as_markdown(results: dict[str, Any]) -> str:
         about_line += f" Sections measured different labelwise sources: {sources}; rerun in full."
     body = [t if isinstance(t, str) else t.markdown() for t in tables(results)]
     return "\n\n".join(["## Benchmarks", about_line, *body]) + "\n"
+
+
+def save(
+    results: dict[str, Any],
+    json_path: Path,
+    md_path: Path,
+    started: float,
+    render: tuple[Callable, Callable] = (as_text, as_markdown),
+) -> None:
+    """Print the tables, then write the results as JSON and markdown beside each other.
+
+    ``render`` is the (text, markdown) pair of renderers, for scripts with tables of their own.
+    """
+    text, markdown = render
+    print(text(results))
+    print(f"\n(ran in {time.perf_counter() - started:.0f} s)")
+    json_path.parent.mkdir(exist_ok=True)
+    json_path.write_text(json.dumps(results, indent=2) + "\n")
+    md_path.write_text(markdown(results))
+    print(f"wrote {json_path} and {md_path}")

@@ -26,7 +26,7 @@ import psutil
 
 import labelwise
 from mnist import run_mnist
-from report import as_markdown, as_text
+from report import save
 from speed import run_speed
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -89,12 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     # The command that regenerates the whole file (an --only run refreshes one section of it).
     results["command"] = "python benchmarks/run.py" + (" --quick" if args.quick else "")
 
-    print(as_text(results))
-    print(f"\n(ran in {time.perf_counter() - started:.0f} s)")
-    RESULTS.mkdir(exist_ok=True)
-    json_path.write_text(json.dumps(results, indent=2) + "\n")
-    md_path.write_text(as_markdown(results))
-    print(f"wrote {json_path} and {md_path}")
+    save(results, json_path, md_path, started)
     return 0
 
 

@@ -309,12 +309,13 @@ def encode_labels(
     codes : ndarray of an integer type, shape (N,)
     classes : ndarray, shape (K,)
     """
-    return _encode(labels_array(labels), labels, n_classes, classes)
+    return encode_label_values(labels_array(labels), labels, n_classes, classes)
 
 
-def _encode(
+def encode_label_values(
     values: np.ndarray, labels: Any, n_classes: int, classes: Any
 ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`encode_labels` for ``values`` already checked by :func:`labels_array`."""
     if classes is None:
         classes = label_categories(labels)
         if classes is not None and len(classes) != n_classes:
@@ -386,5 +387,5 @@ def check_inputs(labels: Any, pred_probs: Any, classes: Any = None) -> Checked:
             f"labels has {values.size} entries but pred_probs has {probs.shape[0]} rows; they "
             "must describe the same examples in the same order."
         )
-    codes, names = _encode(values, labels, probs.shape[1], classes)
+    codes, names = encode_label_values(values, labels, probs.shape[1], classes)
     return Checked(labels=codes, pred_probs=probs, classes=names)

@@ -26,7 +26,7 @@ from labelwise._validate import (
     Checked,
     check_block,
     check_range,
-    encode_labels,
+    encode_label_values,
     labels_array,
     renormalized,
     warn_renormalized,
@@ -450,13 +450,13 @@ def streamed_scan_inputs(
     """:func:`scan_inputs` for pred_probs read in chunks, plus the named per-row scores."""
     if classes is None and chunked.columns is not None:
         classes = chunked.columns
-    n_labels = labels_array(labels).size
-    if n_labels != chunked.n_rows:
+    values = labels_array(labels)
+    if values.size != chunked.n_rows:
         raise ShapeError(
-            f"labels has {n_labels} entries but pred_probs has {chunked.n_rows} rows; they "
+            f"labels has {values.size} entries but pred_probs has {chunked.n_rows} rows; they "
             "must describe the same examples in the same order."
         )
-    codes, names = encode_labels(labels, chunked.n_classes, classes)
+    codes, names = encode_label_values(values, labels, chunked.n_classes, classes)
     codes = codes.astype(np.min_scalar_type(chunked.n_classes), copy=False)
     thresholds = thresholds_from(own_probs_by_class(codes, chunked, chunked.n_classes))
     names_wanted = list(dict.fromkeys(name for name in score_names if name))

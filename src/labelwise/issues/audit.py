@@ -17,6 +17,7 @@ from labelwise.issues._stream import chunked_source
 from labelwise.issues.filter import (
     METHODS,
     LabelIssues,
+    engine_options,
     find_streamed,
     issues_from_scan,
     scan_inputs,
@@ -355,8 +356,7 @@ def audit_predictions(
     check_bootstrap(n_bootstrap, 0.95)
     chunked = chunked_source(pred_probs, labels, chunk_rows, memory_limit, progress)
     if chunked is not None:
-        options = {"n_jobs": n_jobs, "min_examples_per_class": 1, "frac_noise": 1.0}
-        options["num_to_remove_per_class"] = None
+        options = engine_options(n_jobs)
         issues, checked, scan = find_streamed(labels, chunked, classes, method, rank_by, options)
     else:
         checked, groups, scan = scan_inputs(labels, pred_probs, classes, n_jobs)

@@ -46,6 +46,27 @@ _ROWS_PER_THREADED_CLASS = 20_000
 _RANKED = ("low_self_confidence", "low_normalized_margin", "pervasive2021")
 
 
+def engine_options(
+    n_jobs: int | None = None,
+    min_examples_per_class: int = 1,
+    frac_noise: float = 1.0,
+    num_to_remove_per_class: Any = None,
+) -> dict:
+    """The options every flagging path hands down, in one place."""
+    return {
+        "n_jobs": n_jobs,
+        "min_examples_per_class": min_examples_per_class,
+        "frac_noise": frac_noise,
+        "num_to_remove_per_class": num_to_remove_per_class,
+    }
+
+
+def rank_flagged(mask: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Flagged rows, lowest score first; equal scores keep row order."""
+    flagged = np.flatnonzero(mask)
+    return flagged[np.argsort(scores[flagged], kind="stable")]
+
+
 class FlaggedRows:
     """What every result of flagged examples shares: one count, its length, a short repr."""
 
@@ -360,12 +381,7 @@ def find_label_issues(
     (array([5]), array(['dog'], dtype='<U3'))
     """
     _check_options(method, rank_by, min_examples_per_class, frac_noise, num_to_remove_per_class)
-    options = {
-        "n_jobs": n_jobs,
-        "min_examples_per_class": min_examples_per_class,
-        "frac_noise": frac_noise,
-        "num_to_remove_per_class": num_to_remove_per_class,
-    }
+    options = engine_options(n_jobs, min_examples_per_class, frac_noise, num_to_remove_per_class)
     chunked = chunked_source(pred_probs, labels, chunk_rows, memory_limit)
     if chunked is not None:
         return find_streamed(labels, chunked, classes, method, rank_by, options)[0]
@@ -407,12 +423,7 @@ def issues_from_scan(
     num_to_remove_per_class: Any = None,
 ) -> LabelIssues:
     """:func:`find_label_issues` on inputs already scanned by :func:`scan_inputs`."""
-    options = {
-        "n_jobs": n_jobs,
-        "min_examples_per_class": min_examples_per_class,
-        "frac_noise": frac_noise,
-        "num_to_remove_per_class": num_to_remove_per_class,
-    }
+    options = engine_options(n_jobs, min_examples_per_class, frac_noise, num_to_remove_per_class)
     labels, probs = checked.labels, checked.pred_probs
     mask = _flag(
         labels,
@@ -433,14 +444,11 @@ def _result(
     rank_by: str,
     scores: np.ndarray,
 ) -> LabelIssues:
-    flagged = np.flatnonzero(mask)
-    indices = flagged[np.argsort(scores[flagged], kind="stable")]
-    classes = checked.classes
     return LabelIssues(
         mask=mask,
-        indices=indices,
+        indices=rank_flagged(mask, scores),
         scores=scores,
-        classes=classes,
+        classes=checked.classes,
         method=method,
         rank_by=rank_by,
         given_codes=checked.labels,

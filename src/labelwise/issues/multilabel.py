@@ -28,7 +28,14 @@ from labelwise.errors import (
 )
 from labelwise.issues._counting import BLOCK_ELEMENTS, smallest_n
 from labelwise.issues._stream import OneVsRest, chunked_source, one_vs_rest
-from labelwise.issues.filter import FlaggedRows, find_streamed, issues_from_scan, scan_inputs
+from labelwise.issues.filter import (
+    FlaggedRows,
+    engine_options,
+    find_streamed,
+    issues_from_scan,
+    rank_flagged,
+    scan_inputs,
+)
 from labelwise.issues.scores import SCORE_METHODS, _scores
 
 __all__ = [
@@ -483,10 +490,10 @@ def _streamed_binary_issues(
     given: np.ndarray, probs: OneVsRest, method: str, options: dict[str, Any]
 ) -> np.ndarray:
     """:func:`_binary_issues` with class k's probabilities read in chunks."""
-    options = {**options, "num_to_remove_per_class": None}
-    return find_streamed(given.astype(np.uint8), probs, None, method, "self_confidence", options)[
-        0
-    ].mask
+    issues, _, _ = find_streamed(
+        given.astype(np.uint8), probs, None, method, "self_confidence", options
+    )
+    return issues.mask
 
 
 def _class_flags(data: MultiLabelData, method: str, options: dict[str, Any]) -> np.ndarray:
@@ -714,11 +721,7 @@ def find_multilabel_issues(
     """
     _check_options(method, rank_by, min_examples_per_class, frac_noise)
     data = check_multilabel_inputs(labels, pred_probs, classes, chunk_rows, memory_limit)
-    options = {
-        "n_jobs": n_jobs,
-        "min_examples_per_class": min_examples_per_class,
-        "frac_noise": frac_noise,
-    }
+    options = engine_options(n_jobs, min_examples_per_class, frac_noise)
     scores = _example_scores(data, rank_by)
     if method in _RANKED:
         flags = _class_flags(data, "confident_learning", options)
@@ -728,10 +731,9 @@ def find_multilabel_issues(
             _warn_small_classes(data, min_examples_per_class)
         per_class = _class_flags(data, method, options)
         mask = per_class.any(axis=1)
-    flagged = np.flatnonzero(mask)
     return MultiLabelIssues(
         mask=mask,
-        indices=flagged[np.argsort(scores[flagged], kind="stable")],
+        indices=rank_flagged(mask, scores),
         scores=scores,
         per_class_mask=per_class,
         classes=data.classes,
