@@ -23,8 +23,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
 
+# Browser and database tests need Debian's chromium and a PostgreSQL server: the script installs
+# and starts them (as root) and exports where they are, in the same shell as pytest.
 test: lint
-	$(PY) -m pytest -n 2 -q
+	. scripts/test-services.sh && $(PY) -m pytest -n 2 -q
 
 $(BENCH_VENV)/.installed: pyproject.toml requirements/dev.txt requirements/bench.txt
 	test -x $(BENCH_PY) || $(PYTHON) -m venv $(BENCH_VENV)
