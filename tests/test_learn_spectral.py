@@ -147,3 +147,28 @@ def test_bad_inputs():
         spectral_probe(H, y, np.zeros(30, dtype=bool), dims=[0, 2])
     with pytest.raises(ShapeError, match="true_labels"):
         spectral_probe(H, y, np.zeros(30, dtype=bool), true_labels=y[:5])
+
+
+def test_auto_scores_on_given_validation_examples():
+    """With held-out examples, every d is scored there, by a head trained on all of H."""
+    H, _, noisy, _, H_test, y_test = _planted(seed=1)
+    trunc = SpectralTruncation("auto", candidates=[2, 4, 16]).fit(
+        H, noisy, validation=(H_test, y_test)
+    )
+    assert set(trunc.scores_) == {2, 4, 16}
+    coords = (H - trunc.mean_) @ trunc.components_.T
+    head = LogisticRegression(max_iter=1000).fit(coords, noisy)
+    expected = head.score((H_test - trunc.mean_) @ trunc.components_.T, y_test)
+    assert trunc.scores_[trunc.n_components_] == pytest.approx(expected)
+    assert trunc.n_components_ == 4  # the planted rank, on clean held-out labels
+
+
+def test_bad_validation():
+    rng = np.random.default_rng(3)
+    H, y = rng.normal(size=(30, 4)), np.arange(30) % 2
+    with pytest.raises(ConfigError, match="pair"):
+        SpectralTruncation("auto").fit(H, y, validation=H)
+    with pytest.raises(ShapeError, match="H_val has 3 features"):
+        SpectralTruncation("auto").fit(H, y, validation=(H[:, :3], y))
+    with pytest.raises(ShapeError):
+        SpectralTruncation("auto").fit(H, y, validation=(H, y[:-2]))

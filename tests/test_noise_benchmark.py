@@ -79,6 +79,8 @@ def test_interval_over_seeds():
         {"test_size": 1.5},
         {"label": "y"},
         {"table": pd.DataFrame({"a": [1, 2]}), "label": "missing"},
+        {"base": "forest"},
+        {"n_jobs": 0},
     ],
 )
 def test_bad_arguments(kwargs):
@@ -126,3 +128,14 @@ def test_cli_writes_files(tmp_path):
     bad = CliRunner().invoke(app, [*args[:-2], "--rates", "x", "--out", str(tmp_path)])
     assert bad.exit_code == 2
     assert "--rates" in bad.output
+
+
+def test_wide_mlp_base_runs_every_model_on_it():
+    bench = noise_benchmark(**{**TINY, "methods": ["plain", "spectral_truncation"]}, base="mlp")
+    assert bench.results["accuracy"].between(0, 1).all()
+    assert "MLPClassifier(256, 256)" in bench.notes[0]
+
+
+def test_processes_give_the_same_results(tiny):
+    parallel = noise_benchmark(**TINY, n_jobs=2)
+    pd.testing.assert_frame_equal(parallel.results, tiny.results)

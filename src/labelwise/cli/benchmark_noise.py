@@ -101,6 +101,10 @@ def benchmark_noise_command(
         None, "--data", help="A CSV/TSV/Parquet table to use instead of --datasets."
     ),
     label: str | None = typer.Option(None, "--label", help="The label column of --data."),
+    base: str = typer.Option(
+        "logistic", "--base", help="The model every method trains: logistic or mlp (wide, slow)."
+    ),
+    jobs: int = typer.Option(-1, "--jobs", "-j", help="Processes running cells (-1: all cores)."),
 ) -> None:
     """Inject label noise into training labels and score each method on clean test labels.
 
@@ -120,6 +124,8 @@ def benchmark_noise_command(
             table=table,
             label=label,
             progress=progress,
+            base=base,
+            n_jobs=jobs,
         )
     written = _write(bench, out)
     console = _ui.out()

@@ -201,7 +201,7 @@ class SpectralTruncation(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         tags.target_tags.required = isinstance(self.n_components, str)
         return tags
 
-    def fit(self, H: Any, y: Any = None):
+    def fit(self, H: Any, y: Any = None, *, validation: tuple[Any, Any] | None = None):
         """Fit the mean and singular directions of ``H`` and choose the number to keep.
 
         Parameters
@@ -211,6 +211,12 @@ class SpectralTruncation(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         y : array-like (n_samples,), optional
             The given (possibly noisy) labels; required when ``n_components`` is ``"classes"``
             or ``"auto"``, ignored otherwise.
+        validation : (H_val, y_val), optional
+            For ``"auto"``: features and noisy labels of examples the network did **not**
+            train on. The heads then train on all of ``H`` and are scored on these. Give them
+            when ``H`` comes from a network that fit its training labels exactly: a split of
+            memorized training features scores the memorized noise as signal and favours a
+            large d. Without it, ``validation_size`` of ``H`` is held out.
 
         Returns
         -------
@@ -224,7 +230,8 @@ class SpectralTruncation(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.scores_: dict[int, float] = {}
         if isinstance(self.n_components, str):
             labels = _labels("y", y, H.shape[0])
-            d = self._choose(U * s, labels, max_d)
+            held_out = self._held_out(validation, mean, Vt)
+            d = self._choose(U * s, labels, max_d, held_out)
         else:
             d = self._check_int_d(H.shape)
         self.n_components_ = d
@@ -258,7 +265,29 @@ class SpectralTruncation(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             )
         return int(self.n_components)
 
-    def _choose(self, coords: np.ndarray, labels: np.ndarray, max_d: int) -> int:
+    def _held_out(
+        self, validation: Any, mean: np.ndarray, Vt: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """``validation`` as (coordinates in the full singular basis, labels), or None."""
+        if validation is None:
+            return None
+        if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+            raise ConfigError("validation must be a pair (H_val, y_val).")
+        H_val = check_array(validation[0], dtype=np.float64, input_name="H_val")
+        if H_val.shape[1] != mean.size:
+            raise ShapeError(
+                f"H_val has {H_val.shape[1]} features but H has {mean.size}; give the same "
+                "representation of the held-out examples."
+            )
+        return (H_val - mean) @ Vt.T, _labels("y_val", validation[1], H_val.shape[0])
+
+    def _choose(
+        self,
+        coords: np.ndarray,
+        labels: np.ndarray,
+        max_d: int,
+        held_out: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> int:
         """The d of ``n_components="classes"`` or ``"auto"``; fills ``scores_`` for "auto"."""
         n_classes = np.unique(labels).size
         if self.n_components == "classes":
@@ -268,11 +297,15 @@ class SpectralTruncation(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             grid = _default_grid(max_d, n_classes)
         else:
             grid = _check_dims("candidates", self.candidates, max_d)
-        train, valid = self._split(labels)
+        if held_out is None:
+            train, valid = self._split(labels)
+            fit_x, fit_y, val_x, val_y = coords[train], labels[train], coords[valid], labels[valid]
+        else:
+            (val_x, val_y), fit_x, fit_y = held_out, coords, labels
         head = self._head()
         for d in grid:
-            model = clone(head).fit(coords[train, :d], labels[train])
-            self.scores_[d] = float(np.mean(model.predict(coords[valid, :d]) == labels[valid]))
+            model = clone(head).fit(fit_x[:, :d], fit_y)
+            self.scores_[d] = float(np.mean(model.predict(val_x[:, :d]) == val_y))
         best = max(self.scores_.values())
         # Ties go to the smallest d: fewer directions leave less room for memorized noise.
         return min(d for d, score in self.scores_.items() if score == best)
