@@ -17,6 +17,7 @@ __all__ = [
     "LabelError",
     "ConfigError",
     "DataFileError",
+    "StoreError",
     "LabelwiseWarning",
     "RenormalizedWarning",
     "SmallClassWarning",
@@ -53,6 +54,10 @@ class ConfigError(LabelwiseError, ValueError):
 
 class DataFileError(LabelwiseError, OSError):
     """A data file cannot be read, or a result file cannot be written."""
+
+
+class StoreError(DataFileError):
+    """The monitor store cannot be opened, read or written (unreachable server, locked file...)."""
 
 
 class LabelwiseWarning(UserWarning):

@@ -13,13 +13,15 @@ from labelwise.cli import _ui
 from labelwise.cli.audit import audit_command
 from labelwise.cli.benchmark_noise import benchmark_noise_command
 from labelwise.cli.demo import demo_command
+from labelwise.cli.monitor import monitor_app
+from labelwise.cli.serve import serve_command
 
 __all__ = ["app", "main"]
 
 app = typer.Typer(
     cls=_ui.LabelwiseGroup,
     name="labelwise",
-    help="Find mislabeled examples with confident learning, and estimate how noisy labels are.",
+    help="Audit, learn from, document and monitor imperfect labels.",
     no_args_is_help=True,
     add_completion=False,
     # Locals would print whole arrays, and the data in them, into a bug report.
@@ -43,12 +45,14 @@ def _root(
         help="Show the version and exit.",
     ),
 ) -> None:
-    """Find mislabeled examples with confident learning, and estimate how noisy labels are."""
+    """Audit, learn from, document and monitor imperfect labels."""
 
 
 app.command("audit")(audit_command)
 app.command("demo")(demo_command)
 app.command("benchmark-noise")(benchmark_noise_command)
+app.add_typer(monitor_app, name="monitor")
+app.command("serve")(serve_command)
 
 
 def main() -> None:

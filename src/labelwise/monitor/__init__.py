@@ -1,0 +1,59 @@
+"""Label-free monitoring of deployed risk classifiers.
+
+Fit a :class:`Monitor` on a labelled reference window, then check each production window while
+its labels are still weeks away: score shift, feature shift, uncertainty, expected performance
+(CBPE-style) and operational signals, each against a threshold calibrated on the reference at the
+window's size, combined into a composite score and a severity level. When the labels mature,
+:meth:`Monitor.reconcile` compares the estimates with what happened.
+
+No label-free signal can see a pure change of P(Y|X); every report says so.
+
+>>> from labelwise.monitor import Monitor, composite_score, LEVELS
+>>> LEVELS
+('ok', 'watch', 'warn', 'alert', 'critical')
+"""
+
+from labelwise.monitor._composite import (
+    DEFAULT_WEIGHTS,
+    LEVELS,
+    MONITORS,
+    PRESETS,
+    SeverityTracker,
+    composite_score,
+    level_of,
+)
+from labelwise.monitor._counts import Layout, WindowCounts
+from labelwise.monitor._monitor import DEFAULT_FLOORS, Monitor
+from labelwise.monitor._results import BLIND_SPOT, MetricRow, Reconciliation, WindowResult
+from labelwise.monitor._stats import (
+    binned_ks,
+    binned_wasserstein,
+    expected_auc,
+    g_test_pvalue,
+    psi,
+    psi_null_mean,
+)
+
+__all__ = [
+    "BLIND_SPOT",
+    "DEFAULT_FLOORS",
+    "DEFAULT_WEIGHTS",
+    "LEVELS",
+    "MONITORS",
+    "PRESETS",
+    "Layout",
+    "MetricRow",
+    "Monitor",
+    "Reconciliation",
+    "SeverityTracker",
+    "WindowCounts",
+    "WindowResult",
+    "binned_ks",
+    "binned_wasserstein",
+    "composite_score",
+    "expected_auc",
+    "g_test_pvalue",
+    "level_of",
+    "psi",
+    "psi_null_mean",
+]

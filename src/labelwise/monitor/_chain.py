@@ -1,0 +1,226 @@
+"""The hash chain behind :mod:`labelwise.monitor.store`, free of any database code.
+
+Every stored row has a position ``id`` in one chain that runs across all tables (1, 2, 3, ...),
+a canonical JSON ``payload`` holding all of its content, ``prev_hash`` (the ``row_hash`` of the
+row before it; :data:`GENESIS` for the first) and ``row_hash = sha256(prev_hash + payload)``.
+:func:`walk` checks a stream of rows in id order against those rules and the recorded head.
+
+>>> first = canonical_json({"b": 0.1, "a": [1, None]})
+>>> first
+'{"a":[1,null],"b":0.1}'
+>>> len(row_hash(GENESIS, first))
+64
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["GENESIS", "ChainReport", "ChainRow", "canonical_json", "row_hash", "to_json", "walk"]
+
+#: ``prev_hash`` of the first row of a chain.
+GENESIS = "0" * 64
+
+
+def to_json(value: Any, where: str = "value") -> Any:
+    """Return ``value`` as plain JSON data: NaN and infinities become ``None``.
+
+    numpy scalars and arrays and tuples are converted, so a result built with numpy can be stored
+    as is. Anything else that JSON cannot hold raises ``TypeError`` naming where it sits.
+
+    >>> to_json({"x": float("nan"), "y": (1, 2.5)})
+    {'x': None, 'y': [1, 2.5]}
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{where} has a non-string key {key!r}; JSON keys must be strings")
+            out[key] = to_json(item, f"{where}[{key!r}]")
+        return out
+    if isinstance(value, (list, tuple)):
+        return [to_json(item, f"{where}[{i}]") for i, item in enumerate(value)]
+    if hasattr(value, "tolist"):  # numpy scalars and arrays, without importing numpy
+        return to_json(value.tolist(), where)
+    raise TypeError(f"{where} is a {type(value).__name__}, which cannot be stored as JSON")
+
+
+def canonical_json(value: Any) -> str:
+    """Serialize JSON data one way only: sorted keys, no spaces, floats by ``repr``.
+
+    ``json`` writes floats with ``float.__repr__``, the shortest text that reads back to the same
+    double, so a payload hashes the same before storage and after any round trip.
+
+    >>> canonical_json({"z": 1.0, "a": "é"})
+    '{"a":"é","z":1.0}'
+    """
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)  # fmt: skip
+
+
+def row_hash(prev_hash: str, payload: str) -> str:
+    """Return ``sha256(prev_hash + payload)`` as 64 hex digits.
+
+    >>> row_hash(GENESIS, "{}")[:12]
+    '5508d2b710e6'
+    """
+    return hashlib.sha256((prev_hash + payload).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainRow:
+    """One stored row as :func:`walk` sees it.
+
+    ``columns`` holds the typed columns that mirror payload keys; each must equal
+    ``json.loads(payload)[key]``, so an edit of a typed column alone is caught too.
+    """
+
+    table: str
+    id: int
+    payload: str
+    prev_hash: str
+    row_hash: str
+    columns: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The outcome of :meth:`MonitorStore.verify <labelwise.monitor.store.MonitorStore.verify>`.
+
+    Attributes
+    ----------
+    ok : bool
+        True when every row and the head check out.
+    rows_checked : int
+        Rows found sound before the first bad one (all rows when ``ok``).
+    first_bad : dict or None
+        ``{"table", "id", "reason"}`` of the first row that fails, else None.
+    head : str or None
+        ``row_hash`` of the last sound row (None for an empty chain). Write it down elsewhere:
+        a later :meth:`head` that does not extend from it means the chain was rewritten.
+
+    >>> print(ChainReport(True, 3, None, "ab" * 32))
+    chain ok: 3 rows, head abababababab
+    """
+
+    ok: bool
+    rows_checked: int
+    first_bad: dict | None = None
+    head: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        if self.ok:
+            head = self.head[:12] if self.head else "(empty)"
+            return f"chain ok: {self.rows_checked} rows, head {head}"
+        bad = self.first_bad or {}
+        return (
+            f"chain BROKEN at {bad.get('table')}#{bad.get('id')}: {bad.get('reason')} "
+            f"({self.rows_checked} rows sound before it)"
+        )
+
+
+def _same(stored: Any, recorded: Any) -> bool:
+    """Whether a typed column equals its payload value (ints and floats compare by value)."""
+    return (stored is None) == (recorded is None) and stored == recorded
+
+
+def _check_row(row: ChainRow, prev: str) -> str | None:
+    """Return why ``row`` breaks the chain after a row whose hash is ``prev``, or None."""
+    try:
+        content = json.loads(row.payload)
+    except (TypeError, ValueError):
+        return "payload is not valid JSON (edited)"
+    if not isinstance(content, dict) or content.get("table") != row.table:
+        return "payload names another table (row moved or forged)"
+    if content.get("id") != row.id:
+        return f"payload records position {content.get('id')!r} (row renumbered or reordered)"
+    if row_hash(row.prev_hash, row.payload) != row.row_hash:
+        return "row_hash does not match its payload (payload or hash edited)"
+    if row.prev_hash != prev:
+        return "prev_hash does not match the row before it (rows deleted, inserted or reordered)"
+    for key, value in row.columns.items():
+        if not _same(value, content.get(key)):
+            return f"column {key!r} = {value!r} disagrees with the payload's {content.get(key)!r}"
+    return None
+
+
+def walk(
+    rows: Iterable[ChainRow], head: Mapping[str, Any] | None, known_heads: Iterable[str] = ()
+) -> ChainReport:
+    """Check ``rows`` (sorted by id) as one chain ending at ``head``; stop at the first fault.
+
+    ``head`` is the store's record of the last append: ``{"seq", "last_table", "row_hash"}``.
+    ``known_heads`` are hashes printed earlier (:meth:`MonitorStore.head`); each must still be
+    some row's ``row_hash``, else the chain was rewritten after it was written down.
+
+    >>> p1 = canonical_json({"table": "t", "id": 1})
+    >>> r1 = ChainRow("t", 1, p1, GENESIS, row_hash(GENESIS, p1))
+    >>> walk([r1], {"seq": 1, "last_table": "t", "row_hash": r1.row_hash}).ok
+    True
+    >>> walk([r1], {"seq": 2, "last_table": "t", "row_hash": "?"}).first_bad["reason"]
+    'missing: the head records 2 rows but the chain ends at 1 (rows deleted from the end)'
+    """
+    prev, count, expected, last_table = GENESIS, 0, 1, None
+    unseen = set(known_heads) - {GENESIS}
+    limit = int(head["seq"]) if head else 0
+    for row in rows:
+        if row.id > limit and row.id == expected:
+            reason = f"row beyond the head, which records {limit} rows (added outside the store)"
+            return ChainReport(False, count, _bad(row.table, row.id, reason), prev)
+        if row.id != expected:
+            if row.id < expected:
+                reason = f"position {row.id} is held by more than one row (forged row)"
+            else:
+                reason = (
+                    f"positions {expected}..{row.id - 1} are missing (rows deleted)"
+                    if row.id - 1 > expected
+                    else f"position {expected} is missing (row deleted)"
+                )
+            return ChainReport(False, count, _bad(row.table, row.id, reason), prev)
+        reason = _check_row(row, prev)
+        if reason is not None:
+            return ChainReport(False, count, _bad(row.table, row.id, reason), prev)
+        prev, count, expected, last_table = row.row_hash, count + 1, expected + 1, row.table
+        unseen.discard(prev)
+    report = _check_head(head, count, prev, last_table)
+    if report.ok and unseen:
+        reason = (
+            f"kept head {sorted(unseen)[0][:12]}... is no row's hash: the chain was rewritten "
+            "after it was written down"
+        )
+        return ChainReport(False, count, _bad(last_table, count, reason), report.head)
+    return report
+
+
+def _check_head(head: Mapping[str, Any] | None, count: int, last: str, table: str | None):
+    """Compare the end of the walked chain with the head record."""
+    seq = int(head["seq"]) if head else 0
+    sound = ChainReport(True, count, None, last if count else None)
+    if seq > count:
+        reason = (
+            f"missing: the head records {seq} rows but the chain ends at {count} "
+            "(rows deleted from the end)"
+        )
+        return ChainReport(False, count, _bad(head.get("last_table"), seq, reason), sound.head)
+    if count and head["row_hash"] != last:
+        reason = "the head's hash differs from the last row's row_hash (head or last row edited)"
+        return ChainReport(False, count - 1, _bad(table, count, reason), sound.head)
+    return sound
+
+
+def _bad(table: str | None, row_id: int, reason: str) -> dict:
+    return {"table": table, "id": int(row_id), "reason": reason}

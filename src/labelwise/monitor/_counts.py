@@ -1,0 +1,359 @@
+"""Fixed reference bins and the mergeable per-window counts built on them.
+
+A :class:`Layout` is fitted once on the reference window: score bins (reference deciles for PSI
+and a fine grid of reference quantiles for KS and Wasserstein), feature bins with explicit missing
+and unseen-category bins, the calibration map and the PCA used for the multivariate signal.
+:meth:`Layout.encode` turns a chunk of rows into bin codes and per-row values, and
+:func:`tally` reduces them to sums. Sums of sums are sums, so :class:`WindowCounts` merges chunks,
+files and Dask partitions by plain addition and every statistic is computed from the merged counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from labelwise.errors import InputError, InputTypeError, ProbabilityError
+from labelwise.monitor._stats import binary_entropy
+
+__all__ = ["FeatureBins", "Layout", "WindowCounts", "tally", "quantile_edges"]
+
+#: How many unseen category values a window keeps as examples for its report.
+_UNSEEN_EXAMPLES = 10
+
+
+def quantile_edges(values: np.ndarray, n_bins: int) -> np.ndarray:
+    """Inner edges of ``n_bins`` reference-quantile bins, ties merged.
+
+    Edges equal to the maximum are dropped: a bin above the largest reference value would be
+    empty in the reference by construction.
+
+    >>> quantile_edges(np.array([0, 0, 0, 0, 0, 0, 0, 0, 1, 2.0]), 10).round(2).tolist()
+    [0.0, 0.2, 1.1]
+    """
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    qs = np.quantile(values, np.arange(1, n_bins) / n_bins)
+    edges = np.unique(qs)
+    return edges[edges < values.max()]
+
+
+def _fine_edges(values: np.ndarray, n_bins: int) -> np.ndarray:
+    """All edges (minimum, inner quantiles, maximum) of a fine reference-quantile grid."""
+    return np.unique(np.quantile(values, np.linspace(0.0, 1.0, n_bins + 1)))
+
+
+def _fine_codes(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """0 below ``edges[0]``, 1..len-1 for the right-closed intervals, len(edges) above the top."""
+    codes = np.searchsorted(edges[1:-1], values, side="left") + 1
+    codes[values < edges[0]] = 0
+    codes[values > edges[-1]] = len(edges)
+    return codes
+
+
+@dataclass
+class FeatureBins:
+    """Bins of one feature: numeric inner edges or reference categories, then unseen, missing."""
+
+    name: str
+    kind: str  # "numeric" or "categorical"
+    edges: np.ndarray | None = None
+    categories: list | None = None
+
+    @property
+    def n_bins(self) -> int:
+        if self.kind == "numeric":
+            return len(self.edges) + 2  # value bins + missing
+        return len(self.categories) + 2  # categories + unseen + missing
+
+    @property
+    def labels(self) -> list[str]:
+        """Readable bin names, for per-bin tables."""
+        if self.kind == "numeric":
+            e = [f"{x:.6g}" for x in self.edges]
+            inner = [f"({a}, {b}]" for a, b in zip(e[:-1], e[1:], strict=True)]
+            if not e:
+                return ["(-inf, inf)", "missing"]
+            return [f"(-inf, {e[0]}]", *inner, f"({e[-1]}, inf)", "missing"]
+        return [str(c) for c in self.categories] + ["unseen", "missing"]
+
+    def encode(self, column: pd.Series) -> tuple[np.ndarray, list]:
+        """Bin codes of ``column`` and a few unseen category values."""
+        missing = column.isna().to_numpy()
+        if self.kind == "numeric":
+            values = _numeric_values(column, self.name)
+            codes = np.searchsorted(self.edges, values, side="left")
+            codes[missing] = self.n_bins - 1
+            return codes, []
+        index = pd.Index(self.categories)
+        codes = index.get_indexer(pd.Index(column))
+        unseen = (codes < 0) & ~missing
+        codes[unseen] = len(self.categories)
+        codes[missing] = len(self.categories) + 1
+        examples = []
+        if unseen.any():
+            examples = pd.unique(column[unseen])[:_UNSEEN_EXAMPLES].tolist()
+        return codes, examples
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "edges": None if self.edges is None else self.edges.tolist(),
+            "categories": self.categories,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FeatureBins:
+        edges = data["edges"]
+        return cls(
+            data["name"],
+            data["kind"],
+            None if edges is None else np.asarray(edges, dtype=float),
+            data["categories"],
+        )
+
+
+def _numeric_values(column: pd.Series, name: str) -> np.ndarray:
+    """A numeric column as float64 (missing as NaN), or an InputTypeError naming it."""
+    if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
+        return column.to_numpy(dtype=float, na_value=np.nan)
+    if column.isna().all():
+        return np.full(len(column), np.nan)
+    raise InputTypeError(
+        f"feature {name!r} was numeric in the reference but has dtype {column.dtype} in this "
+        "window; fix the upstream type, or refit with it listed in categorical=[...]."
+    )
+
+
+def check_scores(column: pd.Series, name: str) -> np.ndarray:
+    """Scores as float64 in [0, 1], or a clear error."""
+    if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
+        raise InputTypeError(
+            f"score column {name!r} has dtype {column.dtype}; it must hold numbers, the model's "
+            "probability of the bad outcome in [0, 1]."
+        )
+    values = column.to_numpy(dtype=float, na_value=np.nan)
+    if not np.isfinite(values).all():
+        bad = int(np.flatnonzero(~np.isfinite(values))[0])
+        raise ProbabilityError(
+            f"score column {name!r} holds missing or infinite values (first at row {bad}); every "
+            "scored case needs a probability. Drop or re-score those rows."
+        )
+    if values.size and (values.min() < 0 or values.max() > 1):
+        bad = int(np.flatnonzero((values < 0) | (values > 1))[0])
+        raise ProbabilityError(
+            f"score column {name!r} holds {values[bad]:.6g} at row {bad}; scores are probabilities "
+            "in [0, 1]. If the model outputs logits or points, map them to probabilities first."
+        )
+    return values
+
+
+@dataclass
+class Layout:
+    """Everything fixed at fit time that turns rows into counts (picklable, JSON-able)."""
+
+    score: str
+    cutoff: float
+    near_band: float
+    score_edges: np.ndarray  # inner decile edges, PSI
+    fine_edges: np.ndarray  # fine grid, KS / Wasserstein / expected AUC
+    confidence_edges: np.ndarray  # fine grid of max(p, 1 - p)
+    features: list[FeatureBins] = field(default_factory=list)
+    calibration: tuple[np.ndarray, np.ndarray] | None = None
+    pca: dict | None = None
+
+    @property
+    def columns(self) -> list[str]:
+        return [self.score, *(f.name for f in self.features)]
+
+    def calibrate(self, scores: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities (the isotonic map, or the scores unchanged)."""
+        if self.calibration is None:
+            return scores
+        x, y = self.calibration
+        return np.interp(scores, x, y)
+
+    def check_columns(self, names: Sequence[Any]) -> None:
+        missing = [c for c in self.columns if c not in set(names)]
+        if missing:
+            raise InputError(
+                f"the window lacks column(s) {missing} that the monitor was fitted on; every "
+                "window needs the score and all reference features (a feature that is not "
+                "collected any more should be sent as an all-missing column)."
+            )
+
+    def pca_error(self, frame: pd.DataFrame) -> np.ndarray:
+        """Per-row PCA reconstruction error on standardized numeric features (missing -> mean)."""
+        p = self.pca
+        x = np.column_stack([_numeric_values(frame[c], c) for c in p["columns"]])
+        z = (x - p["mean"]) / p["scale"]
+        z = np.where(np.isfinite(z), z, 0.0)  # missing is imputed at the reference mean
+        comps = p["components"]
+        resid = z - (z @ comps.T) @ comps
+        return np.einsum("ij,ij->i", resid, resid) / z.shape[1]
+
+    def encode(self, frame: pd.DataFrame) -> dict[str, Any]:
+        """Bin codes and per-row values of one chunk (validated)."""
+        if not isinstance(frame, pd.DataFrame):
+            raise InputTypeError(
+                f"a window must be a pandas DataFrame (or a Parquet path), not {type(frame)}."
+            )
+        self.check_columns(frame.columns)
+        p = check_scores(frame[self.score], self.score)
+        conf = np.maximum(p, 1.0 - p)
+        declined = (p >= self.cutoff).astype(float)
+        pos = self.calibrate(p)
+        lo, hi = self.fine_edges[0], self.fine_edges[-1]
+        enc: dict[str, Any] = {
+            "score_coarse": np.searchsorted(self.score_edges, p, side="left"),
+            "score_fine": _fine_codes(p, self.fine_edges),
+            "conf_fine": _fine_codes(conf, self.confidence_edges),
+            "below": np.maximum(lo - p, 0.0),
+            "above": np.maximum(p - hi, 0.0),
+            "entropy": binary_entropy(p),
+            "near": (np.abs(p - self.cutoff) <= self.near_band).astype(float),
+            "declined": declined,
+            "pos": pos,
+            "pos_declined": pos * declined,
+            "unseen": {},
+        }
+        for fb in self.features:
+            codes, examples = fb.encode(frame[fb.name])
+            enc["feat:" + fb.name] = codes
+            if examples:
+                enc["unseen"][fb.name] = examples
+        if self.pca is not None:
+            err = self.pca_error(frame)
+            enc["pca_err"] = err
+            enc["pca_high"] = (err > self.pca["high"]).astype(float)
+            enc["pca_n"] = np.ones_like(err)
+        return enc
+
+    def sizes(self) -> dict[str, int]:
+        """Length of every histogram in a tally."""
+        out = {
+            "score_coarse": len(self.score_edges) + 1,
+            "score_fine": len(self.fine_edges) + 1,
+            "conf_fine": len(self.confidence_edges) + 1,
+        }
+        for fb in self.features:
+            out["feat:" + fb.name] = fb.n_bins
+        return out
+
+    def to_dict(self) -> dict:
+        return {
+            "score": self.score,
+            "cutoff": self.cutoff,
+            "near_band": self.near_band,
+            "score_edges": self.score_edges,
+            "fine_edges": self.fine_edges,
+            "confidence_edges": self.confidence_edges,
+            "features": [f.to_dict() for f in self.features],
+            "calibration": None if self.calibration is None else list(self.calibration),
+            "pca": self.pca,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Layout:
+        pca = d["pca"]
+        if pca is not None:
+            pca = {k: (np.asarray(v, float) if k != "columns" else v) for k, v in pca.items()}
+            pca["high"] = float(pca["high"])
+        cal = d["calibration"]
+        return cls(
+            score=d["score"],
+            cutoff=float(d["cutoff"]),
+            near_band=float(d["near_band"]),
+            score_edges=np.asarray(d["score_edges"], float),
+            fine_edges=np.asarray(d["fine_edges"], float),
+            confidence_edges=np.asarray(d["confidence_edges"], float),
+            features=[FeatureBins.from_dict(f) for f in d["features"]],
+            calibration=None if cal is None else (np.asarray(cal[0]), np.asarray(cal[1])),
+            pca=pca,
+        )
+
+
+#: Per-row values that a tally sums (weighted by bootstrap weights when given).
+_SUMMED = ("below", "above", "entropy", "near", "declined", "pos", "pos_declined")
+
+
+def tally(layout: Layout, enc: dict[str, Any], weights: np.ndarray | None = None) -> dict:
+    """Reduce an encoded chunk to histogram counts and sums; ``weights`` are row multiplicities."""
+    sizes = layout.sizes()
+    n = float(len(enc["score_fine"]) if weights is None else weights.sum())
+    out: dict[str, np.ndarray] = {"n": np.array([n])}
+    for key, size in sizes.items():
+        out[key] = np.bincount(enc[key], weights=weights, minlength=size).astype(float)
+    # Expected positives per fine score bin drive the expected AUC.
+    w_pos = enc["pos"] if weights is None else enc["pos"] * weights
+    out["fine_pos"] = np.bincount(enc["score_fine"], weights=w_pos, minlength=sizes["score_fine"])
+    if "label" in enc:  # reference rows only: realized outcomes for the sampling-error bands
+        w_lab = enc["label"] if weights is None else enc["label"] * weights
+        out["fine_label"] = np.bincount(
+            enc["score_fine"], weights=w_lab, minlength=sizes["score_fine"]
+        )
+        enc = {**enc, "label_declined": enc["label"] * enc["declined"]}
+    summed = _SUMMED + (("pca_err", "pca_high", "pca_n") if "pca_err" in enc else ())
+    summed += ("label", "label_declined") if "label" in enc else ()
+    for key in summed:
+        values = enc[key]
+        # An elementwise product, not a BLAS dot: threaded BLAS calls on short vectors stall
+        # badly when the machine is busy.
+        out[key] = np.array([values.sum() if weights is None else (values * weights).sum()])
+    return out
+
+
+class WindowCounts:
+    """Histogram counts of one window over the monitor's fixed bins; merge by addition.
+
+    Build it with :meth:`labelwise.monitor.Monitor.counts`, feed chunks with :meth:`update`,
+    combine partial counts (files, Dask partitions) with :meth:`merge` or ``+``, and pass the
+    result to :meth:`labelwise.monitor.Monitor.check`.
+    """
+
+    def __init__(self, layout: Layout):
+        self.layout = layout
+        self.arrays: dict[str, np.ndarray] = {}
+        self.unseen: dict[str, list] = {}
+
+    @property
+    def n_rows(self) -> int:
+        return int(round(self.arrays["n"][0])) if self.arrays else 0
+
+    def update(self, chunk: pd.DataFrame) -> WindowCounts:
+        """Add the rows of ``chunk`` (a DataFrame) to the counts; returns self."""
+        if len(chunk) == 0:
+            self.layout.check_columns(chunk.columns)
+            return self
+        enc = self.layout.encode(chunk)
+        self._add(tally(self.layout, enc), enc["unseen"])
+        return self
+
+    def _add(self, arrays: dict, unseen: dict) -> None:
+        if not self.arrays:
+            self.arrays = {k: v.copy() for k, v in arrays.items()}
+        else:
+            for key, value in arrays.items():
+                self.arrays[key] = self.arrays[key] + value
+        for name, values in unseen.items():
+            known = self.unseen.setdefault(name, [])
+            known.extend(v for v in values if v not in known)
+            del known[_UNSEEN_EXAMPLES:]
+
+    def merge(self, other: WindowCounts) -> WindowCounts:
+        """A new WindowCounts holding the sum of both (the operands are unchanged)."""
+        out = WindowCounts(self.layout)
+        for part in (self, other):
+            if part.arrays:
+                out._add(part.arrays, part.unseen)
+        return out
+
+    __add__ = merge
+
+    def __repr__(self) -> str:
+        return f"WindowCounts(n_rows={self.n_rows})"
