@@ -24,6 +24,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.utils.parallel import Parallel, delayed
 
+from labelwise._parallel import one_blas_thread
 from labelwise._validate import check_pred_probs, encode_labels
 from labelwise.errors import (
     ConfigError,
@@ -37,6 +38,8 @@ from labelwise.errors import (
 __all__ = ["cross_val_pred_probs", "default_model"]
 
 ProgressCallback = Callable[[int, int], Any]
+#: Most one-hot columns per text column in :func:`default_model`; rarer values share one column.
+MAX_CATEGORIES = 100
 
 
 def resolve_classes(labels: Any, classes: Any = None) -> tuple[np.ndarray, np.ndarray]:
@@ -184,8 +187,9 @@ def _check_partition(splits: list, n: int) -> None:
 def _fit_fold(estimator: Any, X: Any, codes: np.ndarray, train: np.ndarray, test: np.ndarray):
     """Fit a clone on ``train`` and return its probabilities for ``test`` with its classes."""
     model = clone(estimator)
-    model.fit(_rows(X, train), codes[train])
-    proba = np.asarray(model.predict_proba(_rows(X, test)), dtype=np.float64)
+    with one_blas_thread():
+        model.fit(_rows(X, train), codes[train])
+        proba = np.asarray(model.predict_proba(_rows(X, test)), dtype=np.float64)
     # Without classes_ a fitted classifier follows the sklearn convention: sorted training labels.
     fold_classes = np.asarray(getattr(model, "classes_", np.unique(codes[train])))
     return test, proba, fold_classes
@@ -349,7 +353,8 @@ def default_model(frame_or_X: Any) -> Pipeline:
 
     For a DataFrame: numeric columns are median-imputed and standardized; boolean, categorical,
     object and string columns are imputed with their most frequent value and one-hot encoded
-    (categories unseen in training are ignored). For a numeric array or sparse matrix: a
+    (at most :data:`MAX_CATEGORIES` columns each, the rarest values sharing one; categories
+    unseen in training are ignored). For a numeric array or sparse matrix: a
     standard scaler. Both end in ``LogisticRegression(max_iter=1000)``, whose log-loss fit gives
     reasonably calibrated out-of-sample probabilities, fits in seconds with one deterministic
     model per fold, and needs no tuning; tree ensembles rank well but their probabilities are
@@ -406,7 +411,8 @@ def _table_model(frame: pd.DataFrame) -> Pipeline:
         categories = make_pipeline(
             FunctionTransformer(_as_text, feature_names_out="one-to-one"),
             SimpleImputer(strategy="most_frequent"),
-            OneHotEncoder(handle_unknown="ignore"),
+            # An ID-like text column would add one column per row; the rarest values share one.
+            OneHotEncoder(handle_unknown="ignore", max_categories=MAX_CATEGORIES),
         )
         parts.append(("categorical", categories, categorical))
     return Pipeline([("columns", ColumnTransformer(parts)), ("classifier", _classifier())])

@@ -12,6 +12,7 @@ from labelwise import __version__
 from labelwise.cli import _ui
 from labelwise.cli.audit import audit_command
 from labelwise.cli.benchmark_noise import benchmark_noise_command
+from labelwise.cli.card import card_command
 from labelwise.cli.demo import demo_command
 from labelwise.cli.monitor import monitor_app
 from labelwise.cli.serve import serve_command
@@ -50,6 +51,7 @@ def _root(
 
 app.command("audit")(audit_command)
 app.command("demo")(demo_command)
+app.command("card")(card_command)
 app.command("benchmark-noise")(benchmark_noise_command)
 app.add_typer(monitor_app, name="monitor")
 app.command("serve")(serve_command)

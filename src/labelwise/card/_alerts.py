@@ -1,0 +1,217 @@
+"""Alerts: what in the card deserves attention, how serious it is, and what to do about it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from labelwise.card._stats import OUTLIER_IQR
+
+#: Thresholds of the alerts (shares are of rows unless said otherwise).
+MISSING_WARN, MISSING_CRIT = 0.05, 0.5
+HIGH_CARDINALITY = 50
+HIGH_CORRELATION = 0.9
+SKEW = 20.0
+ZEROS = 0.5
+OUTLIERS = 0.01
+IMBALANCE_WARN, IMBALANCE_CRIT = 3.0, 10.0
+FEATURE_IMBALANCE = 0.5
+NOISE_WARN, NOISE_CRIT = 0.05, 0.15
+CLASS_QUALITY = 0.8
+LABEL_SHIFT = 0.1
+KAPPA = 0.4
+TARGET_LEAK = 0.95
+
+SEVERITIES = ("critical", "warning", "info")
+
+_MITIGATION = {
+    "constant": "Drop the column: it carries no information.",
+    "unique": "Probably an identifier: keep it out of the model's features.",
+    "high_cardinality": "Group rare values, or encode by frequency or target statistics.",
+    "missing": "Find out why values are missing; impute, or model missingness explicitly.",
+    "infinite": "Replace infinite values (division by zero?) with missing values or caps.",
+    "skew": "Use a log or rank transform, or a model insensitive to scale.",
+    "zeros": "Check whether zero means 'missing' or 'none'; consider a separate indicator.",
+    "outliers": "Check extreme values for unit errors or sentinel codes (999, -1); cap, "
+    "transform, or use a model robust to them.",
+    "imbalance": "Use stratified splits, class weights or resampling; report per-class metrics.",
+    "high_correlation": "Drop or combine one of the pair to avoid redundant features.",
+    "duplicates": "Deduplicate before splitting, or the model is evaluated on copies.",
+    "conflicting_labels": "Identical inputs carry different labels: re-annotate or adjudicate.",
+    "near_duplicates": "Inspect the groups; deduplicate or keep them in the same split.",
+    "leakage": "Move shared rows to one split (group-aware splitting) and re-evaluate.",
+    "label_shift": "Splits differ in class mix: stratify the split, or report it as a shift.",
+    "label_noise": "Review the top suspected errors (relabel or drop); train with noise-robust "
+    "methods (labelwise.learn.CleanClassifier).",
+    "class_quality": "Review this class's suspected errors and its annotation guideline.",
+    "annotator_agreement": "Refine the annotation guideline, retrain annotators, adjudicate "
+    "disagreements.",
+    "target_leak": "This feature nearly determines the label: check it is not derived from it.",
+}
+
+
+def alert(column: Any, kind: str, severity: str, value: Any, message: str) -> dict[str, Any]:
+    """One alert record."""
+    return {
+        "column": column,
+        "kind": kind,
+        "severity": severity,
+        "value": value,
+        "message": message,
+        "mitigation": _MITIGATION[kind],
+    }
+
+
+def _column_alerts(name: Any, s: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    out = []
+    n = s["count"] + s["missing"]
+    if s["unique"] <= 1:
+        out.append(alert(name, "constant", "warning", s["unique"], "has a single value"))
+    elif role == "feature" and s["unique"] == n and s["kind"] in ("categorical", "numeric"):
+        if s["kind"] == "categorical" or float(s.get("min", 0)).is_integer():
+            out.append(alert(name, "unique", "info", s["unique"], "every value is distinct"))
+    if s["kind"] == "categorical" and s["unique"] > HIGH_CARDINALITY and s["unique"] < n:
+        out.append(
+            alert(name, "high_cardinality", "warning", s["unique"], "has many distinct values")
+        )
+    if s["missing_share"] > MISSING_WARN:
+        severity = "critical" if s["missing_share"] > MISSING_CRIT else "warning"
+        out.append(alert(name, "missing", severity, s["missing_share"], "share of values missing"))
+    if s.get("infinite", 0) > 0:
+        out.append(alert(name, "infinite", "warning", s["infinite"], "has infinite values"))
+    if s.get("skew") is not None and abs(s["skew"]) > SKEW:
+        out.append(alert(name, "skew", "info", s["skew"], "is highly skewed"))
+    if s.get("zeros_share", 0) > ZEROS:
+        out.append(alert(name, "zeros", "info", s["zeros_share"], "share of values that are 0"))
+    if s.get("outlier_share", 0) > OUTLIERS:
+        message = f"share of values beyond {OUTLIER_IQR:g} IQRs of the quartiles"
+        out.append(alert(name, "outliers", "info", s["outlier_share"], message))
+    entropy = s.get("normalized_entropy")
+    if (
+        role == "feature"
+        and entropy is not None
+        and s["unique"] > 1
+        and entropy < FEATURE_IMBALANCE
+    ):
+        out.append(alert(name, "imbalance", "info", entropy, "values are concentrated"))
+    return out
+
+
+def _label_alerts(card: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    label = card["label"]["column"]
+    ratio = card["label"]["balance"]["max_min_ratio"]
+    if ratio is not None and ratio > IMBALANCE_WARN:
+        severity = "critical" if ratio > IMBALANCE_CRIT else "warning"
+        out.append(alert(label, "imbalance", severity, ratio, "largest / smallest class"))
+    health = card.get("label_health")
+    if health:
+        rate = health["noise_rate"]
+        if rate > NOISE_WARN:
+            severity = "critical" if rate > NOISE_CRIT else "warning"
+            out.append(
+                alert(label, "label_noise", severity, rate, "estimated share of wrong labels")
+            )
+        for row in health["class_quality"]:
+            if row["label_quality"] is not None and row["label_quality"] < CLASS_QUALITY:
+                out.append(
+                    alert(
+                        f"{label} = {row['class']}",
+                        "class_quality",
+                        "warning",
+                        row["label_quality"],
+                        "estimated share of this class's labels that are right",
+                    )
+                )
+    return out
+
+
+def _table_alerts(card: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for pair in card["correlations"]["top_pairs"]:
+        if abs(pair["r"]) >= HIGH_CORRELATION:
+            name = f"{pair['a']} ~ {pair['b']}"
+            out.append(alert(name, "high_correlation", "warning", pair["r"], "Pearson r"))
+    dup = card["duplicates"]
+    if dup["duplicate_rows"]:
+        severity = "critical" if dup["duplicate_share"] > 0.05 else "warning"
+        out.append(alert(None, "duplicates", severity, dup["duplicate_rows"], "duplicate rows"))
+    if dup["conflicting_label_rows"]:
+        out.append(
+            alert(
+                None,
+                "conflicting_labels",
+                "critical",
+                dup["conflicting_label_rows"],
+                "rows with identical features and different labels",
+            )
+        )
+    if dup["near_duplicate_rows"]:
+        out.append(
+            alert(
+                None, "near_duplicates", "info", dup["near_duplicate_rows"], "near-duplicate rows"
+            )
+        )
+    for entry in card["model"]["feature_ranking"]:
+        if entry["share_of_label"] > TARGET_LEAK:
+            out.append(
+                alert(
+                    entry["column"],
+                    "target_leak",
+                    "warning",
+                    entry["share_of_label"],
+                    "share of the label's entropy explained by this feature",
+                )
+            )
+    return out
+
+
+def _split_alerts(card: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    splits = card.get("splits")
+    if splits:
+        for leak in splits["leakage"]:
+            count = leak["identical_rows"] or leak["near_identical_rows"]
+            if count:
+                out.append(
+                    alert(
+                        f"{leak['a']} / {leak['b']}",
+                        "leakage",
+                        "critical" if leak["identical_rows"] else "warning",
+                        count,
+                        f"rows of {leak['b']} (near-)identical to rows of {leak['a']}",
+                    )
+                )
+        for split in splits["splits"]:
+            if split["tv_distance_to_overall"] > LABEL_SHIFT:
+                out.append(
+                    alert(
+                        split["split"],
+                        "label_shift",
+                        "warning",
+                        split["tv_distance_to_overall"],
+                        "total variation distance of its label mix to the whole",
+                    )
+                )
+    agreement = card.get("annotators")
+    if agreement and agreement["fleiss_kappa"] is not None and agreement["fleiss_kappa"] < KAPPA:
+        out.append(
+            alert(
+                None,
+                "annotator_agreement",
+                "warning",
+                agreement["fleiss_kappa"],
+                "Fleiss' kappa across annotators",
+            )
+        )
+    return out
+
+
+def alerts(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every alert of a card's numbers, most severe first."""
+    out = []
+    for variable in card["variables"]:
+        stats = card["statistics"][variable["index"]]
+        out += _column_alerts(variable["name"], stats, variable["role"])
+    out += _label_alerts(card) + _table_alerts(card) + _split_alerts(card)
+    out.sort(key=lambda a: SEVERITIES.index(a["severity"]))
+    return out

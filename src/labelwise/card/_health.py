@@ -1,0 +1,117 @@
+"""The label-health section: the engine's audit, summarized as plain numbers."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from labelwise.card._stats import plain
+from labelwise.errors import InputTypeError
+from labelwise.issues.audit import AuditReport, audit, audit_predictions
+
+#: Suspected label errors listed in the card (most suspicious first).
+TOP_ERRORS = 20
+CONFUSED_PAIRS = 10
+
+
+def _model_name(model: Any) -> str | None:
+    """The estimator's class; for a pipeline also its last step's: ``Pipeline(GaussianNB)``."""
+    if model is None:
+        return None
+    steps = getattr(model, "steps", None)
+    name = type(model).__name__
+    return f"{name}({type(steps[-1][1]).__name__})" if steps else name
+
+
+def run_audit(
+    table: pd.DataFrame,
+    label: Any,
+    features: list,
+    *,
+    pred_probs: Any,
+    report: AuditReport | None,
+    cv: int,
+    seed: int,
+    n_bootstrap: int,
+) -> tuple[AuditReport, dict[str, Any]]:
+    """The audit to summarize and how it was obtained (source, model, folds, seed, seconds)."""
+    if report is not None:
+        if not isinstance(report, AuditReport):
+            raise InputTypeError(
+                f"audit must be an AuditReport from labelwise.audit, got {type(report).__name__}."
+            )
+        return report, {"source": "audit report passed in", "model": _model_name(report.model)}
+    if pred_probs is not None:
+        started = time.perf_counter()
+        done = audit_predictions(
+            table[label], pred_probs, n_bootstrap=n_bootstrap, random_state=seed, label=str(label)
+        )
+        return done, {
+            "source": "pred_probs passed in",
+            "model": None,
+            "seconds": time.perf_counter() - started,
+        }
+    started = time.perf_counter()
+    done = audit(
+        _finite(table, features),
+        label,
+        features=features,
+        cv=cv,
+        random_state=seed,
+        n_bootstrap=n_bootstrap,
+    )
+    return done, {
+        "source": "cross-validated default model",
+        "model": _model_name(done.model),
+        "folds": cv,
+        "seed": seed,
+        "features": len(done.features),
+        "cv_seconds": time.perf_counter() - started,
+    }
+
+
+def _finite(table: pd.DataFrame, features: list) -> pd.DataFrame:
+    """The table with infinite feature values as missing, which the default model imputes."""
+    numeric = [
+        c
+        for c in features
+        if pd.api.types.is_float_dtype(table[c]) and np.isinf(table[c].to_numpy()).any()
+    ]
+    if not numeric:
+        return table
+    fixed = table.copy(deep=False)
+    for column in numeric:
+        fixed[column] = table[column].replace([np.inf, -np.inf], np.nan)
+    return fixed
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def label_health(report: AuditReport, how: dict[str, Any]) -> dict[str, Any]:
+    """Noise rate with its interval, noise matrix, confused pairs, class quality, top errors."""
+    noise = report.noise
+    lo, hi = noise.noise_rate_interval
+    quality = noise.class_quality()
+    errors = report.to_frame().head(TOP_ERRORS)
+    return {
+        **how,
+        "method": report.issues.method,
+        "n_rows": report.n_rows,
+        "classes": [plain(c) for c in report.classes],
+        "noise_rate": float(noise.noise_rate),
+        "noise_rate_interval": [plain(lo), plain(hi)],
+        "confidence": noise.confidence,
+        "expected_issues": noise.expected_issues,
+        "num_issues": int(report.issues.num_issues),
+        "issue_share": report.issues.num_issues / report.n_rows,
+        "noise_matrix": np.asarray(noise.noise_matrix, dtype=float).tolist(),
+        "noise_matrix_indexed": "[given][true], columns sum to 1: P(given | true)",
+        "confused_pairs": _records(noise.confused_pairs(top=CONFUSED_PAIRS)),
+        "class_quality": _records(quality),
+        "top_errors": _records(errors[["rank", "row", "index", "given", "suggested", "score"]]),
+    }
