@@ -6,6 +6,9 @@ STAMP  := $(VENV)/.installed
 
 BENCH_VENV := .bench-venv
 BENCH_PY   := $(BENCH_VENV)/bin/python
+# The anchors that need pandas < 3 get environments of their own.
+CARD_VENV    := .bench-card-venv
+ANCHORS_VENV := .bench-anchors-venv
 
 .PHONY: demo test lint bench clean
 
@@ -35,10 +38,24 @@ $(BENCH_VENV)/.installed: pyproject.toml requirements/dev.txt requirements/bench
 	$(BENCH_PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
-bench: $(BENCH_VENV)/.installed
+$(CARD_VENV)/.installed: requirements/bench-card.txt
+	test -x $(CARD_VENV)/bin/python || $(PYTHON) -m venv $(CARD_VENV)
+	$(CARD_VENV)/bin/python -m pip install --quiet -r requirements/bench-card.txt
+	touch $@
+
+$(ANCHORS_VENV)/.installed: pyproject.toml requirements/bench-monitor.txt
+	test -x $(ANCHORS_VENV)/bin/python || $(PYTHON) -m venv $(ANCHORS_VENV)
+	$(ANCHORS_VENV)/bin/python -m pip install --quiet -r requirements/bench-monitor.txt
+	$(ANCHORS_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+bench: $(BENCH_VENV)/.installed $(CARD_VENV)/.installed $(ANCHORS_VENV)/.installed
 	$(BENCH_PY) benchmarks/run.py
 	$(BENCH_PY) benchmarks/out_of_core.py
 	$(BENCH_PY) benchmarks/dask_backend.py
+	$(BENCH_PY) benchmarks/card_profile.py --ydata-python $(CARD_VENV)/bin/python
+	$(ANCHORS_VENV)/bin/python benchmarks/monitor_anchors.py
+	$(BENCH_PY) benchmarks/monitor_findings.py
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) build dist src/*.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) $(CARD_VENV) $(ANCHORS_VENV) build dist src/*.egg-info .pytest_cache .ruff_cache

@@ -18,6 +18,7 @@ __all__ = [
     "ConfigError",
     "DataFileError",
     "StoreError",
+    "EndpointError",
     "LabelwiseWarning",
     "RenormalizedWarning",
     "SmallClassWarning",
@@ -58,6 +59,10 @@ class DataFileError(LabelwiseError, OSError):
 
 class StoreError(DataFileError):
     """The monitor store cannot be opened, read or written (unreachable server, locked file...)."""
+
+
+class EndpointError(DataFileError):
+    """A model endpoint could not be reached, or answered something unreadable."""
 
 
 class LabelwiseWarning(UserWarning):

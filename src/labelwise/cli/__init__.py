@@ -13,8 +13,10 @@ from labelwise.cli import _ui
 from labelwise.cli.audit import audit_command
 from labelwise.cli.benchmark_noise import benchmark_noise_command
 from labelwise.cli.card import card_command
+from labelwise.cli.cot import cot_command
 from labelwise.cli.demo import demo_command
 from labelwise.cli.monitor import monitor_app
+from labelwise.cli.preferences import preferences_command
 from labelwise.cli.serve import serve_command
 
 __all__ = ["app", "main"]
@@ -55,6 +57,8 @@ app.command("card")(card_command)
 app.command("benchmark-noise")(benchmark_noise_command)
 app.add_typer(monitor_app, name="monitor")
 app.command("serve")(serve_command)
+app.command("cot")(cot_command)
+app.command("preferences")(preferences_command)
 
 
 def main() -> None:

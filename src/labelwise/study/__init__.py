@@ -1,5 +1,34 @@
-"""Studies: reproducible experiments that compare labelwise's methods on injected label noise."""
+"""Studies: reproducible experiments on what label noise does, and audits of supervision.
 
+- :func:`noise_benchmark`: noisy-label learners under injected noise;
+- :func:`cot_protocol`: does a model use its chain of thought, or copy the stated answer?
+- :func:`preference_audit`: is an attribute preferred for itself, or entangled with quality?
+"""
+
+from labelwise.study.cot import (
+    CotProtocol,
+    arithmetic_chains,
+    cot_protocol,
+    from_openai_compatible,
+    from_transformers_pipeline,
+)
 from labelwise.study.noise_benchmark import METHODS, NoiseBenchmark, noise_benchmark
+from labelwise.study.preferences import (
+    PreferenceAudit,
+    preference_audit,
+    synthetic_preferences,
+)
 
-__all__ = ["METHODS", "NoiseBenchmark", "noise_benchmark"]
+__all__ = [
+    "METHODS",
+    "CotProtocol",
+    "NoiseBenchmark",
+    "PreferenceAudit",
+    "arithmetic_chains",
+    "cot_protocol",
+    "from_openai_compatible",
+    "from_transformers_pipeline",
+    "noise_benchmark",
+    "preference_audit",
+    "synthetic_preferences",
+]
