@@ -11,7 +11,9 @@ import typer
 from labelwise import __version__
 from labelwise.cli import _ui
 from labelwise.cli.audit import audit_command
+from labelwise.cli.benchmark import benchmark_command
 from labelwise.cli.benchmark_noise import benchmark_noise_command
+from labelwise.cli.budget import budget_command
 from labelwise.cli.card import card_command
 from labelwise.cli.cot import cot_command
 from labelwise.cli.demo import demo_command
@@ -57,6 +59,8 @@ app.command("card")(card_command)
 app.command("benchmark-noise")(benchmark_noise_command)
 app.add_typer(monitor_app, name="monitor")
 app.command("serve")(serve_command)
+app.command("benchmark")(benchmark_command)
+app.command("budget")(budget_command)
 app.command("cot")(cot_command)
 app.command("preferences")(preferences_command)
 
