@@ -103,3 +103,18 @@ def test_large_window_thresholds_do_not_depend_on_rows_held(monitor):
     assert big["n_rows"] == 1_000_000
     assert big["thresholds"]["score_psi"] == pytest.approx(0.1)
     assert big["se"]["bad_rate"] < monitor.null_thresholds(1000)["se"]["bad_rate"] / 10
+
+
+def test_all_null_draws_at_once_equal_one_at_a_time(monitor):
+    from labelwise.monitor._counts import tally, tally_many
+
+    sample = monitor.null_sample_
+    rows = len(sample["score_fine"])
+    rng = np.random.default_rng(0)
+    weights = np.stack([rng.multinomial(700, np.full(rows, 1 / rows)) for _ in range(3)])
+    together = tally_many(monitor.layout_, sample, weights.astype(float))
+    for one_weights, many in zip(weights, together, strict=True):
+        one = tally(monitor.layout_, sample, one_weights.astype(float))
+        assert set(one) == set(many)
+        for key in one:
+            np.testing.assert_allclose(one[key], many[key], rtol=1e-10, atol=1e-9, err_msg=key)

@@ -28,6 +28,7 @@ from labelwise.monitor._counts import (
     check_scores,
     quantile_edges,
     tally,
+    tally_many,
 )
 from labelwise.monitor._fit import (
     check_labels,
@@ -47,7 +48,7 @@ from labelwise.monitor._stats import (
     g_test_pvalue,
     psi,
     psi_null_mean,
-    quantile_or_nan,
+    upper_quantile_bound,
 )
 
 __all__ = ["Monitor", "DEFAULT_FLOORS"]
@@ -460,7 +461,9 @@ class Monitor:
         Each of ``n_null`` draws resamples a reference of the reference's size and a window of
         ``n_rows`` rows from the stored reference sample (multinomial row weights, so the cost does
         not grow with the window size) and computes every statistic on the pair. A threshold is
-        the (1 - alpha) quantile of its statistic, raised to the materiality floor; the sampling
+        an upper 90% confidence bound on the (1 - alpha) quantile of its statistic over the draws
+        (so the finite number of draws does not raise the false-alarm rate above alpha), raised
+        to the materiality floor; the sampling
         error of a performance estimate is its standard deviation over the draws.
         """
         self._check_fitted()
@@ -471,12 +474,13 @@ class Monitor:
         t = len(sample["score_fine"])
         uniform = np.full(t, 1.0 / t)
         rng = np.random.default_rng([int(self.random_state), key])
+        weights = np.empty((2 * self.n_null, t))
+        for i in range(self.n_null):  # reference and window draws alternate, as drawn
+            weights[2 * i] = rng.multinomial(self.n_reference_, uniform)
+            weights[2 * i + 1] = rng.multinomial(key, uniform)
+        tallies = tally_many(self.layout_, sample, weights)
         draws: dict[str, list] = {}
-        for _ in range(self.n_null):
-            ref = tally(
-                self.layout_, sample, rng.multinomial(self.n_reference_, uniform).astype(float)
-            )
-            cur = tally(self.layout_, sample, rng.multinomial(key, uniform).astype(float))
+        for ref, cur in zip(tallies[0::2], tallies[1::2], strict=True):
             stats = self._statistics(ref, cur, light=True)
             for name, value in stats.items():
                 draws.setdefault(name, []).append(value)
@@ -490,7 +494,7 @@ class Monitor:
             "se_shift": {},
         }
         for name in _THRESHOLDED:
-            q = quantile_or_nan(np.asarray(draws[name], float), 1.0 - self.alpha)
+            q = upper_quantile_bound(np.asarray(draws[name], float), 1.0 - self.alpha)
             entry["quantiles"][name] = q
             entry["thresholds"][name] = max(q, floors[name]) if np.isfinite(q) else floors[name]
         for name in (*_PERFORMANCE, "approval_rate"):
