@@ -20,7 +20,12 @@ from rich.table import Table
 from labelwise import io
 from labelwise.cli import _ui
 from labelwise.errors import ConfigError
-from labelwise.study.noise_benchmark import METHODS, NoiseBenchmark, noise_benchmark
+from labelwise.study.noise_benchmark import (
+    METHODS,
+    TORCH_METHODS,
+    NoiseBenchmark,
+    noise_benchmark,
+)
 
 DEFAULT_OUT = Path("labelwise-noise-benchmark")
 STEM = "noise_benchmark"
@@ -94,7 +99,9 @@ def benchmark_noise_command(
     rates: str = typer.Option("0.2,0.4,0.6", "--rates", help="Comma-separated noise rates."),
     seeds: int = typer.Option(3, "--seeds", min=1, help="Number of seeds (0, 1, ...)."),
     methods: str = typer.Option(
-        ",".join(METHODS), "--methods", help="Comma-separated methods to compare."
+        ",".join(METHODS),
+        "--methods",
+        help="Comma-separated methods to compare; with PyTorch also " + ", ".join(TORCH_METHODS),
     ),
     out: Path = typer.Option(DEFAULT_OUT, "--out", "-o", help="Directory for the result files."),
     data: Path | None = typer.Option(

@@ -55,7 +55,16 @@ from labelwise.learn import CleanClassifier, SpectralTruncation, fit_with_refine
 from labelwise.predict import default_model
 from labelwise.simulate import inject_noise
 
-__all__ = ["BASES", "DATASETS", "METHODS", "NOISE_TYPES", "NoiseBenchmark", "noise_benchmark"]
+__all__ = [
+    "ALL_METHODS",
+    "BASES",
+    "DATASETS",
+    "METHODS",
+    "NOISE_TYPES",
+    "TORCH_METHODS",
+    "NoiseBenchmark",
+    "noise_benchmark",
+]
 
 #: The scikit-learn bundled datasets the benchmark knows by name.
 DATASETS: dict[str, Callable[..., Any]] = {
@@ -74,6 +83,29 @@ METHODS = (
     "online_refiner",
     "oracle",
 )
+#: Methods on a PyTorch MLP (``pip install torch``), selectable by name but not in the default
+#: grid (they take seconds per cell, not milliseconds). Each trains the same network
+#: (:data:`NET_HIDDEN`, :data:`NET_EPOCHS` epochs of Adam) on the noisy labels:
+#: ``net_plain`` with cross-entropy; ``spectral_net`` truncates its penultimate layer
+#: (:class:`~labelwise.learn.spectral_net.SpectralTruncatedNet`) and ``net_early_stopped`` keeps
+#: its epoch of best held-out noisy accuracy (same held-out rows); ``class_aware_cleaner`` /
+#: ``class_agnostic_cleaner`` are :class:`~labelwise.learn.class_aware.ClassAwareCleaner` with
+#: a per-class / a single loss mixture; ``imprecise_label`` is
+#: :class:`~labelwise.learn.imprecise.ImpreciseLabelClassifier` given the noisy labels.
+TORCH_METHODS = (
+    "net_plain",
+    "spectral_net",
+    "net_early_stopped",
+    "class_aware_cleaner",
+    "class_agnostic_cleaner",
+    "imprecise_label",
+)
+#: Every method the benchmark knows, default or not, in the order tables and plots show them.
+ALL_METHODS = METHODS + TORCH_METHODS
+#: Hidden layers of the torch methods' MLP.
+NET_HIDDEN = (256, 256)
+#: Its training epochs: enough to fit noisy digits labels exactly.
+NET_EPOCHS = 100
 #: Hidden units of the MLP whose representation ``spectral_truncation`` truncates.
 MLP_WIDTH = 256
 #: Training epochs of that MLP (adam). Few on purpose: on digits with 40% symmetric noise
@@ -160,7 +192,7 @@ class NoiseBenchmark:
         half = (table["high"] - table["mean"]).to_numpy()
         table["cell"] = [_cell(m, h) for m, h in zip(table["mean"], half, strict=True)]
         wide = table.pivot(index=["dataset", "noise", "rate"], columns="method", values="cell")
-        order = [m for m in METHODS if m in wide.columns]
+        order = [m for m in ALL_METHODS if m in wide.columns]
         return wide[order].reset_index().rename_axis(columns=None)
 
     def to_markdown(self) -> str:
@@ -203,7 +235,7 @@ def _figure(summary: pd.DataFrame):
     axes = np.atleast_1d(figure.subplots(rows, cols, sharey=True, squeeze=False)).ravel()
     for ax, (dataset, noise) in zip(axes, panels, strict=False):  # spare axes are hidden below
         part = summary[(summary["dataset"] == dataset) & (summary["noise"] == noise)]
-        for method in [m for m in METHODS if m in set(part["method"])]:
+        for method in [m for m in ALL_METHODS if m in set(part["method"])]:
             line = part[part["method"] == method].sort_values("rate")
             err = np.nan_to_num((line["high"] - line["mean"]).to_numpy())
             ax.errorbar(line["rate"], line["mean"], yerr=err, marker="o", capsize=3, label=method)
@@ -402,6 +434,51 @@ def _online_refiner(X, y_noisy, y_clean, seed, base):
     return _base(base, seed).fit(X, np.asarray(refiner.labels_, dtype=np.int64))
 
 
+def _net_params(seed: int) -> dict[str, Any]:
+    return {"hidden": NET_HIDDEN, "epochs": NET_EPOCHS, "random_state": seed}
+
+
+def _net_plain(X, y_noisy, y_clean, seed, base):
+    from labelwise.learn._torch import NeuralClassifier  # optional: needs torch
+
+    return NeuralClassifier(**_net_params(seed)).fit(X, y_noisy)
+
+
+def _spectral_net(X, y_noisy, y_clean, seed, base):
+    from labelwise.learn.spectral_net import SpectralTruncatedNet  # optional: needs torch
+
+    # The probe is a study tool, not part of the method: only the untrained network's.
+    return SpectralTruncatedNet(**_net_params(seed), probe_epochs=[0]).fit(X, y_noisy)
+
+
+class _EarlyStopped:
+    def __init__(self, net: Any) -> None:
+        self.net = net
+
+    def predict(self, X):
+        return self.net.predict_early_stopped(X)
+
+
+def _net_early_stopped(X, y_noisy, y_clean, seed, base):
+    return _EarlyStopped(_spectral_net(X, y_noisy, y_clean, seed, base))
+
+
+def _cleaner(class_aware: bool) -> Callable[..., Any]:
+    def fit(X, y_noisy, y_clean, seed, base):
+        from labelwise.learn.class_aware import ClassAwareCleaner  # optional: needs torch
+
+        model = ClassAwareCleaner(**_net_params(seed), class_aware=class_aware)
+        return model.fit(X, y_noisy)
+
+    return fit
+
+
+def _imprecise_label(X, y_noisy, y_clean, seed, base):
+    from labelwise.learn.imprecise import ImpreciseLabelClassifier  # optional: needs torch
+
+    return ImpreciseLabelClassifier(**_net_params(seed)).fit(X, y_noisy)
+
+
 _FITTERS: dict[str, Callable[..., Any]] = {
     "plain": _plain,
     "clean_classifier": _clean_classifier,
@@ -409,7 +486,25 @@ _FITTERS: dict[str, Callable[..., Any]] = {
     "spectral_truncation": _spectral,
     "online_refiner": _online_refiner,
     "oracle": _oracle,
+    "net_plain": _net_plain,
+    "spectral_net": _spectral_net,
+    "net_early_stopped": _net_early_stopped,
+    "class_aware_cleaner": _cleaner(True),
+    "class_agnostic_cleaner": _cleaner(False),
+    "imprecise_label": _imprecise_label,
 }
+
+
+def _has_torch_method(method: str) -> bool:
+    """Whether torch, and the module of ``method``, can be imported."""
+    module = "imprecise" if method == "imprecise_label" else "_torch"
+    try:
+        import torch  # noqa: F401
+
+        __import__(f"labelwise.learn.{module}")
+    except ImportError:
+        return False
+    return True
 
 
 def _has_cleanlab() -> bool:
@@ -487,7 +582,9 @@ def noise_benchmark(
         ``"spectral_truncation"`` (a wide MLP's hidden layer through
         :class:`~labelwise.learn.SpectralTruncation` then a logistic head), ``"online_refiner"``
         (:func:`~labelwise.learn.fit_with_refinement` with SGD, then the base model on the
-        refined labels) and ``"oracle"`` (base model on the clean training labels).
+        refined labels) and ``"oracle"`` (base model on the clean training labels); and, not by
+        default and only with torch installed (skipped with a note otherwise), the methods of
+        :data:`TORCH_METHODS` on a PyTorch MLP, which ignore ``base``.
     seeds : sequence of int, default (0, 1, 2)
         Each seed fixes the split, the noise and the methods' randomness.
     test_size : float, default 0.3
@@ -534,7 +631,7 @@ def noise_benchmark(
         raise ConfigError(f"base must be one of {list(BASES)}, got {base!r}.")
     if n_jobs is not None and (not isinstance(n_jobs, Integral) or n_jobs == 0):
         raise ConfigError(f"n_jobs must be a nonzero int (-1: every core) or None, got {n_jobs!r}.")
-    methods = _names("methods", methods, METHODS)
+    methods = _names("methods", methods, ALL_METHODS)
     rates, seeds, test_size = _rates(rates), _seeds(seeds), _test_size(test_size)
     if table is not None:
         data = [_user_table(table, label)]
@@ -546,8 +643,15 @@ def noise_benchmark(
     if "cleanlab" in methods and not _has_cleanlab():
         methods = tuple(m for m in methods if m != "cleanlab")
         notes.append("cleanlab is not installed: the 'cleanlab' method was skipped.")
+    missing = [m for m in methods if m in TORCH_METHODS and not _has_torch_method(m)]
+    if missing:
+        methods = tuple(m for m in methods if m not in missing)
+        notes.append(
+            f"PyTorch (pip install torch==2.13.0) or a module it needs is not available: "
+            f"{', '.join(missing)} skipped."
+        )
     if not methods:
-        raise ConfigError("no method left to run (cleanlab alone, and it is not installed).")
+        raise ConfigError("no method left to run: the optional dependencies are not installed.")
     cells = [(d, n, r, s) for d in data for n in noise_types for r in rates for s in seeds]
     rows: list[dict] = []
     # Cells are independent: one process each (in order, so results do not depend on n_jobs).
