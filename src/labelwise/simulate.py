@@ -30,7 +30,15 @@ from labelwise.errors import (
     ShapeError,
 )
 
-__all__ = ["KINDS", "NoisyLabels", "inject_noise"]
+__all__ = [
+    "KINDS",
+    "NoisyLabels",
+    "drop_positives",
+    "hide_labels",
+    "inject_noise",
+    "make_multilabel_digits",
+    "partial_labels",
+]
 
 #: The noise models :func:`inject_noise` knows.
 KINDS = ("symmetric", "pair", "matrix", "instance")
@@ -544,3 +552,13 @@ def _projected_probs(
     scores -= scores.max(axis=1, keepdims=True)
     probs = np.exp(scores)
     return probs / probs.sum(axis=1, keepdims=True)
+
+
+# Weak-supervision generators (partial, missing and hidden labels) live in their own module,
+# which builds on the helpers above; re-exported here so that one module simulates every kind.
+from labelwise.simulate_weak import (  # noqa: E402
+    drop_positives,
+    hide_labels,
+    make_multilabel_digits,
+    partial_labels,
+)
