@@ -34,10 +34,12 @@ __all__ = [
     "KINDS",
     "NoisyLabels",
     "drop_positives",
+    "flip_conditions",
     "hide_labels",
     "inject_noise",
     "make_multilabel_digits",
     "partial_labels",
+    "swap_captions",
 ]
 
 #: The noise models :func:`inject_noise` knows.
@@ -554,11 +556,13 @@ def _projected_probs(
     return probs / probs.sum(axis=1, keepdims=True)
 
 
-# Weak-supervision generators (partial, missing and hidden labels) live in their own module,
-# which builds on the helpers above; re-exported here so that one module simulates every kind.
+# Weak-supervision generators (partial, missing and hidden labels) and corrupted conditions of
+# generative datasets live in their own modules, which build on the helpers above; re-exported
+# here so that one module simulates every kind of label corruption.
 from labelwise.simulate_weak import (  # noqa: E402
     drop_positives,
     hide_labels,
     make_multilabel_digits,
     partial_labels,
 )
+from labelwise.vision.conditions import flip_conditions, swap_captions  # noqa: E402

@@ -17,6 +17,7 @@ from labelwise.cli.budget import budget_command
 from labelwise.cli.card import card_command
 from labelwise.cli.cot import cot_command
 from labelwise.cli.demo import demo_command
+from labelwise.cli.detect_corruption import detect_corruption_command
 from labelwise.cli.monitor import monitor_app
 from labelwise.cli.preferences import preferences_command
 from labelwise.cli.serve import serve_command
@@ -63,6 +64,7 @@ app.command("benchmark")(benchmark_command)
 app.command("budget")(budget_command)
 app.command("cot")(cot_command)
 app.command("preferences")(preferences_command)
+app.command("detect-corruption")(detect_corruption_command)
 
 
 def main() -> None:
