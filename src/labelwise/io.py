@@ -33,6 +33,9 @@ __all__ = [
     "write_csv",
     "write_json",
     "write_text",
+    "write_png",
+    "json_scalar",
+    "markdown_table",
 ]
 
 #: Suffixes :func:`read_table` understands.
@@ -406,3 +409,47 @@ def write_text(text: str, path: str | os.PathLike) -> Path:
     with atomic_write(path) as handle:
         handle.write(text)
     return Path(path)
+
+
+def write_png(figure: Any, path: str | os.PathLike, dpi: int = 110) -> Path:
+    """Save a matplotlib ``Figure`` as PNG, atomically; returns the path."""
+    with atomic_write(path, "wb") as handle:
+        figure.savefig(handle, format="png", dpi=dpi)
+    return Path(path)
+
+
+def json_scalar(value: Any) -> Any:
+    """A JSON-ready scalar: numpy scalars unwrapped, NaN and infinities as None, rest as text.
+
+    >>> import numpy as np
+    >>> json_scalar(np.float32(0.5)), json_scalar(float("nan")), json_scalar(np.int64(3))
+    (0.5, None, 3)
+    """
+    if hasattr(value, "item") and np.ndim(value) == 0:
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    return str(value)
+
+
+def markdown_table(frame: pd.DataFrame, digits: int = 4) -> str:
+    """A DataFrame as a GitHub markdown table; floats to ``digits`` significant digits.
+
+    >>> import pandas as pd
+    >>> print(markdown_table(pd.DataFrame({"a": [1.23456], "b": ["x"]})), end="")
+    | a | b |
+    |---|---|
+    | 1.235 | x |
+    """
+
+    def cell(value: Any) -> str:
+        if isinstance(value, (float, np.floating)):
+            return "–" if not np.isfinite(value) else f"{value:.{digits}g}"
+        return str(value)
+
+    header = [str(c) for c in frame.columns]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(False)]
+    return "\n".join(lines) + "\n"

@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from labelwise.io import json_scalar as plain
+
 #: Bins of the numeric histograms.
 HIST_BINS = 20
 #: Tukey's far-out fences: a value is an outlier beyond this many IQRs outside the quartiles.
@@ -26,17 +28,6 @@ PAIR_PLOTS = 3
 MODEL_BINS = 8
 MODEL_CATEGORIES = 8
 MODEL_FEATURES = 3
-
-
-def plain(value: Any) -> Any:
-    """A JSON-ready scalar: numpy scalars unwrapped, NaN and infinities as None, rest as text."""
-    if hasattr(value, "item") and np.ndim(value) == 0:
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    if value is None or isinstance(value, (str, bool, int, float)):
-        return value
-    return str(value)
 
 
 def column_kind(series: pd.Series) -> str:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from labelwise._validate import check_choice
 from labelwise.errors import ConfigError, InputError, InputTypeError, LabelError, LabelwiseWarning
+from labelwise.io import json_scalar as _plain
 from labelwise.issues._stream import chunked_source
 from labelwise.issues.filter import (
     METHODS,
@@ -30,17 +31,6 @@ __all__ = ["AuditReport", "audit", "audit_predictions"]
 #: Confused (given, true) pairs listed by :meth:`AuditReport.summary` and its repr.
 TOP_PAIRS = 5
 _ISSUE_COLUMNS = ("rank", "row", "index", "given", "suggested", "score")
-
-
-def _plain(value: Any) -> Any:
-    """A JSON-ready scalar: numpy scalars unwrapped, NaN as None, other objects as text."""
-    if hasattr(value, "item") and np.ndim(value) == 0:
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    if value is None or isinstance(value, (str, bool, int, float)):
-        return value
-    return str(value)
 
 
 @dataclass(frozen=True, eq=False)

@@ -35,7 +35,7 @@ from scipy import linalg, stats
 from scipy.optimize import linear_sum_assignment
 
 from labelwise.errors import ConfigError
-from labelwise.io import atomic_write
+from labelwise.io import write_png
 from labelwise.vision.conditions import flip_conditions
 
 try:
@@ -389,8 +389,7 @@ class CEPStudy:
             ax.set_title(title, fontsize=9)
         axes[0].legend(fontsize=7)
         axes[2].legend(fontsize=7)
-        with atomic_write(path, "wb") as handle:
-            figure.savefig(handle, format="png", dpi=110)
+        write_png(figure, path)
         return path
 
 

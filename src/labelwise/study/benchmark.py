@@ -39,7 +39,7 @@ import pandas as pd
 
 from labelwise._validate import labels_array
 from labelwise.errors import ConfigError, DataFileError, InputError, ShapeError
-from labelwise.io import atomic_write, read_table
+from labelwise.io import markdown_table, read_table, write_png
 
 __all__ = [
     "MULTILABEL_POLICIES",
@@ -538,13 +538,13 @@ class BenchmarkStability:
         parts = [
             f"Consensus: {self.test_set.agreement} votes; multi-label items: "
             f"{self.test_set.multilabel}.\n",
-            _md_table(pd.DataFrame([counts])),
+            markdown_table(pd.DataFrame([counts])),
             f"\nBase prevalence of originally mislabeled examples in the corrected test set: "
             f"{self.base_prevalence:.2%}.\n",
-            _md_table(self.accuracy),
+            markdown_table(self.accuracy),
         ]
         if len(self.flips):
-            parts += ["\nRanking flips in the prevalence sweep:\n", _md_table(self.flips)]
+            parts += ["\nRanking flips in the prevalence sweep:\n", markdown_table(self.flips)]
         parts += [f"\n- {note}" for note in self.notes]
         return "\n".join(parts) + "\n"
 
@@ -553,22 +553,8 @@ class BenchmarkStability:
 
         Written atomically; the bands are one standard deviation over repeats. Returns ``path``.
         """
-        figure = _figure(self)
-        with atomic_write(path, "wb") as handle:
-            figure.savefig(handle, format="png", dpi=110)
+        write_png(_figure(self), path)
         return path
-
-
-def _md_table(frame: pd.DataFrame) -> str:
-    def cell(v: Any) -> str:
-        if isinstance(v, (float, np.floating)):
-            return "–" if not np.isfinite(v) else f"{v:.4g}"
-        return str(v)
-
-    header = [str(c) for c in frame.columns]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(False)]
-    return "\n".join(lines) + "\n"
 
 
 def _figure(study: BenchmarkStability):

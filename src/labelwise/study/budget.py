@@ -40,7 +40,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelEncoder, StandardScaler
 
 from labelwise.errors import ConfigError, InputError, ShapeError
-from labelwise.io import atomic_write
+from labelwise.io import markdown_table, write_png
 from labelwise.simulate import inject_noise
 
 __all__ = [
@@ -220,41 +220,27 @@ class LabelBudget:
         parts = [
             f"Weak labels {self.weak_accuracy:.1%} accurate, cost {self.weak_cost:g}; strong "
             f"labels cost {self.strong_cost:g}. Budgets in strong-label units.\n",
-            _md_table(self.regimes()),
+            markdown_table(self.regimes()),
             "\nA budget is *mixed* when its best mix beats both pure strategies by more than 0.01 "
             "(mix_margin); otherwise the better pure strategy names it.\n",
             "\nMean test accuracy ± standard deviation over seeds (f: share of the budget spent "
             "on strong labels):\n",
-            _md_table(wide),
+            markdown_table(wide),
             "\nFitted accuracy-vs-count curves acc(n) = a - b n^(-c):\n",
-            _md_table(self.curves),
+            markdown_table(self.curves),
             "\nAll-strong overtakes all-weak (fitted curves, unlimited weak labels) from budget "
             + ("–" if not np.isfinite(crossover) else f"{crossover:.3g}")
             + ".\n",
             "\nPareto frontier (cost vs mean accuracy):\n",
-            _md_table(self.frontier()[["cost", "budget", "fraction", "method", "mean"]]),
+            markdown_table(self.frontier()[["cost", "budget", "fraction", "method", "mean"]]),
         ]
         parts += [f"\n- {note}" for note in self.notes]
         return "\n".join(parts) + "\n"
 
     def plot(self, path: str | os.PathLike) -> os.PathLike | str:
         """Save accuracy vs strong share per budget and the cost-accuracy frontier (PNG, atomic)."""
-        figure = _figure(self)
-        with atomic_write(path, "wb") as handle:
-            figure.savefig(handle, format="png", dpi=110)
+        write_png(_figure(self), path)
         return path
-
-
-def _md_table(frame: pd.DataFrame) -> str:
-    def cell(v: Any) -> str:
-        if isinstance(v, (float, np.floating)):
-            return "–" if not np.isfinite(v) else f"{v:.4g}"
-        return str(v)
-
-    header = [str(c) for c in frame.columns]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(False)]
-    return "\n".join(lines) + "\n"
 
 
 def _figure(study: LabelBudget):

@@ -46,7 +46,7 @@ import pandas as pd
 from scipy import stats
 
 from labelwise.errors import ConfigError, EndpointError, InputError, InputTypeError
-from labelwise.io import atomic_write
+from labelwise.io import write_png
 
 __all__ = [
     "ANSWER_PLACEHOLDER",
@@ -516,8 +516,7 @@ def plot_protocols(
         ax_fw.set_title("followed-wrong rate", fontsize="medium")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside lower center", ncols=3, fontsize="small")
-    with atomic_write(path, "wb") as handle:
-        figure.savefig(handle, format="png", dpi=110)
+    write_png(figure, path)
     return path
 
 

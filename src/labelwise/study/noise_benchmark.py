@@ -50,7 +50,7 @@ from sklearn.preprocessing import LabelEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from labelwise.errors import ConfigError, InputError
-from labelwise.io import atomic_write
+from labelwise.io import write_png
 from labelwise.learn import CleanClassifier, SpectralTruncation, fit_with_refinement
 from labelwise.predict import default_model
 from labelwise.simulate import inject_noise
@@ -214,8 +214,7 @@ class NoiseBenchmark:
         Returns ``path``.
         """
         figure = _figure(self.summary())
-        with atomic_write(path, "wb") as handle:
-            figure.savefig(handle, format="png", dpi=110)
+        write_png(figure, path)
         return path
 
 

@@ -45,7 +45,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from labelwise.errors import ConfigError, InputError, InputTypeError
-from labelwise.io import atomic_write
+from labelwise.io import write_png
 
 __all__ = [
     "PREFERENCE_VERDICTS",
@@ -500,8 +500,7 @@ class PreferenceAudit:
         ax_bon.set_ylim(0, 1)
         ax_bon.legend(fontsize="small")
         ax_bon.set_title("best-of-N forecast", fontsize="medium")
-        with atomic_write(path, "wb") as handle:
-            figure.savefig(handle, format="png", dpi=110)
+        write_png(figure, path)
         return path
 
 
