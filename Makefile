@@ -1,4 +1,5 @@
 # Every target sets itself up: a fresh clone needs only `make demo` or `make test`.
+SHELL  := /bin/bash
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python

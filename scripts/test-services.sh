@@ -1,4 +1,4 @@
-# Sourced by `make test`: makes Debian's chromium and a local PostgreSQL server available to the
+# Sourced by `make test` (POSIX sh): makes Debian's chromium and a local PostgreSQL server available to the
 # browser and database tests, and exports where they are. Idempotent; safe to source repeatedly.
 # Where packages cannot be installed (not root, no apt-get), those tests skip, unless
 # LABELWISE_REQUIRE_SERVICES=1 (set by .ci/run), which makes them fail instead.
@@ -13,7 +13,7 @@ _lw_install() {
     _lw_root || { echo "test-services: cannot install$missing (needs root and apt-get)"; return 0; }
     echo "test-services: installing$missing"
     apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 }
 
 _lw_postgres() {
@@ -26,7 +26,9 @@ _lw_postgres() {
         pg_createcluster "$version" main >/dev/null
         line=$(pg_lsclusters -h | head -n 1)
     fi
-    read -r version cluster port status _ <<<"$line"
+    # shellcheck disable=SC2086
+    set -- $line
+    version=$1 cluster=$2 port=$3 status=$4
     case "$status" in online*) ;; *) pg_ctlcluster "$version" "$cluster" start ;; esac
     su postgres -c "psql -p $port -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='labelwise'\"" \
         | grep -q 1 \
