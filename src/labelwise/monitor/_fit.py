@@ -218,7 +218,10 @@ def frame_hash(frame: pd.DataFrame, columns: Sequence[str]) -> str:
             values = np.where(np.isnan(values), np.nan, values)  # one NaN bit pattern
             digest.update(b"f8" + values.astype("<f8").tobytes())
         else:
-            text = "\x1f".join("\x00" if pd.isna(v) else str(v) for v in column.tolist())
+            # Vectorized: a Python-level isna per value took a second per 400,000 values.
+            shown = column.astype(object).astype(str).to_numpy(dtype=object)
+            shown[column.isna().to_numpy()] = "\x00"
+            text = "\x1f".join(shown.tolist())
             digest.update(b"tx" + text.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 
