@@ -10,6 +10,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+#: Fixtures of the PyTorch tests (torch is imported only when they run).
+pytest_plugins = ["tests.torch_fixtures"]
+
 settings.register_profile(
     "default", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=100
 )

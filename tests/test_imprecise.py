@@ -14,22 +14,15 @@ from labelwise.learn.imprecise import ImpreciseLabelClassifier  # noqa: E402
 from labelwise.simulate import inject_noise  # noqa: E402
 from labelwise.simulate_weak import hide_labels, partial_labels  # noqa: E402
 
+# Torch and BLAS on one thread (tests/torch_fixtures.py).
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 # A small problem: 800 training digits, 500 test digits, a one-layer MLP.
 _X, _Y = load_digits(return_X_y=True)
 _ORDER = np.random.default_rng(0).permutation(_Y.size)
 X_TR, Y_TR = _X[_ORDER[:800]], _Y[_ORDER[:800]]
 X_TE, Y_TE = _X[_ORDER[800:1300]], _Y[_ORDER[800:1300]]
 NET = {"hidden": (128,), "epochs": 20, "batch_size": 64}
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _accuracy(objective: str, y, seed: int = 0, epochs: int = 20, **fit) -> float:

@@ -13,20 +13,13 @@ from labelwise.errors import ConfigError, InputError, ShapeError  # noqa: E402
 from labelwise.learn.pu_multilabel import PositiveUnlabeledMultiLabel  # noqa: E402
 from labelwise.simulate_weak import drop_positives, make_multilabel_digits  # noqa: E402
 
+# Torch and BLAS on one thread (tests/torch_fixtures.py).
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 _X, _Y = make_multilabel_digits(1300, random_state=0)
 X_TR, Y_TR, X_TE, Y_TE = _X[:900], _Y[:900], _X[900:], _Y[900:]
 NET = {"hidden": (256,), "epochs": 20, "batch_size": 64}
 SMALL = {"hidden": (16,), "epochs": 2, "batch_size": 64}
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _map(loss: str, observed: np.ndarray, seed: int = 0) -> float:

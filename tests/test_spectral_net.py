@@ -8,37 +8,18 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from sklearn.base import clone  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from labelwise.errors import ConfigError, LabelError, ShapeError  # noqa: E402
 from labelwise.learn._torch import NeuralClassifier  # noqa: E402
 from labelwise.learn.spectral import PROBE_COLUMNS  # noqa: E402
 from labelwise.learn.spectral_net import SpectralTruncatedNet  # noqa: E402
-from labelwise.simulate import inject_noise  # noqa: E402
+
+# Torch and BLAS on one thread (tests/torch_fixtures.py).
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 #: The network both the method and its plain baseline train.
 NET = {"hidden": (128, 128), "epochs": 60, "random_state": 0}
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
-        yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def noisy_digits():
-    X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, train_size=800, test_size=400, stratify=y, random_state=0
-    )
-    noisy = np.asarray(inject_noise(y_train, kind="symmetric", rate=0.4, random_state=0).labels)
-    return X_train, X_test, y_train, y_test, noisy
 
 
 @pytest.fixture(scope="module")

@@ -318,17 +318,21 @@ def evaluate(model: Any, X: Any, *, batch_size: int = 1024) -> tuple[np.ndarray,
     try:
         with torch.no_grad():
             for xb, _, _ in _batches(torch, data, n, batch_size, None, shuffle=False):
-                if has_features:
-                    z = model.features(xb)
-                    out = model.head(z) if hasattr(model, "head") else model(xb)
-                    feats.append(z.cpu().numpy())
-                else:
-                    out = model(xb)
+                out = _forward(model, xb, has_features, feats)
                 logits.append(out.cpu().numpy())
     finally:
         model.train(was_training)
     features = np.concatenate(feats).astype(np.float64) if has_features else None
     return np.concatenate(logits).astype(np.float64), features
+
+
+def _forward(model: Any, xb: Any, has_features: bool, feats: list) -> Any:
+    """The logits of a batch; its penultimate features are appended to ``feats`` when exposed."""
+    if not has_features:
+        return model(xb)
+    z = model.features(xb)
+    feats.append(z.cpu().numpy())
+    return model.head(z) if hasattr(model, "head") else model(xb)
 
 
 def _is_dataset(torch: Any, X: Any) -> bool:
@@ -367,12 +371,7 @@ def _record(torch, model, data, n, epoch, loss_fn, batch_size) -> EpochRecord:
     model.eval()
     with torch.no_grad():
         for xb, tb, ib in _batches(torch, data, n, 1024, None, shuffle=False):
-            if has_features:
-                z = model.features(xb)
-                out = model.head(z) if hasattr(model, "head") else model(xb)
-                feats.append(z.cpu().numpy())
-            else:
-                out = model(xb)
+            out = _forward(model, xb, has_features, feats)
             value = loss_fn(out, tb, ib)
             per = _per_example(value, out.shape[0])
             losses.append(np.full(out.shape[0], np.nan) if per is None else per.cpu().numpy())
