@@ -236,7 +236,9 @@ def test_persistence_delays_alert(reference):
 
 def test_threshold_scales_with_window_size(fitted):
     small, large = fitted.null_thresholds(500), fitted.null_thresholds(200_000)
-    assert small["quantiles"]["score_psi"] > 10 * large["quantiles"]["score_psi"]
+    # PSI's null scales with 1/8000 + 1/n: 16x between these sizes. With 60 draws the upper
+    # bound on the 95% quantile is their largest value, so allow for one extreme draw.
+    assert small["quantiles"]["score_psi"] > 5 * large["quantiles"]["score_psi"]
     assert large["thresholds"]["score_psi"] == pytest.approx(0.1)  # the materiality floor
     assert small["se"]["bad_rate"] > large["se"]["bad_rate"]
 

@@ -55,6 +55,55 @@ def _fine_codes(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return codes
 
 
+#: Up to this many edges, codes come from one comparison per edge: several times faster than a
+#: binary search on a million values.
+_COMPARE_EDGES = 32
+
+
+def bin_codes(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(edges, values, side="left")``, faster for a few edges.
+
+    The code is the number of edges strictly below each value; NaN gets ``len(edges)``, as in
+    searchsorted.
+
+    >>> edges = np.array([0.0, 1.0, 2.0])
+    >>> bin_codes(np.array([-1.0, 0.0, 0.5, 2.0, 3.0, np.nan]), edges).tolist()
+    [0, 0, 1, 2, 3, 3]
+    """
+    values = np.asarray(values, dtype=float)
+    if len(edges) > _COMPARE_EDGES:
+        return np.searchsorted(edges, values, side="left")
+    codes = np.zeros(values.shape, dtype=np.int8)
+    for edge in edges:
+        codes += values > edge
+    codes = codes.astype(np.intp)
+    codes[np.isnan(values)] = len(edges)
+    return codes
+
+
+def standardize(columns: Sequence[np.ndarray], mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Rows x columns of (x - mean) / scale, missing and infinite values at 0 (the mean)."""
+    z = np.empty((len(columns[0]), len(columns)), order="F")  # column by column, contiguous
+    for j, x in enumerate(columns):
+        col = z[:, j]
+        np.subtract(x, mean[j], out=col)
+        col *= 1.0 / scale[j]
+        col[~np.isfinite(col)] = 0.0
+    return z
+
+
+def reconstruction_error(z: np.ndarray, components: np.ndarray) -> np.ndarray:
+    """Mean squared residual per row of ``z`` off the span of orthonormal ``components`` rows.
+
+    |z - z C'C|^2 = |z|^2 - |z C'|^2: one product instead of two, and no residual matrix. C z'
+    (not z C') because a tall, thin product runs several times slower in threaded BLAS on a
+    busy machine.
+    """
+    kept = components @ z.T
+    error = np.einsum("ij,ij->i", z, z) - np.einsum("ij,ij->j", kept, kept)
+    return np.maximum(error, 0.0) / z.shape[1]
+
+
 @dataclass
 class FeatureBins:
     """Bins of one feature: numeric inner edges or reference categories, then unseen, missing."""
@@ -81,19 +130,34 @@ class FeatureBins:
             return [f"(-inf, {e[0]}]", *inner, f"({e[-1]}, inf)", "missing"]
         return [str(c) for c in self.categories] + ["unseen", "missing"]
 
-    def encode(self, column: pd.Series) -> tuple[np.ndarray, list]:
-        """Bin codes of ``column`` and a few unseen category values."""
-        missing = column.isna().to_numpy()
+    def encode(
+        self, column: pd.Series, values: np.ndarray | None = None
+    ) -> tuple[np.ndarray, list]:
+        """Bin codes of ``column`` and a few unseen category values.
+
+        ``values``: the numeric column already converted to float64, to skip a second pass.
+        """
         if self.kind == "numeric":
-            values = _numeric_values(column, self.name)
-            codes = np.searchsorted(self.edges, values, side="left")
-            codes[missing] = self.n_bins - 1
+            if values is None:
+                values = _numeric_values(column, self.name)
+            codes = bin_codes(values, self.edges)
+            codes[np.isnan(values)] = self.n_bins - 1
             return codes, []
         index = pd.Index(self.categories)
-        codes = index.get_indexer(pd.Index(column))
-        unseen = (codes < 0) & ~missing
-        codes[unseen] = len(self.categories)
-        codes[missing] = len(self.categories) + 1
+        unseen_code, missing_code = len(self.categories), len(self.categories) + 1
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            # Match the dtype's few categories, then look every row's code up: no hashing of
+            # a million values. Code -1 (missing) picks the lookup's last entry.
+            lookup = index.get_indexer(column.cat.categories)
+            lookup = np.append(np.where(lookup < 0, unseen_code, lookup), missing_code)
+            codes = lookup[column.cat.codes.to_numpy()]
+            unseen = codes == unseen_code
+        else:
+            missing = column.isna().to_numpy()
+            codes = index.get_indexer(pd.Index(column))
+            unseen = (codes < 0) & ~missing
+            codes[unseen] = unseen_code
+            codes[missing] = missing_code
         examples = []
         if unseen.any():
             examples = pd.unique(column[unseen])[:_UNSEEN_EXAMPLES].tolist()
@@ -187,17 +251,17 @@ class Layout:
                 "collected any more should be sent as an all-missing column)."
             )
 
-    def pca_error(self, frame: pd.DataFrame) -> np.ndarray:
-        """Per-row PCA reconstruction error on standardized numeric features (missing -> mean)."""
+    def pca_error(
+        self, frame: pd.DataFrame, values: dict[str, np.ndarray] | None = None
+    ) -> np.ndarray:
+        """Per-row PCA reconstruction error on standardized numeric features (missing -> mean).
+
+        ``values``: numeric columns already converted to float64, by name.
+        """
         p = self.pca
-        x = np.column_stack([_numeric_values(frame[c], c) for c in p["columns"]])
-        z = (x - p["mean"]) / p["scale"]
-        z = np.where(np.isfinite(z), z, 0.0)  # missing is imputed at the reference mean
-        # The components are orthonormal rows, so |z - z C'C|^2 = |z|^2 - |z C'|^2: one product
-        # instead of two, and no residual matrix.
-        kept = z @ p["components"].T
-        error = np.einsum("ij,ij->i", z, z) - np.einsum("ij,ij->i", kept, kept)
-        return np.maximum(error, 0.0) / z.shape[1]
+        values = values or {}
+        columns = [values[c] if c in values else _numeric_values(frame[c], c) for c in p["columns"]]
+        return reconstruction_error(standardize(columns, p["mean"], p["scale"]), p["components"])
 
     def encode(self, frame: pd.DataFrame) -> dict[str, Any]:
         """Bin codes and per-row values of one chunk (validated)."""
@@ -212,7 +276,7 @@ class Layout:
         pos = self.calibrate(p)
         lo, hi = self.fine_edges[0], self.fine_edges[-1]
         enc: dict[str, Any] = {
-            "score_coarse": np.searchsorted(self.score_edges, p, side="left"),
+            "score_coarse": bin_codes(p, self.score_edges),
             "score_fine": _fine_codes(p, self.fine_edges),
             "conf_fine": _fine_codes(conf, self.confidence_edges),
             "below": np.maximum(lo - p, 0.0),
@@ -224,13 +288,17 @@ class Layout:
             "pos_declined": pos * declined,
             "unseen": {},
         }
+        numeric: dict[str, np.ndarray] = {}
         for fb in self.features:
-            codes, examples = fb.encode(frame[fb.name])
+            column = frame[fb.name]
+            if fb.kind == "numeric":
+                numeric[fb.name] = _numeric_values(column, fb.name)
+            codes, examples = fb.encode(column, numeric.get(fb.name))
             enc["feat:" + fb.name] = codes
             if examples:
                 enc["unseen"][fb.name] = examples
         if self.pca is not None:
-            err = self.pca_error(frame)
+            err = self.pca_error(frame, numeric)
             enc["pca_err"] = err
             enc["pca_high"] = (err > self.pca["high"]).astype(float)
             enc["pca_n"] = np.ones_like(err)
@@ -310,53 +378,49 @@ def tally(layout: Layout, enc: dict[str, Any], weights: np.ndarray | None = None
     return out
 
 
-def tally_many(layout: Layout, enc: dict[str, Any], weights: np.ndarray) -> list[dict]:
-    """:func:`tally` for every row of ``weights`` (draws x rows) at once.
+def tally_many(layout: Layout, enc: dict[str, Any], weights: np.ndarray) -> dict:
+    """:func:`tally` for every row of ``weights`` (draws x rows) at once, stacked.
 
-    One sparse indicator matrix of the rows' bins turns all the draws' weighted bin counts into
-    a single sparse-dense product: the null distribution's hundreds of resampled windows cost
-    about as much as two plain tallies.
+    Returns one tally whose arrays have a leading draw axis (``n`` is draws x 1). Every histogram
+    and every sum is a block of columns of one sparse matrix over the rows (bin indicators, or
+    the summed values), so all the draws' tallies come from a single sparse-dense product: the
+    null distribution's hundreds of resampled windows cost about as much as two plain tallies.
+    The product runs in float32, two and a half times faster than in float64 (relative error
+    below 1e-5, far below the spread of the draws), and in a fixed order: the same weights give
+    the same tallies whatever the threads.
     """
     import scipy.sparse as sparse
 
-    weights = np.asarray(weights, dtype=float)
+    weights = np.asarray(weights, dtype=np.float32)
     t = weights.shape[1]
     rows = np.arange(t)
-    sizes = layout.sizes()
-    blocks, start = {}, 0
-    for key, size in sizes.items():
-        blocks[key] = (start, size)
+    if "label" in enc:
+        enc = {**enc, "label_declined": enc["label"] * enc["declined"]}
+    blocks, cols, data, start = {}, [], [], 0
+
+    def block(name: str, size: int, where: np.ndarray, values: np.ndarray) -> None:
+        nonlocal start
+        blocks[name] = (start, size)
+        cols.append(where + start)
+        data.append(np.broadcast_to(np.asarray(values, dtype=np.float32), (t,)))
         start += size
 
-    def indicator(keys: Sequence[str], values: Sequence[np.ndarray] | None = None):
-        cols = np.concatenate([enc[k] + blocks[k][0] for k in keys])
-        data = np.ones(cols.size) if values is None else np.concatenate(values)
-        return sparse.csc_matrix((data, (np.tile(rows, len(keys)), cols)), shape=(t, start))
-
-    counts = np.asarray((indicator(list(sizes)).T @ weights.T).T)
-    weighted = {"fine_pos": enc["pos"]}
+    sizes = layout.sizes()
+    for key, size in sizes.items():
+        block(key, size, enc[key], np.float32(1.0))
+    block("fine_pos", sizes["score_fine"], enc["score_fine"], enc["pos"])
     if "label" in enc:
-        weighted["fine_label"] = enc["label"]
-        enc = {**enc, "label_declined": enc["label"] * enc["declined"]}
-    per_bin = {
-        name: np.asarray((indicator(["score_fine"], [values]).T @ weights.T).T)
-        for name, values in weighted.items()
-    }
+        block("fine_label", sizes["score_fine"], enc["score_fine"], enc["label"])
     summed = _SUMMED + (("pca_err", "pca_high", "pca_n") if "pca_err" in enc else ())
     summed += ("label", "label_declined") if "label" in enc else ()
-    sums = weights @ np.column_stack([np.asarray(enc[k], dtype=float) for k in summed])
-    fine_start, fine_size = blocks["score_fine"]
-    out = []
-    for d in range(weights.shape[0]):
-        one: dict[str, np.ndarray] = {"n": np.array([weights[d].sum()])}
-        for key, (first, size) in blocks.items():
-            one[key] = counts[d, first : first + size].copy()
-        for name, matrix in per_bin.items():
-            one[name] = matrix[d, fine_start : fine_start + fine_size].copy()
-        for j, key in enumerate(summed):
-            one[key] = np.array([sums[d, j]])
-        out.append(one)
-    return out
+    for key in ("n", *summed):
+        block(key, 1, np.zeros(t, dtype=np.intp), np.float32(1.0) if key == "n" else enc[key])
+    matrix = sparse.csr_matrix(
+        (np.concatenate(data), (np.tile(rows, len(cols)), np.concatenate(cols))),
+        shape=(t, start),
+    )
+    counts = np.asarray(weights @ matrix, dtype=float)
+    return {key: counts[:, first : first + size] for key, (first, size) in blocks.items()}
 
 
 class WindowCounts:

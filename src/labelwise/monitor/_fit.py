@@ -13,7 +13,14 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.model_selection import StratifiedKFold
 
 from labelwise.errors import ConfigError, InputError, InputTypeError, LabelError
-from labelwise.monitor._counts import FeatureBins, _fine_edges, _numeric_values, quantile_edges
+from labelwise.monitor._counts import (
+    FeatureBins,
+    _fine_edges,
+    _numeric_values,
+    quantile_edges,
+    reconstruction_error,
+    standardize,
+)
 
 __all__ = [
     "check_labels",
@@ -132,24 +139,24 @@ def fit_pca(
     """
     if len(columns) < 2:
         return None, None
-    x = np.column_stack([_numeric_values(frame[c], c) for c in columns])
-    mean = np.nanmean(x, axis=0)
-    scale = np.nanstd(x, axis=0)
+    values = [_numeric_values(frame[c], c) for c in columns]
+    finite = [_finite(x) for x in values]
+    mean = np.array([f.mean() if f.size else 0.0 for f in finite])
+    scale = np.array([f.std() if f.size else 0.0 for f in finite])
     scale = np.where(scale > 0, scale, 1.0)
-    z = np.where(np.isfinite(x), (x - mean) / scale, 0.0)
+    z = standardize(values, mean, scale)
     # Fit on a random half; the other half gives the reference error. In-sample reconstruction
     # error is biased low (the smallest sample eigenvalues are too small), which would make every
     # fresh window look a few percent worse than the reference.
     rng = np.random.default_rng([random_state, 1])  # its own stream, apart from the null sample
     fit_rows = np.zeros(z.shape[0], dtype=bool)
     fit_rows[rng.choice(z.shape[0], min(z.shape[0] // 2, _PCA_ROWS), replace=False)] = True
-    held = z[~fit_rows]
-    z = z[fit_rows]
-    pca = PCA(n_components=variance, svd_solver="full", random_state=random_state).fit(z)
+    # Eigenvectors of the covariance: for a few dozen columns, 20x faster than an SVD of the rows.
+    pca = PCA(n_components=variance, svd_solver="covariance_eigh", random_state=random_state)
+    pca.fit(z[fit_rows])
     # Keeping every component leaves no residual: cap at one fewer than the feature count.
     components = pca.components_[: min(pca.n_components_, len(columns) - 1)]
-    resid = held - (held @ components.T) @ components
-    err = np.einsum("ij,ij->i", resid, resid) / held.shape[1]
+    err = reconstruction_error(z[~fit_rows], components)
     return fit_rows, {
         "columns": list(columns),
         "mean": mean,
@@ -157,6 +164,11 @@ def fit_pca(
         "components": components,
         "high": float(np.quantile(err, 0.99)),
     }
+
+
+def _finite(x: np.ndarray) -> np.ndarray:
+    finite = np.isfinite(x)
+    return x if finite.all() else x[finite]
 
 
 def _association(column: pd.Series, scores: np.ndarray, kind: str) -> float:

@@ -5,14 +5,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats as sps
 from sklearn.metrics import roc_auc_score
 
+from labelwise._parallel import one_blas_thread, resolve_n_jobs
 from labelwise.errors import ConfigError, DataFileError, InputError, InputTypeError
 from labelwise.io import _jsonable, write_json
 from labelwise.monitor._composite import (
@@ -75,8 +80,11 @@ _PERFORMANCE = ("bad_rate", "auc", "precision", "recall")
 _FORMAT_VERSION = 1
 
 
-def _ratio(a: float, b: float) -> float:
-    return float(a / b) if b > 0 else float("nan")
+def _ratio(a: Any, b: Any) -> Any:
+    """a / b where b > 0, else NaN; elementwise for the stacked null draws."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    out = np.divide(a, b, out=np.full(np.broadcast(a, b).shape, np.nan), where=b > 0)
+    return float(out) if out.ndim == 0 else out
 
 
 class Monitor:
@@ -124,6 +132,10 @@ class Monitor:
         Isotonic calibration of reference scores, kept (auto) only if it lowers calibration error.
     pca_variance : float, default 0.9
     random_state : int, default 0
+    n_jobs : int, optional
+        Threads that count a window's chunks while its null distribution is drawn. None: one
+        per core; 1: everything in the calling thread; -2: all cores but one. Results do not
+        depend on it (chunks are merged in order), nor does the config hash.
 
     Examples
     --------
@@ -164,6 +176,7 @@ class Monitor:
         calibrate: Any = "auto",
         pca_variance: float = 0.9,
         random_state: int = 0,
+        n_jobs: int | None = None,
     ):
         self.n_bins = n_bins
         self.fine_bins = fine_bins
@@ -186,6 +199,7 @@ class Monitor:
         self.calibrate = calibrate
         self.pca_variance = pca_variance
         self.random_state = random_state
+        self.n_jobs = n_jobs
 
     # --- configuration ------------------------------------------------------------------------
 
@@ -193,6 +207,15 @@ class Monitor:
         """Constructor parameters, as given."""
         names = self.__init__.__code__.co_varnames[1 : self.__init__.__code__.co_kwonlyargcount + 1]
         return {n: getattr(self, n) for n in names}
+
+    def set_params(self, **params: Any) -> Monitor:
+        """Set constructor parameters by name; returns self. Refit for statistical ones."""
+        unknown = sorted(set(params) - set(self.get_params()))
+        if unknown:
+            raise ConfigError(f"unknown parameter(s) {unknown}; known: {list(self.get_params())}.")
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
 
     def _settings(self) -> dict:
         """Validated, resolved configuration."""
@@ -219,6 +242,7 @@ class Monitor:
             raise ConfigError(f"n_null must be an integer >= 20, got {self.n_null!r}.")
         if self.smoothing <= 0:
             raise ConfigError(f"smoothing must be > 0, got {self.smoothing}.")
+        resolve_n_jobs(self.n_jobs)
         k, m = self.persistence
         return {
             "composite": self.composite or base["composite"],
@@ -233,6 +257,7 @@ class Monitor:
     def config_hash(self) -> str:
         """sha256 of the constructor parameters and fit-time settings (canonical JSON)."""
         params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()}
+        params.pop("n_jobs")  # how fast, not what: results do not depend on it
         fit = getattr(self, "fit_params_", {})
         text = json.dumps(_jsonable({"params": params, "fit": fit}), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
@@ -284,43 +309,8 @@ class Monitor:
                 "distribution to monitor."
             )
         labels = None if label is None else check_labels(frame[label])
-        calibration, cal_info = (None, {"calibrated": False, "reason": "no reference labels"})
-        if labels is not None:
-            calibration, cal_info = fit_calibration(
-                scores, labels, self.calibrate, self.random_state
-            )
-        categorical = list(self.categorical or [])
-        bins = [feature_bins(frame, f, self.n_bins, categorical) for f in features]
-        numeric = [b.name for b in bins if b.kind == "numeric"]
-        conf = np.maximum(scores, 1 - scores)
-        self.layout_ = Layout(
-            score=score,
-            cutoff=float(cutoff),
-            near_band=float(self.near_band),
-            score_edges=quantile_edges(scores, self.n_bins),
-            fine_edges=fine_edges(scores, self.fine_bins),
-            confidence_edges=fine_edges(conf, self.fine_bins),
-            features=bins,
-            calibration=calibration,
-            pca=None,
-        )
-        pca_rows, self.layout_.pca = fit_pca(frame, numeric, self.pca_variance, self.random_state)
-        enc = self.layout_.encode(frame)
-        if pca_rows is not None:
-            # Rows the PCA was fitted on do not count towards the reference error.
-            for key in ("pca_err", "pca_high", "pca_n"):
-                enc[key] = np.where(pca_rows, 0.0, enc[key])
-        if labels is not None:
-            enc["label"] = labels.astype(float)
-        self.reference_counts_ = tally(self.layout_, enc)
-        self.null_sample_ = _subsample(enc, self.null_rows, self.random_state)
-        self.importance_ = importance_weights(frame, bins, scores, self.importance)
-        self.score_std_ = float(np.std(scores))
-        self.calibration_info_ = cal_info
-        if labels is not None:
-            self.calibration_info_["reference_bad_rate"] = float(labels.mean())
-            self.calibration_info_["reference_auc"] = float(roc_auc_score(labels, scores))
-        self.n_reference_ = int(len(frame))
+        with self._pool() as pool:
+            self._fit_reference(frame, score, float(cutoff), scores, labels, features, pool)
         self.reference_hash = frame_hash(frame, [score, *features] + ([label] if label else []))
         self.model = model
         self.model_version = model_version
@@ -334,12 +324,74 @@ class Monitor:
         }
         self.settings_ = settings
         self.null_cache_: dict[int, dict] = {}
+        self._null_reference_tallies = None
         self.tracker_ = SeverityTracker(
             settings["cutoffs"], self.hysteresis, settings["k"], settings["m"]
         )
         self.estimates_: dict[str, dict] = {}
         self.reference_stats_ = self._statistics(self.reference_counts_, self.reference_counts_)
         return self
+
+    def _fit_reference(
+        self,
+        frame: pd.DataFrame,
+        score: str,
+        cutoff: float,
+        scores: np.ndarray,
+        labels: np.ndarray | None,
+        features: list[str],
+        pool: Executor | None,
+    ) -> None:
+        """Bins, calibration, PCA, importance and reference counts (independent parts in a pool)."""
+        run = _submitter(pool)
+        calibration = (
+            run(fit_calibration, scores, labels, self.calibrate, self.random_state)
+            if labels is not None
+            else _done((None, {"calibrated": False, "reason": "no reference labels"}))
+        )
+        categorical = list(self.categorical or [])
+        pending = [run(feature_bins, frame, f, self.n_bins, categorical) for f in features]
+        conf = np.maximum(scores, 1 - scores)
+        edges = [
+            run(quantile_edges, scores, self.n_bins),
+            run(fine_edges, scores, self.fine_bins),
+            run(fine_edges, conf, self.fine_bins),
+        ]
+        bins = [f.result() for f in pending]
+        numeric = [b.name for b in bins if b.kind == "numeric"]
+        pca = run(fit_pca, frame, numeric, self.pca_variance, self.random_state)
+        importance = run(importance_weights, frame, bins, scores, self.importance)
+        if labels is not None:
+            auc = run(roc_auc_score, labels, scores)
+        calibration, cal_info = calibration.result()
+        self.layout_ = Layout(
+            score=score,
+            cutoff=cutoff,
+            near_band=float(self.near_band),
+            score_edges=edges[0].result(),
+            fine_edges=edges[1].result(),
+            confidence_edges=edges[2].result(),
+            features=bins,
+            calibration=calibration,
+            pca=None,
+        )
+        pca_rows, self.layout_.pca = pca.result()
+        enc = self.layout_.encode(frame)
+        if pca_rows is not None:
+            # Rows the PCA was fitted on do not count towards the reference error.
+            for key in ("pca_err", "pca_high", "pca_n"):
+                enc[key] = np.where(pca_rows, 0.0, enc[key])
+        if labels is not None:
+            enc["label"] = labels.astype(float)
+        self.reference_counts_ = tally(self.layout_, enc)
+        self.null_sample_ = _subsample(enc, self.null_rows, self.random_state)
+        self.importance_ = importance.result()
+        self.score_std_ = float(np.std(scores))
+        self.calibration_info_ = cal_info
+        if labels is not None:
+            self.calibration_info_["reference_bad_rate"] = float(labels.mean())
+            self.calibration_info_["reference_auc"] = float(auc.result())
+        self.n_reference_ = int(len(frame))
 
     @staticmethod
     def _check_reference(
@@ -369,9 +421,13 @@ class Monitor:
     # --- statistics ---------------------------------------------------------------------------
 
     def _statistics(self, ref: dict, cur: dict, light: bool = False) -> dict:
-        """Every window statistic from two tallies; ``light`` skips p-values and tables."""
+        """Every window statistic from two tallies; ``light`` skips p-values and tables.
+
+        Tallies may be stacked (a leading draw axis, as :func:`tally_many` gives): every
+        statistic then comes out as an array with one value per draw.
+        """
         layout = self.layout_
-        n_r, n_c = float(ref["n"][0]), float(cur["n"][0])
+        n_r, n_c = ref["n"][..., 0], cur["n"][..., 0]
         sm = self.smoothing
         s: dict[str, Any] = {}
         s["score_psi"], parts = psi(ref["score_coarse"], cur["score_coarse"], sm)
@@ -380,53 +436,59 @@ class Monitor:
             ref["score_fine"],
             cur["score_fine"],
             layout.fine_edges,
-            (ref["below"][0], cur["below"][0]),
-            (ref["above"][0], cur["above"][0]),
+            (ref["below"][..., 0], cur["below"][..., 0]),
+            (ref["above"][..., 0], cur["above"][..., 0]),
         )
         s["score_wasserstein"] = w / self.score_std_ if self.score_std_ > 0 else float("nan")
-        table = []
+        table, psis, missing = [], [], []
         for fb in layout.features:
             key = "feat:" + fb.name
             value, f_parts = psi(ref[key], cur[key], sm)
-            miss_r, miss_c = ref[key][-1] / n_r, cur[key][-1] / n_c
+            miss_r, miss_c = ref[key][..., -1] / n_r, cur[key][..., -1] / n_c
+            psis.append(value)
+            missing.append(np.abs(miss_c - miss_r))
+            if light:
+                continue
             row = {
                 "feature": fb.name,
                 "kind": fb.kind,
                 "psi": value,
-                "missing_reference": miss_r,
-                "missing_current": miss_c,
-                "missing_delta": abs(miss_c - miss_r),
+                "missing_reference": float(miss_r),
+                "missing_current": float(miss_c),
+                "missing_delta": float(abs(miss_c - miss_r)),
                 "importance": self.importance_[fb.name],
+                "pvalue": g_test_pvalue(ref[key], cur[key]),
+                "psi_corrected": max(0.0, value - psi_null_mean(fb.n_bins, n_r, n_c)),
+                "bins": fb.labels,
+                "contributions": f_parts.tolist(),
             }
             if fb.kind == "categorical":
-                row["unseen_share"] = cur[key][-2] / n_c
-            if not light:
-                row["pvalue"] = g_test_pvalue(ref[key], cur[key])
-                row["psi_corrected"] = max(0.0, value - psi_null_mean(fb.n_bins, n_r, n_c))
-                row["bins"] = fb.labels
-                row["contributions"] = f_parts.tolist()
+                row["unseen_share"] = float(cur[key][-2] / n_c)
             table.append(row)
-        if table:
-            psis = np.array([r["psi"] for r in table])
-            s["features_max_psi"] = float(psis.max())
-            s["features_weighted_psi"] = float(sum(r["psi"] * r["importance"] for r in table))
-            s["missing_max_delta"] = float(max(r["missing_delta"] for r in table))
+        if psis:
+            weights = np.array([self.importance_[fb.name] for fb in layout.features])
+            stacked = np.stack(psis, axis=-1)
+            s["features_max_psi"] = _as_float(stacked.max(axis=-1))
+            s["features_weighted_psi"] = _as_float(stacked @ weights)
+            s["missing_max_delta"] = _as_float(np.stack(missing, axis=-1).max(axis=-1))
         else:
             s["features_max_psi"] = s["features_weighted_psi"] = float("nan")
             s["missing_max_delta"] = float("nan")
-        s["entropy_reference"] = ref["entropy"][0] / n_r
-        s["entropy_current"] = cur["entropy"][0] / n_c
-        s["entropy_delta"] = abs(s["entropy_current"] - s["entropy_reference"])
-        s["near_reference"] = ref["near"][0] / n_r
-        s["near_current"] = cur["near"][0] / n_c
-        s["near_delta"] = abs(s["near_current"] - s["near_reference"])
+        s["entropy_reference"] = _as_float(ref["entropy"][..., 0] / n_r)
+        s["entropy_current"] = _as_float(cur["entropy"][..., 0] / n_c)
+        s["entropy_delta"] = np.abs(s["entropy_current"] - s["entropy_reference"])
+        s["near_reference"] = _as_float(ref["near"][..., 0] / n_r)
+        s["near_current"] = _as_float(cur["near"][..., 0] / n_c)
+        s["near_delta"] = np.abs(s["near_current"] - s["near_reference"])
         s["confidence_ks"] = binned_ks(ref["conf_fine"], cur["conf_fine"])
         if "pca_err" in cur:
-            n_rc, n_cc = ref["pca_n"][0], cur["pca_n"][0]
-            err_ratio = _ratio(_ratio(cur["pca_err"][0], n_cc), _ratio(ref["pca_err"][0], n_rc))
-            s["multivariate_delta"] = abs(err_ratio - 1.0)
+            n_rc, n_cc = ref["pca_n"][..., 0], cur["pca_n"][..., 0]
+            err_ratio = _ratio(
+                _ratio(cur["pca_err"][..., 0], n_cc), _ratio(ref["pca_err"][..., 0], n_rc)
+            )
+            s["multivariate_delta"] = np.abs(err_ratio - 1.0)
             s["multivariate_error_ratio"] = err_ratio
-            s["multivariate_high_share"] = _ratio(cur["pca_high"][0], n_cc)
+            s["multivariate_high_share"] = _ratio(cur["pca_high"][..., 0], n_cc)
         else:
             s["multivariate_delta"] = float("nan")
         s.update(_performance(cur))
@@ -435,7 +497,10 @@ class Monitor:
         ref_perf = _performance(ref, realized=False)
         for name, value in ref_perf.items():
             s[name + "_shift"] = s[name] - value
-        s["out_of_range_share"] = (cur["score_fine"][0] + cur["score_fine"][-1]) / n_c
+        s["out_of_range_share"] = _as_float(
+            (cur["score_fine"][..., 0] + cur["score_fine"][..., -1]) / n_c
+        )
+        s = {k: _as_float(v) for k, v in s.items()}
         if not light:
             s["score_psi_corrected"] = max(
                 0.0, s["score_psi"] - psi_null_mean(len(ref["score_coarse"]), n_r, n_c)
@@ -458,32 +523,28 @@ class Monitor:
     def null_thresholds(self, n_rows: int) -> dict:
         """Thresholds and sampling errors for windows of about ``n_rows`` rows (cached).
 
-        Each of ``n_null`` draws resamples a reference of the reference's size and a window of
-        ``n_rows`` rows from the stored reference sample (multinomial row weights, so the cost does
-        not grow with the window size) and computes every statistic on the pair. A threshold is
-        an upper 90% confidence bound on the (1 - alpha) quantile of its statistic over the draws
-        (so the finite number of draws does not raise the false-alarm rate above alpha), raised
-        to the materiality floor; the sampling
-        error of a performance estimate is its standard deviation over the draws.
+        Each of ``n_null`` draws pairs a resampled reference (of the reference's size) with a
+        resampled window of ``n_rows`` rows, both drawn from the stored reference sample as row
+        multiplicities (see :func:`_row_weights`, so the cost does not grow with the window
+        size), and computes every statistic on the pair. The reference draws do not depend on
+        the window size and are shared by all sizes. A threshold is an upper 90% confidence
+        bound on the (1 - alpha) quantile of its statistic over the draws (so the finite number
+        of draws does not raise the false-alarm rate above alpha), raised to the materiality
+        floor; the sampling error of a performance estimate is its standard deviation over the
+        draws.
         """
         self._check_fitted()
         key = self._size_key(n_rows)
         if key in self.null_cache_:
             return self.null_cache_[key]
-        sample = self.null_sample_
-        t = len(sample["score_fine"])
-        uniform = np.full(t, 1.0 / t)
         rng = np.random.default_rng([int(self.random_state), key])
-        weights = np.empty((2 * self.n_null, t))
-        for i in range(self.n_null):  # reference and window draws alternate, as drawn
-            weights[2 * i] = rng.multinomial(self.n_reference_, uniform)
-            weights[2 * i + 1] = rng.multinomial(key, uniform)
-        tallies = tally_many(self.layout_, sample, weights)
-        draws: dict[str, list] = {}
-        for ref, cur in zip(tallies[0::2], tallies[1::2], strict=True):
-            stats = self._statistics(ref, cur, light=True)
-            for name, value in stats.items():
-                draws.setdefault(name, []).append(value)
+        t = len(self.null_sample_["score_fine"])
+        current = tally_many(
+            self.layout_, self.null_sample_, _row_weights(rng, key, t, self.n_null)
+        )
+        stats = self._statistics(self._null_references(), current, light=True)
+        # A statistic that is undefined for this monitor (no PCA, no features) is one NaN.
+        draws = {k: np.broadcast_to(np.asarray(v, float), (self.n_null,)) for k, v in stats.items()}
         floors = self.settings_["floors"]
         entry: dict[str, Any] = {
             "n_rows": key,
@@ -494,7 +555,7 @@ class Monitor:
             "se_shift": {},
         }
         for name in _THRESHOLDED:
-            q = upper_quantile_bound(np.asarray(draws[name], float), 1.0 - self.alpha)
+            q = upper_quantile_bound(draws[name], 1.0 - self.alpha)
             entry["quantiles"][name] = q
             entry["thresholds"][name] = max(q, floors[name]) if np.isfinite(q) else floors[name]
         for name in (*_PERFORMANCE, "approval_rate"):
@@ -508,6 +569,17 @@ class Monitor:
         self.null_cache_[key] = entry
         return entry
 
+    def _null_references(self) -> dict:
+        """The stacked tallies of the resampled references (drawn once, for every window size)."""
+        cached = getattr(self, "_null_reference_tallies", None)
+        if cached is None:
+            rng = np.random.default_rng([int(self.random_state), 0])
+            t = len(self.null_sample_["score_fine"])
+            weights = _row_weights(rng, self.n_reference_, t, self.n_null)
+            cached = tally_many(self.layout_, self.null_sample_, weights)
+            self._null_reference_tallies = cached
+        return cached
+
     # --- counting -----------------------------------------------------------------------------
 
     def counts(self) -> WindowCounts:
@@ -518,10 +590,24 @@ class Monitor:
     def count(self, window: Any, chunk_rows: int = 200_000) -> WindowCounts:
         """Counts of a DataFrame, a Parquet path or a Dask DataFrame (chunked where possible)."""
         self._check_fitted()
+        with self._pool() as pool:
+            return self._count(window, chunk_rows, pool)
+
+    @contextmanager
+    def _pool(self) -> Iterator[Executor | None]:
+        """A thread pool of ``n_jobs`` workers (BLAS on one thread each), or None for one."""
+        workers = resolve_n_jobs(self.n_jobs)
+        if workers <= 1:
+            yield None
+            return
+        with one_blas_thread(), ThreadPoolExecutor(workers) as pool:
+            yield pool
+
+    def _count(self, window: Any, chunk_rows: int, pool: Executor | None) -> WindowCounts:
         if isinstance(window, WindowCounts):
             return window
         if isinstance(window, (str, os.PathLike)):
-            return self._count_parquet(Path(window), chunk_rows)
+            return self._count_parquet(Path(window), chunk_rows, pool)
         if type(window).__module__.startswith("dask."):
             return self._count_dask(window)
         if not isinstance(window, pd.DataFrame):
@@ -529,28 +615,64 @@ class Monitor:
                 f"a window must be a DataFrame, a Parquet path or a Dask DataFrame, not "
                 f"{type(window).__name__}."
             )
-        counts = self.counts()
         self.layout_.check_columns(window.columns)
-        for start in range(0, len(window), chunk_rows):
-            counts.update(window.iloc[start : start + chunk_rows])
+        starts = range(0, len(window), chunk_rows)
+        chunks = (window.iloc[start : start + chunk_rows] for start in starts)
+        return self._count_chunks(chunks, pool)
+
+    def _count_chunks(self, chunks: Any, pool: Executor | None) -> WindowCounts:
+        """Sum the counts of ``chunks`` (DataFrames, or callables returning one), in order.
+
+        With a pool, a few chunks are counted at once; at most twice the workers are in flight,
+        so a streamed file stays in bounded memory.
+        """
+
+        def one(chunk: Any) -> WindowCounts:
+            return self.counts().update(chunk() if callable(chunk) else chunk)
+
+        counts = self.counts()
+        if pool is None:
+            for chunk in chunks:
+                counts = counts + one(chunk)
+            return counts
+        pending: deque = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(one, chunk))
+            if len(pending) >= 2 * resolve_n_jobs(self.n_jobs):
+                counts = counts + pending.popleft().result()
+        while pending:
+            counts = counts + pending.popleft().result()
         return counts
 
-    def _count_parquet(self, path: Path, chunk_rows: int) -> WindowCounts:
+    def _count_parquet(self, path: Path, chunk_rows: int, pool: Executor | None) -> WindowCounts:
+        handle = self._open_parquet(path)
+        self.layout_.check_columns(handle.schema_arrow.names)
+        # Only the monitored columns are read, one row group slice at a time: memory stays at
+        # a few chunks of those columns whatever the file size.
+        batches = handle.iter_batches(batch_size=chunk_rows, columns=self.layout_.columns)
+        return self._count_chunks((batch.to_pandas for batch in batches), pool)
+
+    @staticmethod
+    def _open_parquet(path: Path) -> Any:
         import pyarrow.parquet as pq
 
         if not path.is_file():
             raise DataFileError(f"window file {str(path)!r} does not exist or is not a file.")
         try:
-            handle = pq.ParquetFile(path)
+            return pq.ParquetFile(path)
         except Exception as exc:  # pyarrow raises its own types for corrupt files
             raise DataFileError(f"could not read {str(path)!r} as Parquet: {exc}") from exc
-        self.layout_.check_columns(handle.schema_arrow.names)
-        counts = self.counts()
-        # Only the monitored columns are read, one row group slice at a time: memory stays at
-        # one chunk of those columns whatever the file size.
-        for batch in handle.iter_batches(batch_size=chunk_rows, columns=self.layout_.columns):
-            counts.update(batch.to_pandas())
-        return counts
+
+    def _rows_hint(self, window: Any) -> int | None:
+        """The window's row count when it is known before counting (to draw its null early)."""
+        if isinstance(window, pd.DataFrame):
+            return len(window)
+        if isinstance(window, (str, os.PathLike)) and Path(window).is_file():
+            try:
+                return int(self._open_parquet(Path(window)).metadata.num_rows)
+            except DataFileError:
+                return None
+        return None
 
     def _count_dask(self, frame: Any) -> WindowCounts:
         try:
@@ -593,11 +715,25 @@ class Monitor:
         -------
         WindowResult
         """
-        counts = self.count(window, chunk_rows=chunk_rows)
+        self._check_fitted()
+        with self._pool() as pool:
+            early = self._draw_null_early(window, pool)
+            counts = self._count(window, chunk_rows, pool)
+            if early is not None:
+                early.result()
         if counts.n_rows == 0:
             raise InputError("the window is empty: there are no scored rows to check.")
         window_id = str(window_id) if window_id is not None else f"w{len(self.estimates_) + 1}"
         return self._evaluate(counts, window_id, start, end)
+
+    def _draw_null_early(self, window: Any, pool: Executor | None) -> Any:
+        """Start drawing the window's null distribution in the pool while its rows are counted."""
+        n = self._rows_hint(window) if pool is not None else None
+        if not n or self._size_key(n) in self.null_cache_:
+            return None
+        if isinstance(window, pd.DataFrame):
+            self.layout_.check_columns(window.columns)  # fail before spending a second
+        return pool.submit(self.null_thresholds, n)
 
     def check_parquet(
         self, path: str | os.PathLike, chunk_rows: int = 200_000, **kwargs: Any
@@ -940,21 +1076,104 @@ class Monitor:
 
 def _performance(t: dict, realized: bool = True) -> dict:
     """Expected (and, for labelled reference draws, realized) performance from one tally."""
-    n, declined, pos = t["n"][0], t["declined"][0], t["pos"][0]
+    n, declined, pos = t["n"][..., 0], t["declined"][..., 0], t["pos"][..., 0]
     out = {
         "bad_rate": pos / n,
-        "precision": _ratio(t["pos_declined"][0], declined),
-        "recall": _ratio(t["pos_declined"][0], pos),
+        "precision": _ratio(t["pos_declined"][..., 0], declined),
+        "recall": _ratio(t["pos_declined"][..., 0], pos),
         "auc": expected_auc(t["score_fine"], t["fine_pos"]),
         "approval_rate": 1.0 - declined / n,
     }
     if realized and "label" in t:  # resampled reference windows: what the labels say
-        lab, lab_declined = t["label"][0], t["label_declined"][0]
+        lab, lab_declined = t["label"][..., 0], t["label_declined"][..., 0]
         out["realized_bad_rate"] = lab / n
         out["realized_precision"] = _ratio(lab_declined, declined)
         out["realized_recall"] = _ratio(lab_declined, lab)
         out["realized_auc"] = expected_auc(t["score_fine"], t["fine_label"])
     return out
+
+
+def _as_float(value: Any) -> Any:
+    """A Python float for a single window's statistic; arrays (stacked draws) unchanged."""
+    return float(value) if np.ndim(value) == 0 else value
+
+
+#: Row multiplicities are drawn exactly (sampled row indices) up to this many draws per row...
+_EXACT_PER_ROW = 4.0
+#: ... and from the normal approximation of the multinomial above this many; Poisson between.
+_NORMAL_PER_ROW = 25.0
+
+
+def _row_weights(rng: np.random.Generator, n: int, t: int, draws: int) -> np.ndarray:
+    """Multiplicities of ``t`` pool rows in ``draws`` resamples of ``n`` rows (draws x t).
+
+    A resample of ``n`` rows is multinomial(n, uniform). Drawing it category by category costs
+    t binomial draws whatever n is, which dominated the check of a large window, so:
+
+    - n <= 4 t: exact, from n sampled row indices per draw;
+    - 4 t < n <= 25 t: independent Poisson(n / t) multiplicities (the Poisson bootstrap; the
+      resample's size then varies by about sqrt(n), 0.5% or less here);
+    - n > 25 t: the normal approximation of the multinomial with its exact covariance,
+      n/t + sqrt(n/t) (z_i - mean(z)), clipped at zero (a clip below -5 sd: never in practice).
+
+    Every statistic is a function of weighted sums over the pool, and at 4 or more expected
+    copies of each row those sums are already near-normal, so the approximations change the
+    null distributions by far less than the resampling noise of ``n_null`` draws. The weights
+    are float32, as :func:`tally_many` uses them.
+    """
+    lam = n / t
+    if lam <= _EXACT_PER_ROW:
+        out = np.empty((draws, t), dtype=np.float32)
+        for d in range(draws):
+            out[d] = np.bincount(rng.integers(0, t, n), minlength=t)
+        return out
+    if lam <= _NORMAL_PER_ROW:
+        return _poisson(rng, lam, (draws, t))
+    z = rng.standard_normal((draws, t), dtype=np.float32)
+    z -= z.mean(axis=1, keepdims=True)
+    z *= np.float32(np.sqrt(lam))
+    z += np.float32(lam)
+    return np.maximum(z, 0.0, out=z)
+
+
+def _poisson(rng: np.random.Generator, lam: float, shape: tuple[int, int]) -> np.ndarray:
+    """Poisson(lam) draws by inversion of the CDF with a guide table (Chen and Asau, 1974).
+
+    Exact (up to a tail below 1e-30), and several times faster than numpy's own sampler or a
+    plain binary search at these means. ``u * cells`` is exact for a power-of-two ``cells``, so
+    the cell of every uniform is exact; a cell whose two ends invert to the same value decides
+    it, and the few others are searched.
+    """
+    cdf = sps.poisson.cdf(np.arange(int(lam + 12 * np.sqrt(lam) + 12)), lam)
+    cells = 4096
+    ends = np.arange(cells + 1) / cells
+    low = np.searchsorted(cdf, ends[:-1], side="right")  # the value at each cell's left end
+    high = np.searchsorted(cdf, ends[1:], side="left")  # the largest value inside the cell
+    u = rng.random(shape, dtype=np.float32)
+    cell = (u * np.float32(cells)).astype(np.intp)
+    out = low[cell]
+    unsure = np.flatnonzero(out != high[cell])
+    flat = out.reshape(-1)
+    flat[unsure] = np.searchsorted(cdf, u.reshape(-1)[unsure], side="right")
+    return out.astype(np.float32)
+
+
+def _done(value: Any) -> Future:
+    """A future that already holds ``value``."""
+    future: Future = Future()
+    future.set_result(value)
+    return future
+
+
+def _submitter(pool: Executor | None) -> Any:
+    """``run(fn, *args) -> Future``: in ``pool``, or at once in this thread without one."""
+
+    def run(fn: Any, *args: Any) -> Future:
+        if pool is not None:
+            return pool.submit(fn, *args)
+        return _done(fn(*args))
+
+    return run
 
 
 def _spread(values: list) -> float:

@@ -30,14 +30,18 @@ SMOOTHING = 0.5
 
 
 def smoothed_shares(counts: np.ndarray, smoothing: float = SMOOTHING) -> np.ndarray:
-    """Bin shares with ``smoothing`` added to every count.
+    """Bin shares with ``smoothing`` added to every count (bins on the last axis).
 
     >>> smoothed_shares(np.array([0.0, 2.0]), smoothing=0.5).round(3).tolist()
     [0.167, 0.833]
     """
-    counts = np.asarray(counts, dtype=float)
-    padded = counts + smoothing
-    return padded / padded.sum()
+    padded = np.asarray(counts, dtype=float) + smoothing
+    return padded / padded.sum(axis=-1, keepdims=True)
+
+
+def _scalar(value: np.ndarray) -> float | np.ndarray:
+    """A float for one histogram, the array for a stack of them (one per resampled draw)."""
+    return float(value) if np.ndim(value) == 0 else value
 
 
 def psi(
@@ -46,7 +50,8 @@ def psi(
     """Population stability index between two histograms over the same bins.
 
     PSI = sum_b (c_b - r_b) ln(c_b / r_b) on smoothed shares. Returns the total and the per-bin
-    contributions (each is non-negative).
+    contributions (each is non-negative). Stacks of histograms (bins on the last axis) give one
+    total per histogram.
 
     >>> value, parts = psi(np.array([50, 50]), np.array([50, 50]))
     >>> value
@@ -57,7 +62,7 @@ def psi(
     r = smoothed_shares(reference, smoothing)
     c = smoothed_shares(current, smoothing)
     parts = (c - r) * np.log(c / r)
-    return float(parts.sum()), parts
+    return _scalar(parts.sum(axis=-1)), parts
 
 
 def psi_null_mean(n_bins: int, n_reference: float, n_current: float) -> float:
@@ -95,20 +100,23 @@ def g_test_pvalue(reference: np.ndarray, current: np.ndarray) -> float:
 
 def _cdf(counts: np.ndarray) -> np.ndarray:
     counts = np.asarray(counts, dtype=float)
-    total = counts.sum()
-    return np.cumsum(counts) / total if total > 0 else np.zeros_like(counts)
+    total = counts.sum(axis=-1, keepdims=True)
+    safe = np.where(total > 0, total, 1.0)
+    return np.cumsum(counts, axis=-1) / safe
 
 
 def binned_ks(reference: np.ndarray, current: np.ndarray) -> float:
     """Kolmogorov-Smirnov distance between the CDFs of two histograms at the bin edges.
 
     On a fine grid of reference-quantile bins (1000 by default) it is a lower bound of the exact
-    statistic that misses at most the mass the two samples place inside one bin.
+    statistic that misses at most the mass the two samples place inside one bin. Stacks of
+    histograms (bins on the last axis) give one distance per pair.
 
     >>> binned_ks(np.array([5, 5, 0]), np.array([0, 5, 5]))
     0.5
     """
-    return float(np.max(np.abs(_cdf(reference) - _cdf(current)), initial=0.0))
+    gap = np.abs(_cdf(reference) - _cdf(current))
+    return _scalar(np.max(gap, axis=-1, initial=0.0))
 
 
 def binned_wasserstein(
@@ -125,7 +133,8 @@ def binned_wasserstein(
     and current in turn, the sum of distances of the out-of-range values to the nearest edge,
     which makes the tails exact. Inside the range the CDF difference is taken constant on each
     interval at its right edge, so the error is at most one interval width times the mass moved
-    inside it.
+    inside it. Stacks of histograms (bins on the last axis, tail sums as arrays) give one
+    distance per pair; a pair with an empty side gives 0.
 
     >>> edges = np.array([0.0, 0.5, 1.0])
     >>> round(binned_wasserstein(np.array([0, 10, 0, 0]), np.array([0, 0, 10, 0]), edges), 3)
@@ -133,15 +142,15 @@ def binned_wasserstein(
     """
     r = np.asarray(reference, dtype=float)
     c = np.asarray(current, dtype=float)
-    nr, nc = r.sum(), c.sum()
-    if nr <= 0 or nc <= 0:
-        return 0.0
+    nr, nc = r.sum(axis=-1), c.sum(axis=-1)
+    empty = (nr <= 0) | (nc <= 0)
+    nr, nc = np.where(empty, 1.0, nr), np.where(empty, 1.0, nc)
     # CDF at each inner edge (right-closed intervals): everything up to and including interval k.
-    fr = np.cumsum(r[:-1])[1:] / nr
-    fc = np.cumsum(c[:-1])[1:] / nc
-    inner = float(np.sum(np.abs(fr - fc) * np.diff(edges)))
-    tails = abs(below[0] / nr - below[1] / nc) + abs(above[0] / nr - above[1] / nc)
-    return float(inner + tails)
+    fr = np.cumsum(r[..., :-1], axis=-1)[..., 1:] / nr[..., None]
+    fc = np.cumsum(c[..., :-1], axis=-1)[..., 1:] / nc[..., None]
+    inner = np.sum(np.abs(fr - fc) * np.diff(edges), axis=-1)
+    tails = np.abs(below[0] / nr - below[1] / nc) + np.abs(above[0] / nr - above[1] / nc)
+    return _scalar(np.where(empty, 0.0, inner + tails))
 
 
 def binary_entropy(p: np.ndarray) -> np.ndarray:
@@ -170,7 +179,8 @@ def expected_auc(counts: np.ndarray, positives: np.ndarray) -> float:
     """ROC AUC expected from per-bin row counts and expected positives (sums of probabilities).
 
     Bins are ordered by increasing score; rows sharing a bin count as ties (half credit).
-    With counts of 0/1 labels instead of probabilities it is the ordinary binned AUC.
+    With counts of 0/1 labels instead of probabilities it is the ordinary binned AUC. Stacks
+    (bins on the last axis) give one AUC per row; NaN where a side has no positives or negatives.
 
     >>> expected_auc(np.array([10.0, 10.0]), np.array([0.0, 10.0]))
     1.0
@@ -179,12 +189,12 @@ def expected_auc(counts: np.ndarray, positives: np.ndarray) -> float:
     """
     pos = np.asarray(positives, dtype=float)
     neg = np.asarray(counts, dtype=float) - pos
-    total_pos, total_neg = pos.sum(), neg.sum()
-    if total_pos <= 0 or total_neg <= 0:
-        return float("nan")
-    neg_below = np.cumsum(neg) - neg
-    wins = np.sum(pos * neg_below) + 0.5 * np.sum(pos * neg)
-    return float(wins / (total_pos * total_neg))
+    total_pos, total_neg = pos.sum(axis=-1), neg.sum(axis=-1)
+    neg_below = np.cumsum(neg, axis=-1) - neg
+    wins = np.sum(pos * neg_below, axis=-1) + 0.5 * np.sum(pos * neg, axis=-1)
+    pairs = total_pos * total_neg
+    valid = (total_pos > 0) & (total_neg > 0)
+    return _scalar(np.where(valid, wins / np.where(valid, pairs, 1.0), np.nan))
 
 
 def quantile_or_nan(values: np.ndarray, q: float) -> float:
