@@ -5,10 +5,11 @@ found without knowing what it looks like: a small convolutional encoder maps eve
 unit vector, trained so that the clean pixels of an image point one way and the corrupted pixels
 another. At test time each image's pixel vectors are split in two by spherical soft k-means,
 first at the coarsest scale; only the pixels left uncertain there are re-clustered at the finer
-scales, and a small classifier on the two cluster centres says which cluster is the corruption.
-Because the encoder learns *that* two regions differ rather than what a corruption looks like,
-it can find corruption patterns it was not trained on (the idea of Hierarchical Contrastive
-Learning, ICCV 2023, shrunk to a CPU: 64 x 64 crops, widths 16/32/64).
+scales, and a small classifier on the two cluster centres (taken in the finest features) says
+which cluster is the corruption. Because the encoder learns *that* two regions differ rather
+than what a corruption looks like, it can find corruption patterns it was not trained on (the
+idea of Hierarchical Contrastive Learning, ICCV 2023, shrunk to a CPU: 64 x 64 crops, widths
+16/32/64).
 
 Training data are made on the fly from real photographs: scikit-image's bundled images when
 scikit-image is installed, else the two photographs bundled with scikit-learn; nothing is
@@ -378,7 +379,16 @@ def _build_network(mode: str, widths: tuple[int, int, int], dim: int):
             )
             # Cluster classifier: (centre a, centre b, area a) -> logit "a is the corruption".
             self.classifier = nn.Sequential(nn.Linear(2 * dim + 1, 32), nn.GELU(), nn.Linear(32, 1))
-            self.segment = nn.Conv2d(dim, 1, 1) if mode == "supervised" else None
+            # The supervised baseline's per-pixel classifier reads all three heads, so it uses
+            # the whole encoder as the clustering does (a head on the finest scale alone never
+            # trains the coarsest stage).
+            self.segment = nn.Conv2d(3 * dim, 1, 1) if mode == "supervised" else None
+
+        def segment_logits(self, zs: Sequence[Any]) -> Any:
+            """Per-pixel logits of the supervised baseline at full resolution (n x H x W)."""
+            size = zs[0].shape[-2:]
+            up = [F.interpolate(z, size=size, mode="bilinear", align_corners=False) for z in zs]
+            return self.segment(torch.cat(up, dim=1))[:, 0]
 
         def forward(self, x: Any) -> list[Any]:
             feats = []
@@ -493,8 +503,24 @@ def _uncertain(labels: Any, confidence: Any, lock_fraction: float) -> Any:
 @dataclass
 class _Clustering:
     labels: Any  # H x W long, cluster index per pixel at full resolution
-    centres: Any  # 2 x D at the scale the classifier reads
+    centres: Any  # 2 x D at the first clustered scale (the single-scale classifier reads them)
     area: Any  # fraction of pixels in cluster 0 at that scale
+
+
+def _fine_centres(z: Any, labels: Any) -> tuple[Any, Any]:
+    """Unit centres of the two clusters in the finest features z (D x H x W) and cluster 0's area.
+
+    ``labels`` (h x w) are upsampled to the finest resolution first.
+    """
+    torch = _torch()
+    F = torch.nn.functional
+    d, h, w = z.shape
+    if labels.shape != (h, w):
+        labels = F.interpolate(labels[None, None].float(), size=(h, w), mode="nearest")[0, 0]
+    labels = labels.long().flatten()
+    onehot = F.one_hot(labels, 2).float()
+    centres = F.normalize(onehot.T @ z.reshape(d, -1).T, dim=1)
+    return centres, (labels == 0).float().mean()
 
 
 def _cluster_image(
@@ -554,8 +580,8 @@ class CorruptionDetector:
         ``hierarchical``: contrastive loss at three scales, clustering at the coarsest and
         refinement of the uncertain pixels at the finer ones (the method). ``single_scale``:
         contrastive loss and clustering at full resolution only (the ablation). ``supervised``:
-        the same network with a per-pixel classifier trained by class-balanced cross-entropy
-        (the baseline).
+        the same network with a per-pixel classifier on all three heads' outputs, trained by
+        class-balanced cross-entropy (the baseline).
     n_steps : int
         Training steps; each draws a fresh batch of corrupted crops.
     batch_size : int
@@ -671,7 +697,7 @@ class CorruptionDetector:
                 x, truth = torch.from_numpy(images), torch.from_numpy(masks)
                 zs = net(x)
                 if self.mode == "supervised":
-                    logits = net.segment(zs[0])[:, 0]
+                    logits = net.segment_logits(zs)
                     # Weigh the classes equally: corrupted pixels are the minority.
                     target = truth.float()
                     balance = (1.0 - target).sum() / target.sum().clamp(min=1.0)
@@ -699,7 +725,11 @@ class CorruptionDetector:
         return self
 
     def _classifier_loss(self, net: Any, zs: Sequence[Any], truth: Any) -> Any:
-        """Teach the classifier which cluster is the corruption, on detached cluster centres."""
+        """Teach the classifier which cluster is the corruption, on detached cluster centres.
+
+        The clusters are those of the coarsest clustering (hierarchical) or the only one
+        (single-scale); the hierarchical classifier reads their centres in the finest features.
+        """
         torch = _torch()
         F = torch.nn.functional
         z = (zs[-1] if self.mode == "hierarchical" else zs[0]).detach()
@@ -715,9 +745,16 @@ class CorruptionDetector:
             corr = frac[i].flatten()
             in_a = corr[hard == 0].mean() if bool((hard == 0).any()) else torch.tensor(0.0)
             in_b = corr[hard == 1].mean() if bool((hard == 1).any()) else torch.tensor(0.0)
+            if self.mode == "hierarchical":
+                # Read the clusters at full resolution, as at prediction time: 16 x 16 centres
+                # name the wrong cluster more often.
+                lab = hard.reshape(z.shape[-2:])
+                centres, area0 = _fine_centres(zs[0][i].detach(), lab)
+            else:
+                area0 = (hard == 0).float().mean()
             a.append(centres[0])
             b.append(centres[1])
-            area.append((hard == 0).float().mean())
+            area.append(area0)
             target.append((in_a > in_b).float())
         logit = net.cluster_logit(torch.stack(a), torch.stack(b), torch.stack(area))
         return F.binary_cross_entropy_with_logits(logit, torch.stack(target))
@@ -740,7 +777,7 @@ class CorruptionDetector:
         with _threads(self.n_threads), torch.no_grad():
             zs = self.network_(x)
             if self.mode == "supervised":
-                return torch.sigmoid(self.network_.segment(zs[0])[:, 0]).numpy()
+                return torch.sigmoid(self.network_.segment_logits(zs)).numpy()
             out = np.empty((x.shape[0], x.shape[2], x.shape[3]), dtype=np.float32)
             for i in range(x.shape[0]):
                 result = _cluster_image(
@@ -750,9 +787,10 @@ class CorruptionDetector:
                     self.lock_fraction,
                     self.mode == "hierarchical",
                 )
-                logit = self.network_.cluster_logit(
-                    result.centres[0:1], result.centres[1:2], result.area[None]
-                )
+                centres, area0 = result.centres, result.area
+                if self.mode == "hierarchical":  # the refined clusters, at full resolution
+                    centres, area0 = _fine_centres(zs[0][i], result.labels)
+                logit = self.network_.cluster_logit(centres[0:1], centres[1:2], area0[None])
                 p0 = float(torch.sigmoid(logit)[0])  # probability that cluster 0 is corrupted
                 out[i] = np.where(result.labels.numpy() == 0, p0, 1.0 - p0)
             return out
