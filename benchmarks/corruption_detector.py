@@ -173,7 +173,7 @@ def _collect(runs: dict, modes: list[str], seeds: list[int]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--steps", type=int, default=1200)
+    parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--n-eval", type=int, default=48)
     parser.add_argument("--seeds", default="0,1", help="Comma-separated training seeds.")

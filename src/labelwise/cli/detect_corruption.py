@@ -94,7 +94,7 @@ def detect_corruption_command(
         None, "--model", help="Detector weights (default: the user cache; trained if missing)."
     ),
     train: bool = typer.Option(False, "--train", help="Train (again) and save to --model first."),
-    steps: int = typer.Option(1200, "--steps", min=1, help="Training steps when training."),
+    steps: int = typer.Option(2000, "--steps", min=1, help="Training steps when training."),
     seed: int = typer.Option(0, "--seed", help="Training seed."),
     size: int = typer.Option(
         64, "--size", min=16, help="Side (multiple of 4) the images are resized to for detection."

@@ -624,7 +624,7 @@ class CorruptionDetector:
     def __init__(
         self,
         mode: str = "hierarchical",
-        n_steps: int = 1200,
+        n_steps: int = 2000,
         batch_size: int = 8,
         learning_rate: float = 3e-3,
         widths: tuple[int, int, int] = (16, 32, 64),
@@ -879,7 +879,7 @@ class _threads:
 
 def train_detector(
     mode: str = "hierarchical",
-    n_steps: int = 1200,
+    n_steps: int = 2000,
     random_state: int = 0,
     progress: Callable[[int, int], None] | None = None,
     **params: Any,
