@@ -468,17 +468,17 @@ class Monitor:
         if psis:
             weights = np.array([self.importance_[fb.name] for fb in layout.features])
             stacked = np.stack(psis, axis=-1)
-            s["features_max_psi"] = _as_float(stacked.max(axis=-1))
-            s["features_weighted_psi"] = _as_float(stacked @ weights)
-            s["missing_max_delta"] = _as_float(np.stack(missing, axis=-1).max(axis=-1))
+            s["features_max_psi"] = stacked.max(axis=-1)
+            s["features_weighted_psi"] = stacked @ weights
+            s["missing_max_delta"] = np.stack(missing, axis=-1).max(axis=-1)
         else:
             s["features_max_psi"] = s["features_weighted_psi"] = float("nan")
             s["missing_max_delta"] = float("nan")
-        s["entropy_reference"] = _as_float(ref["entropy"][..., 0] / n_r)
-        s["entropy_current"] = _as_float(cur["entropy"][..., 0] / n_c)
+        s["entropy_reference"] = ref["entropy"][..., 0] / n_r
+        s["entropy_current"] = cur["entropy"][..., 0] / n_c
         s["entropy_delta"] = np.abs(s["entropy_current"] - s["entropy_reference"])
-        s["near_reference"] = _as_float(ref["near"][..., 0] / n_r)
-        s["near_current"] = _as_float(cur["near"][..., 0] / n_c)
+        s["near_reference"] = ref["near"][..., 0] / n_r
+        s["near_current"] = cur["near"][..., 0] / n_c
         s["near_delta"] = np.abs(s["near_current"] - s["near_reference"])
         s["confidence_ks"] = binned_ks(ref["conf_fine"], cur["conf_fine"])
         if "pca_err" in cur:
@@ -497,10 +497,8 @@ class Monitor:
         ref_perf = _performance(ref, realized=False)
         for name, value in ref_perf.items():
             s[name + "_shift"] = s[name] - value
-        s["out_of_range_share"] = _as_float(
-            (cur["score_fine"][..., 0] + cur["score_fine"][..., -1]) / n_c
-        )
-        s = {k: _as_float(v) for k, v in s.items()}
+        s["out_of_range_share"] = (cur["score_fine"][..., 0] + cur["score_fine"][..., -1]) / n_c
+        s = {k: _as_float(v) for k, v in s.items()}  # floats for one window, arrays for draws
         if not light:
             s["score_psi_corrected"] = max(
                 0.0, s["score_psi"] - psi_null_mean(len(ref["score_coarse"]), n_r, n_c)
@@ -636,9 +634,10 @@ class Monitor:
                 counts = counts + one(chunk)
             return counts
         pending: deque = deque()
+        in_flight = 2 * resolve_n_jobs(self.n_jobs)
         for chunk in chunks:
             pending.append(pool.submit(one, chunk))
-            if len(pending) >= 2 * resolve_n_jobs(self.n_jobs):
+            if len(pending) >= in_flight:
                 counts = counts + pending.popleft().result()
         while pending:
             counts = counts + pending.popleft().result()
