@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/corruption_detector.py                # seeds 0 and 1
     .venv/bin/python benchmarks/corruption_detector.py --jobs 2       # two processes
+    ... --models build/corruption_models                                # keep the detectors
 
 Trains three detectors with the same network, data stream, steps and seed (``labelwise.vision.
 corruption``): ``hierarchical`` (contrastive loss at three scales, coarse-to-fine clustering),
@@ -9,8 +10,10 @@ corruption``): ``hierarchical`` (contrastive loss at three scales, coarse-to-fin
 (the same network with a per-pixel classifier trained by cross-entropy on the same masks). All
 train on the ``image`` pattern (brush strokes and rectangles filled with another photograph) and
 are evaluated on held-out photographs with that pattern and with three patterns never seen in
-training: ``constant`` colour, uniform ``noise`` and thin ``graffiti`` strokes. Metric: IoU of
-the corrupted class pooled over all evaluation pixels, per seed and averaged over the seeds.
+training: ``constant`` colour, uniform ``noise`` and thin ``graffiti`` strokes, on crops of the
+training size (64 x 64) and on crops twice as large (128 x 128: the networks are fully
+convolutional, and the command line can run them at any ``--size``). Metric: IoU of the
+corrupted class pooled over all evaluation pixels, per seed and averaged over the seeds.
 For the two contrastive detectors the table also gives the IoU had the cluster classifier always
 named the better of the two clusters ("best cluster"), which separates errors of the
 segmentation from errors of the cluster decision. Photographs: scikit-image's bundled set when
@@ -32,6 +35,7 @@ import torch
 
 from labelwise.io import atomic_write, write_json, write_text
 from labelwise.vision.corruption import (
+    CROP,
     MODES,
     PATTERNS,
     CorruptionDetector,
@@ -58,22 +62,29 @@ def _best_cluster(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
 
 
 def _run(mode: str, seed: int, args: argparse.Namespace, train: list, test: list) -> dict:
-    """Train one detector and evaluate it on every pattern (in a worker process)."""
+    """Train one detector and evaluate it on every pattern and size (in a worker process)."""
     torch.set_num_threads(1)
     det = CorruptionDetector(
         mode=mode, n_steps=args.steps, batch_size=args.batch_size, photos=train,
         random_state=seed,
     ).fit()  # fmt: skip
     print(f"trained {mode} seed {seed} in {det.fit_seconds_:.0f} s", file=sys.stderr)
+    if args.models is not None:
+        det.save(args.models / f"{mode}_seed{seed}.pt")
     scores, best, examples = {}, {}, {}
-    for pattern in PATTERNS:
-        # The evaluation images depend on the pattern only, not on the seed being trained.
-        images, truth = corrupt_images(args.n_eval, pattern, test, random_state=10_000)
-        pred = det.predict(images)
-        scores[pattern] = corruption_iou(pred, truth)
-        if mode != "supervised":
-            best[pattern] = corruption_iou(_best_cluster(pred, truth), truth)
-        examples[pattern] = (images[:2], truth[:2], pred[:2])
+    for size in args.sizes:
+        scores[size], best[size] = {}, {}
+        for pattern in PATTERNS:
+            # The evaluation images depend on the pattern and size only, not on the seed.
+            images, truth = corrupt_images(
+                args.n_eval, pattern, test, random_state=10_000, size=size
+            )
+            pred = det.predict(images)
+            scores[size][pattern] = corruption_iou(pred, truth)
+            if mode != "supervised":
+                best[size][pattern] = corruption_iou(_best_cluster(pred, truth), truth)
+            if size == args.sizes[0]:
+                examples[pattern] = (images[:2], truth[:2], pred[:2])
     return {"seconds": det.fit_seconds_, "scores": scores, "best": best, "examples": examples}
 
 
@@ -126,20 +137,28 @@ def _markdown(result: dict, args: argparse.Namespace, source: str) -> str:
         "",
         f"Command: `python benchmarks/corruption_detector.py --steps {args.steps} "
         f"--batch-size {args.batch_size} --n-eval {args.n_eval} --seeds {args.seeds} "
-        f"--jobs {args.jobs}`",
+        f"--sizes {','.join(map(str, args.sizes))} --jobs {args.jobs}`",
         "",
-        f"Mean over seeds {', '.join(map(str, seeds))}; in brackets, the IoU had the cluster "
-        "classifier always named the better of the two clusters:",
-        "",
-        *_table(result["mean"], modes, result["mean_best"]),
+        f"Detectors trained on {CROP} x {CROP} crops; each size below is a separate set of "
+        f"{args.n_eval} held-out crops per pattern. In brackets, the IoU had the cluster "
+        "classifier always named the better of the two clusters.",
     ]
-    for seed in seeds:
+    for size in args.sizes:
         lines += [
             "",
-            f"Seed {seed}:",
+            f"## {size} x {size} crops",
             "",
-            *_table(result["iou"][seed], modes, result["best"][seed]),
+            f"Mean over seeds {', '.join(map(str, seeds))}:",
+            "",
+            *_table(result["mean"][size], modes, result["mean_best"][size]),
         ]
+        for seed in seeds:
+            lines += [
+                "",
+                f"Seed {seed}:",
+                "",
+                *_table(result["iou"][seed][size], modes, result["best"][seed][size]),
+            ]
     seconds = result["seconds"]
     lines += [
         "",
@@ -152,22 +171,31 @@ def _markdown(result: dict, args: argparse.Namespace, source: str) -> str:
     return "\n".join(lines)
 
 
-def _collect(runs: dict, modes: list[str], seeds: list[int]) -> dict:
-    """Per-seed and mean IoU (and best-cluster IoU) as nested dicts pattern -> mode."""
-    iou = {s: {p: {m: runs[m, s]["scores"][p] for m in modes} for p in PATTERNS} for s in seeds}
-    best = {
-        s: {p: {m: runs[m, s]["best"][p] for m in modes if runs[m, s]["best"]} for p in PATTERNS}
-        for s in seeds
-    }
-    mean = {p: {m: float(np.mean([iou[s][p][m] for s in seeds])) for m in modes} for p in PATTERNS}
-    mean_best = {
-        p: {m: float(np.mean([best[s][p][m] for s in seeds])) for m in best[seeds[0]][p]}
-        for p in PATTERNS
-    }
+def _collect(runs: dict, modes: list[str], seeds: list[int], sizes: list[int]) -> dict:
+    """Per-seed and mean IoU (and best-cluster IoU), nested seed -> size -> pattern -> mode."""
+    contrastive = [m for m in modes if runs[m, seeds[0]]["best"][sizes[0]]]
+
+    def nest(key: str, kept: list[str]) -> dict:
+        return {
+            s: {z: {p: {m: runs[m, s][key][z][p] for m in kept} for p in PATTERNS} for z in sizes}
+            for s in seeds
+        }
+
+    def average(per_seed: dict, kept: list[str]) -> dict:
+        return {
+            z: {
+                p: {m: float(np.mean([per_seed[s][z][p][m] for s in seeds])) for m in kept}
+                for p in PATTERNS
+            }
+            for z in sizes
+        }
+
+    iou, best = nest("scores", modes), nest("best", contrastive)
     seconds = {s: {m: runs[m, s]["seconds"] for m in modes} for s in seeds}
     return {
-        "modes": modes, "seeds": seeds, "iou": iou, "best": best, "mean": mean,
-        "mean_best": mean_best, "seconds": seconds,
+        "modes": modes, "seeds": seeds, "sizes": sizes, "iou": iou, "best": best,
+        "mean": average(iou, modes), "mean_best": average(best, contrastive),
+        "seconds": seconds,
     }  # fmt: skip
 
 
@@ -175,12 +203,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--n-eval", type=int, default=48)
+    parser.add_argument("--n-eval", type=int, default=256)
     parser.add_argument("--seeds", default="0,1", help="Comma-separated training seeds.")
     parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument(
+        "--sizes", default="64,128", help="Comma-separated sides of the evaluation crops."
+    )
     parser.add_argument("--jobs", type=int, default=1, help="Processes training the detectors.")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--models", type=Path, help="Folder to save the trained detectors in.")
     args = parser.parse_args(argv)
+    args.sizes = [int(z) for z in args.sizes.split(",")]
+    if args.models is not None:
+        args.models.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(1)
     photos = load_photos()
     source = ", ".join(photos)
@@ -194,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
             runs = dict(zip(tasks, [f.result() for f in futures], strict=True))
     else:
         runs = {(m, s): _run(m, s, args, train, test) for m, s in tasks}
-    result = _collect(runs, modes, seeds)
+    result = _collect(runs, modes, seeds, args.sizes)
     first = seeds[0]
     examples = {
         p: (*runs[modes[0], first]["examples"][p][:2],

@@ -8,7 +8,7 @@ import typer
 from typer.testing import CliRunner
 
 from labelwise.cli import _ui
-from labelwise.errors import ConfigError, ShapeError
+from labelwise.errors import ConfigError, InputError, ShapeError
 
 torch = pytest.importorskip("torch")
 
@@ -22,9 +22,9 @@ from labelwise.vision.corruption import (  # noqa: E402
     split_photos,
 )
 
-#: Measured after the short run below: IoU 0.451, 0.554, 0.488 for seeds 0, 1, 2, against 0.265
+#: Measured after the short run below: IoU 0.626, 0.762, 0.631 for seeds 0, 1, 2, against 0.246
 #: for calling every pixel corrupted.
-MIN_IOU = 0.40
+MIN_IOU = 0.50
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +52,28 @@ def test_corrupted_images_have_masks_of_every_pattern(photos):
         assert 0.02 < masks.mean() < 0.5
     again, _ = corrupt_images(6, "graffiti", photos[0], random_state=0)
     assert np.array_equal(again, corrupt_images(6, "graffiti", photos[0], random_state=0)[0])
+
+
+def test_pasted_patches_come_from_another_photograph():
+    # A red and a blue "photograph": every pasted patch must be the other colour.
+    red = np.zeros((200, 200, 3), np.float32)
+    red[:, :, 0] = 1.0
+    blue = np.zeros((200, 200, 3), np.float32)
+    blue[:, :, 2] = 1.0
+    images, masks = corrupt_images(20, "image", [red, blue], random_state=3)
+    for image, mask in zip(images, masks, strict=True):
+        clean_red = image[0][~mask].mean() > image[2][~mask].mean()
+        patch_red = image[0][mask].mean() > image[2][mask].mean()
+        assert clean_red != patch_red
+    with pytest.raises(ConfigError, match="fill_from"):
+        corrupt_images(2, "image", [red, blue], fill_from="elsewhere")
+
+
+def test_crops_larger_than_the_training_size_come_from_photographs_that_hold_them(photos):
+    images, masks = corrupt_images(3, "graffiti", photos[0], random_state=0, size=128)
+    assert images.shape == (3, 3, 128, 128) and masks.shape == (3, 128, 128)
+    with pytest.raises(InputError, match="large enough for 400 x 400"):
+        corrupt_images(1, "image", photos[1], size=400)
 
 
 def test_iou_counts_the_corrupted_class():
@@ -123,6 +145,32 @@ def test_supervised_baseline_predicts_full_resolution_masks(photos):
     assert len(np.unique(scores)) > 2  # per pixel, not per cluster
     first = det.network_.segment.weight.shape[1]
     assert first == 3 * det.dim  # the classifier reads all three scales
+
+
+def test_cross_scale_loss_trains_only_the_pixels_left_unresolved():
+    from labelwise.vision.corruption import _cluster_image, _hierarchy_loss
+
+    gen = torch.Generator().manual_seed(0)
+    truth = torch.zeros(2, 64, 64, dtype=torch.bool)
+    truth[:, 8:40, 16:48] = True
+    zs = []
+    for size in (64, 32, 16):  # one direction for clean, another for corrupted, plus noise
+        frac = torch.nn.functional.adaptive_avg_pool2d(truth[:, None].float(), size)
+        z = torch.randn(2, 8, size, size, generator=gen) * 0.5
+        z[:, :1] += 1 - frac
+        z[:, 1:2] += frac
+        zs.append(torch.nn.functional.normalize(z, dim=1).requires_grad_())
+    clusterings = [_cluster_image([z[i].detach() for z in zs], 0.1, 3, 0.95, True) for i in (0, 1)]
+    loss = _hierarchy_loss(zs, truth, clusterings, 0.1, 32, gen)
+    loss.backward()
+    assert torch.isfinite(loss) and loss > 0
+    assert zs[2].grad is None  # the coarsest scale only gives detached references
+    for result in clusterings:
+        assert [stage.scale for stage in result.stages] == [1, 0]
+    for i, result in enumerate(clusterings):
+        for stage in result.stages:
+            touched = zs[stage.scale].grad[i].abs().sum(0) > 0
+            assert touched.any() and not (touched & ~stage.unresolved).any()
 
 
 def test_unfitted_and_misconfigured_detectors_are_refused():

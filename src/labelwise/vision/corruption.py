@@ -6,10 +6,12 @@ unit vector, trained so that the clean pixels of an image point one way and the 
 another. At test time each image's pixel vectors are split in two by spherical soft k-means,
 first at the coarsest scale; only the pixels left uncertain there are re-clustered at the finer
 scales, and a small classifier on the two cluster centres (taken in the finest features) says
-which cluster is the corruption. Because the encoder learns *that* two regions differ rather
-than what a corruption looks like, it can find corruption patterns it was not trained on (the
-idea of Hierarchical Contrastive Learning, ICCV 2023, shrunk to a CPU: 64 x 64 crops, widths
-16/32/64).
+which cluster is the corruption. In training, each finer scale is also taught the pixels the
+coarser clustering leaves unresolved, against the coarser scale's locked-in pixels (the
+hierarchical interaction between scales). Because the encoder learns *that* two regions differ
+rather than what a corruption looks like, it can find corruption patterns it was not trained on
+(the idea of Hierarchical Contrastive Learning, ICCV 2023, shrunk to a CPU: 64 x 64 crops,
+widths 16/32/64).
 
 Training data are made on the fly from real photographs: scikit-image's bundled images when
 scikit-image is installed, else the two photographs bundled with scikit-learn; nothing is
@@ -23,7 +25,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -162,22 +164,36 @@ def _resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.stack(channels, axis=2).astype(np.float32)
 
 
-def _pyramid(photos: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """Each photograph at each of :data:`PHOTO_SCALES`, keeping those larger than a crop."""
+def _pyramid(photos: Sequence[np.ndarray], size: int = CROP) -> list[tuple[int, np.ndarray]]:
+    """Each photograph at each of :data:`PHOTO_SCALES` with the photograph's index, keeping
+    those that hold a ``size`` x ``size`` crop."""
     out = []
-    for img in photos:
+    for owner, img in enumerate(photos):
         for scale in PHOTO_SCALES:
             h, w = int(img.shape[0] * scale), int(img.shape[1] * scale)
-            if h >= CROP and w >= CROP:
-                out.append(_resize(img, h, w))
+            if h >= size and w >= size:
+                out.append((owner, _resize(img, h, w)))
     if not out:
-        raise InputError(f"no photograph is large enough for {CROP} x {CROP} crops after scaling.")
+        raise InputError(
+            f"no photograph is large enough for {size} x {size} crops after scaling by "
+            f"{' or '.join(map(str, PHOTO_SCALES))}; pass larger photographs or a smaller size."
+        )
     return out
 
 
-def _crop(rng: np.random.Generator, pool: Sequence[np.ndarray], size: int) -> np.ndarray:
-    """A random crop with a random flip and a mild colour jitter, as float H x W x 3."""
-    img = pool[rng.integers(len(pool))]
+def _crop(
+    rng: np.random.Generator,
+    pool: Sequence[tuple[int, np.ndarray]],
+    size: int,
+    avoid: int | None = None,
+) -> tuple[np.ndarray, int]:
+    """A random crop with a random flip and a mild colour jitter, as float H x W x 3, and the
+    index of the photograph it came from.
+
+    ``avoid`` names a photograph not to crop from (when the pool holds another one).
+    """
+    choices = [k for k, (owner, _) in enumerate(pool) if owner != avoid] or range(len(pool))
+    owner, img = pool[choices[rng.integers(len(choices))]]
     top = rng.integers(img.shape[0] - size + 1)
     left = rng.integers(img.shape[1] - size + 1)
     crop = img[top : top + size, left : left + size]
@@ -185,7 +201,7 @@ def _crop(rng: np.random.Generator, pool: Sequence[np.ndarray], size: int) -> np
         crop = crop[:, ::-1]
     gain = rng.uniform(0.8, 1.2, size=3).astype(np.float32)
     shift = rng.uniform(-0.08, 0.08, size=3).astype(np.float32)
-    return np.clip(crop * gain + shift, 0.0, 1.0)
+    return np.clip(crop * gain + shift, 0.0, 1.0), owner
 
 
 # --- masks and corruptions ---------------------------------------------------------------------
@@ -256,6 +272,7 @@ def corrupt_images(
     photos: Sequence[np.ndarray] | None = None,
     random_state: int | np.random.Generator | None = None,
     size: int = CROP,
+    fill_from: str = "other",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Make ``n`` corrupted crops of real photographs with their ground-truth masks.
 
@@ -274,6 +291,13 @@ def corrupt_images(
     random_state : int or numpy Generator, optional
     size : int
         Side of the square crops.
+    fill_from : {"other", "any"}
+        Where the ``image`` pattern's patches come from: ``"other"``, another photograph than
+        the crop's own (when there is one), so that no corruption is invisible by construction
+        (gravel pasted onto the same gravel); ``"any"``, any crop of any photograph, the crop's
+        own included. Evaluation uses ``"other"``. Training uses ``"any"``: its hard cases (a
+        shifted piece of the same texture with another colour cast) gave detectors that scored
+        higher on the training pattern than training on other photographs' patches only.
 
     Returns
     -------
@@ -288,25 +312,33 @@ def corrupt_images(
     """
     if pattern not in PATTERNS:
         raise ConfigError(f"pattern must be one of {', '.join(PATTERNS)}, got {pattern!r}.")
+    if fill_from not in ("other", "any"):
+        raise ConfigError(f"fill_from must be 'other' or 'any', got {fill_from!r}.")
     if photos is None:
         photos = split_photos(load_photos())[0]
-    return _corrupt(np.random.default_rng(random_state), _pyramid(photos), n, pattern, size)
+    rng = np.random.default_rng(random_state)
+    return _corrupt(rng, _pyramid(photos, size), n, pattern, size, fill_from == "other")
 
 
 def _corrupt(
-    rng: np.random.Generator, pool: Sequence[np.ndarray], n: int, pattern: str, size: int
+    rng: np.random.Generator,
+    pool: Sequence[tuple[int, np.ndarray]],
+    n: int,
+    pattern: str,
+    size: int,
+    other_photo: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`corrupt_images` on photographs already at their crop scales."""
     images = np.empty((n, 3, size, size), dtype=np.float32)
     masks = np.empty((n, size, size), dtype=bool)
     for i in range(n):
-        clean = _crop(rng, pool, size)
+        clean, owner = _crop(rng, pool, size)
         if pattern == "graffiti":
             mask = _graffiti_mask(rng, size)
         else:
             mask = _training_mask(rng, size)
         if pattern == "image":
-            fill = _crop(rng, pool, size)
+            fill, _ = _crop(rng, pool, size, avoid=owner if other_photo else None)
         elif pattern == "noise":
             fill = rng.random((size, size, 3), dtype=np.float32)
         else:
@@ -414,17 +446,35 @@ def _build_network(mode: str, widths: tuple[int, int, int], dim: int):
     return Network()
 
 
-def _contrastive_loss(z: Any, truth: Any, temperature: float, n_samples: int, gen: Any) -> Any:
-    """Circle-style contrastive loss per image on pixels from pure patches of the mask.
+def _circle_loss(sim: Any, same: Any, exclude: Any) -> Any:
+    """Circle-style loss per anchor row of ``sim`` (similarities already divided by t).
 
-    ``L = log(1 + sum_neg exp(s_n / t) * sum_pos exp(-s_p / t))`` for each sampled anchor,
-    where positives share its label and negatives do not; written with log-sum-exps.
+    ``L = log(1 + sum_neg exp(s_n / t) * sum_pos exp(-s_p / t))``, written with log-sum-exps;
+    ``same`` marks positives, ``exclude`` the pairs that count as neither (an anchor and itself).
     """
     torch = _torch()
-    F = torch.nn.functional
-    scale = truth.shape[-1] // z.shape[-1]
-    frac = F.avg_pool2d(truth[:, None].float(), scale).flatten(1) if scale > 1 else None
-    frac = truth.flatten(1).float() if frac is None else frac
+    neg_inf = torch.finfo(sim.dtype).min
+    lse_neg = torch.logsumexp(sim.masked_fill(same | exclude, neg_inf), dim=-1)
+    lse_pos = torch.logsumexp((-sim).masked_fill(~same | exclude, neg_inf), dim=-1)
+    return torch.nn.functional.softplus(lse_neg + lse_pos).mean()
+
+
+def _purity(truth: Any, size: int) -> Any:
+    """Corrupted fraction of each cell when the masks (n x H x W) are pooled to ``size``."""
+    torch = _torch()
+    scale = truth.shape[-1] // size
+    if scale == 1:
+        return truth.float()
+    return torch.nn.functional.avg_pool2d(truth[:, None].float(), scale)[:, 0]
+
+
+def _contrastive_loss(z: Any, truth: Any, temperature: float, n_samples: int, gen: Any) -> Any:
+    """Contrastive loss per image on pixels from pure patches of the mask.
+
+    Positives of an anchor share its label and negatives do not (see :func:`_circle_loss`).
+    """
+    torch = _torch()
+    frac = _purity(truth, z.shape[-1]).flatten(1)
     clean, corrupt = frac == 0.0, frac == 1.0
     n_clean, n_corrupt = clean.sum(1, keepdim=True), corrupt.sum(1, keepdim=True)
     usable = (n_clean > 1).squeeze(1) & (n_corrupt > 1).squeeze(1)
@@ -440,10 +490,92 @@ def _contrastive_loss(z: Any, truth: Any, temperature: float, n_samples: int, ge
     sim = torch.bmm(feats, feats.transpose(1, 2)) / temperature
     same = labels[:, :, None] == labels[:, None, :]
     eye = torch.eye(n_samples, dtype=torch.bool, device=z.device)[None]
-    neg_inf = torch.finfo(sim.dtype).min
-    lse_neg = torch.logsumexp(sim.masked_fill(same, neg_inf), dim=2)
-    lse_pos = torch.logsumexp((-sim).masked_fill(~same | eye, neg_inf), dim=2)
-    return F.softplus(lse_neg + lse_pos).mean()
+    return _circle_loss(sim, same, eye)
+
+
+def _balanced_draw(labels: Any, pool: Any, weights: Any, n: int, gen: Any) -> Any:
+    """Indices of ``n`` draws (with replacement) from ``pool``, half per label where both exist."""
+    torch = _torch()
+    sides = [pool & (labels == k) for k in (0, 1)]
+    present = [side for side in sides if bool(side.any())]
+    picks = []
+    for j, side in enumerate(present):
+        count = n // len(present) + (j < n % len(present))
+        picks.append(torch.multinomial(weights * side, count, replacement=True, generator=gen))
+    return torch.cat(picks)
+
+
+def _hierarchy_loss(
+    zs: Sequence[Any],
+    truth: Any,
+    clusterings: Sequence[_Clustering],
+    temperature: float,
+    n_samples: int,
+    gen: Any,
+) -> Any:
+    """The cross-scale term of the hierarchical loss: each finer scale learns the pixels the
+    coarser clustering left unresolved, against detached reference vectors of the pixels the
+    coarser scale locked in.
+
+    The references carry the coarser clustering's labels (oriented by the ground truth), drawn
+    preferably next to the unresolved region, where they are hardest; so the finer features of an
+    uncertain pixel are pulled to the coarser features of its own side. This is what keeps the
+    re-clustering of the uncertain pixels consistent with the locked ones (HCL's hierarchical
+    interaction between scales).
+    """
+    torch = _torch()
+    anchors, refs, anchor_labels, ref_labels = [], [], [], []
+    for i, result in enumerate(clusterings):
+        for stage in result.stages:
+            drawn = _stage_draws(stage, truth[i], n_samples, gen)
+            if drawn is None:
+                continue
+            a_idx, a_lab, r_idx, r_lab = drawn
+            anchors.append(zs[stage.scale][i].flatten(1).T[a_idx])
+            refs.append(zs[stage.scale + 1][i].detach().flatten(1).T[r_idx])
+            anchor_labels.append(a_lab)
+            ref_labels.append(r_lab)
+    if not anchors:
+        return zs[0].sum() * 0.0
+    a, r = torch.stack(anchors), torch.stack(refs)  # K x n x D
+    la, lr = torch.stack(anchor_labels), torch.stack(ref_labels)
+    sim = torch.cat([a @ a.transpose(1, 2), a @ r.transpose(1, 2)], dim=2) / temperature
+    same = torch.cat([la[:, :, None] == la[:, None, :], la[:, :, None] == lr[:, None, :]], dim=2)
+    exclude = torch.zeros_like(same)
+    exclude[:, :, :n_samples] = torch.eye(n_samples, dtype=torch.bool)
+    return _circle_loss(sim, same, exclude)
+
+
+def _stage_draws(
+    stage: _Stage, truth: Any, n_samples: int, gen: Any
+) -> tuple[Any, Any, Any, Any] | None:
+    """Anchor and reference pixels of one refinement step of one training image, or None.
+
+    Anchors: pixels of pure patches inside the region the step re-clusters, labelled by the
+    ground truth. References: locked pixels of the coarser scale, labelled by the coarser
+    clustering, oriented so that 1 is the cluster holding more of the corruption.
+    """
+    torch = _torch()
+    F = torch.nn.functional
+    locked = ~stage.coarser_unresolved.flatten()
+    coarser = stage.coarser_labels.flatten()
+    frac_coarser = _purity(truth[None], stage.coarser_labels.shape[-1])[0].flatten()
+    if not bool((coarser == 0).any()) or not bool((coarser == 1).any()):
+        return None
+    corrupt_cluster = int(frac_coarser[coarser == 1].mean() > frac_coarser[coarser == 0].mean())
+    r_all = (coarser == corrupt_cluster).long()
+    frac = _purity(truth[None], stage.unresolved.shape[-1])[0].flatten()
+    pool = stage.unresolved.flatten() & ((frac == 0.0) | (frac == 1.0))
+    if not bool(pool.any()) or not (
+        bool((locked & (r_all == 0)).any()) and bool((locked & (r_all == 1)).any())
+    ):
+        return None
+    near = F.max_pool2d(stage.coarser_unresolved[None, None].float(), 3, 1, 1).flatten()
+    r_weights = locked.float() * (1.0 + 3.0 * near)
+    a_all = (frac == 1.0).long()
+    a_idx = _balanced_draw(a_all, pool, torch.ones_like(frac), n_samples, gen)
+    r_idx = _balanced_draw(r_all, locked, r_weights, n_samples, gen)
+    return a_idx, a_all[a_idx], r_idx, r_all[r_idx]
 
 
 def _soft_kmeans(
@@ -501,10 +633,21 @@ def _uncertain(labels: Any, confidence: Any, lock_fraction: float) -> Any:
 
 
 @dataclass
+class _Stage:
+    """One refinement step: what the coarser scale handed to the finer one."""
+
+    scale: int  # index of the finer scale in ``zs`` (finest first)
+    coarser_labels: Any  # h' x w' long, cluster index per pixel at the coarser scale
+    coarser_unresolved: Any  # h' x w' bool, the pixels not locked in at the coarser scale
+    unresolved: Any  # h x w bool, the pixels re-clustered at the finer scale
+
+
+@dataclass
 class _Clustering:
     labels: Any  # H x W long, cluster index per pixel at full resolution
     centres: Any  # 2 x D at the first clustered scale (the single-scale classifier reads them)
     area: Any  # fraction of pixels in cluster 0 at that scale
+    stages: list = field(default_factory=list)  # the refinement steps, coarse to fine
 
 
 def _fine_centres(z: Any, labels: Any) -> tuple[Any, Any]:
@@ -541,10 +684,13 @@ def _cluster_image(
     unresolved = _uncertain(labels, confidence, lock_fraction)
     for k, z in enumerate(reversed(zs[:-1])):
         d, h, w = z.shape
+        coarser_labels, coarser_unresolved = labels, unresolved
         labels = F.interpolate(labels[None, None].float(), size=(h, w), mode="nearest")[0, 0]
         labels = labels.long()
         unresolved = F.interpolate(unresolved[None, None].float(), size=(h, w), mode="nearest")
         unresolved = unresolved[0, 0].bool()
+        stage = _Stage(len(zs) - 2 - k, coarser_labels, coarser_unresolved, unresolved)
+        result.stages.append(stage)
         feats = z.reshape(d, -1).T
         flat_lab, flat_unres = labels.flatten(), unresolved.flatten()
         locked = ~flat_unres
@@ -577,7 +723,8 @@ class CorruptionDetector:
     Parameters
     ----------
     mode : {"hierarchical", "single_scale", "supervised"}
-        ``hierarchical``: contrastive loss at three scales, clustering at the coarsest and
+        ``hierarchical``: contrastive loss at three scales plus a cross-scale term on the
+        pixels the coarser clustering leaves unresolved, clustering at the coarsest scale and
         refinement of the uncertain pixels at the finer ones (the method). ``single_scale``:
         contrastive loss and clustering at full resolution only (the ablation). ``supervised``:
         the same network with a per-pixel classifier on all three heads' outputs, trained by
@@ -693,7 +840,7 @@ class CorruptionDetector:
             start, running = time.perf_counter(), []
             net.train()
             for step in range(self.n_steps):
-                images, masks = _corrupt(rng, pool, self.batch_size, "image", CROP)
+                images, masks = _corrupt(rng, pool, self.batch_size, "image", CROP, False)
                 x, truth = torch.from_numpy(images), torch.from_numpy(masks)
                 zs = net(x)
                 if self.mode == "supervised":
@@ -708,7 +855,13 @@ class CorruptionDetector:
                         _contrastive_loss(z, truth, self.temperature, self.n_samples, gen)
                         for z in scales
                     )
-                    loss = loss + self._classifier_loss(net, zs, truth)
+                    clusterings = None
+                    if self.mode == "hierarchical":
+                        clusterings = self._clusterings(zs)
+                        loss = loss + _hierarchy_loss(
+                            zs, truth, clusterings, self.temperature, self.n_samples, gen
+                        )
+                    loss = loss + self._classifier_loss(net, zs, truth, clusterings)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -724,38 +877,50 @@ class CorruptionDetector:
         self.fit_seconds_ = time.perf_counter() - start
         return self
 
-    def _classifier_loss(self, net: Any, zs: Sequence[Any], truth: Any) -> Any:
+    def _clusterings(self, zs: Sequence[Any]) -> list[_Clustering]:
+        """Each training image's coarse-to-fine clustering, as at prediction (no gradient)."""
+        torch = _torch()
+        with torch.no_grad():
+            return [
+                _cluster_image(
+                    [z[i].detach() for z in zs],
+                    self.temperature,
+                    self.kmeans_iters,
+                    self.lock_fraction,
+                    True,
+                )
+                for i in range(zs[0].shape[0])
+            ]
+
+    def _classifier_loss(
+        self, net: Any, zs: Sequence[Any], truth: Any, clusterings: Any = None
+    ) -> Any:
         """Teach the classifier which cluster is the corruption, on detached cluster centres.
 
-        The clusters are those of the coarsest clustering (hierarchical) or the only one
-        (single-scale); the hierarchical classifier reads their centres in the finest features.
+        Hierarchical: the refined clusterings of :meth:`_clusterings`, read in the finest
+        features, exactly as at prediction time. Single-scale: the full-resolution clustering.
         """
         torch = _torch()
         F = torch.nn.functional
-        z = (zs[-1] if self.mode == "hierarchical" else zs[0]).detach()
-        scale = truth.shape[-1] // z.shape[-1]
-        frac = F.avg_pool2d(truth[:, None].float(), scale)[:, 0] if scale > 1 else truth.float()
         a, b, area, target = [], [], [], []
-        for i in range(z.shape[0]):
-            feats = z[i].reshape(z.shape[1], -1).T
-            resp, centres = _soft_kmeans(
-                feats, _initial_centres(feats), self.temperature, self.kmeans_iters
-            )
-            hard = resp.argmax(1)
-            corr = frac[i].flatten()
-            in_a = corr[hard == 0].mean() if bool((hard == 0).any()) else torch.tensor(0.0)
-            in_b = corr[hard == 1].mean() if bool((hard == 1).any()) else torch.tensor(0.0)
-            if self.mode == "hierarchical":
-                # Read the clusters at full resolution, as at prediction time: 16 x 16 centres
-                # name the wrong cluster more often.
-                lab = hard.reshape(z.shape[-2:])
-                centres, area0 = _fine_centres(zs[0][i].detach(), lab)
+        for i in range(zs[0].shape[0]):
+            z = zs[0][i].detach()
+            if clusterings is not None:
+                labels = clusterings[i].labels.flatten()
+                centres, area0 = _fine_centres(z, clusterings[i].labels)
             else:
-                area0 = (hard == 0).float().mean()
+                feats = z.reshape(z.shape[0], -1).T
+                resp, centres = _soft_kmeans(
+                    feats, _initial_centres(feats), self.temperature, self.kmeans_iters
+                )
+                labels = resp.argmax(1)
+                area0 = (labels == 0).float().mean()
+            corr = truth[i].float().flatten()
+            share = [corr[labels == k].mean() if bool((labels == k).any()) else 0.0 for k in (0, 1)]
             a.append(centres[0])
             b.append(centres[1])
             area.append(area0)
-            target.append((in_a > in_b).float())
+            target.append(torch.tensor(float(share[0] > share[1])))
         logit = net.cluster_logit(torch.stack(a), torch.stack(b), torch.stack(area))
         return F.binary_cross_entropy_with_logits(logit, torch.stack(target))
 
