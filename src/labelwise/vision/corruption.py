@@ -542,7 +542,7 @@ def _hierarchy_loss(
     sim = torch.cat([a @ a.transpose(1, 2), a @ r.transpose(1, 2)], dim=2) / temperature
     same = torch.cat([la[:, :, None] == la[:, None, :], la[:, :, None] == lr[:, None, :]], dim=2)
     exclude = torch.zeros_like(same)
-    exclude[:, :, :n_samples] = torch.eye(n_samples, dtype=torch.bool)
+    exclude[:, :, :n_samples] = torch.eye(n_samples, dtype=torch.bool, device=a.device)
     return _circle_loss(sim, same, exclude)
 
 
