@@ -855,9 +855,8 @@ class CorruptionDetector:
                         _contrastive_loss(z, truth, self.temperature, self.n_samples, gen)
                         for z in scales
                     )
-                    clusterings = None
+                    clusterings = self._clusterings(zs)
                     if self.mode == "hierarchical":
-                        clusterings = self._clusterings(zs)
                         loss = loss + _hierarchy_loss(
                             zs, truth, clusterings, self.temperature, self.n_samples, gen
                         )
@@ -878,7 +877,7 @@ class CorruptionDetector:
         return self
 
     def _clusterings(self, zs: Sequence[Any]) -> list[_Clustering]:
-        """Each training image's coarse-to-fine clustering, as at prediction (no gradient)."""
+        """Each image's clustering, exactly as at prediction time (no gradient)."""
         torch = _torch()
         with torch.no_grad():
             return [
@@ -887,34 +886,31 @@ class CorruptionDetector:
                     self.temperature,
                     self.kmeans_iters,
                     self.lock_fraction,
-                    True,
+                    self.mode == "hierarchical",
                 )
                 for i in range(zs[0].shape[0])
             ]
 
-    def _classifier_loss(
-        self, net: Any, zs: Sequence[Any], truth: Any, clusterings: Any = None
-    ) -> Any:
-        """Teach the classifier which cluster is the corruption, on detached cluster centres.
+    def _classifier_inputs(self, result: _Clustering, finest: Any) -> tuple[Any, Any]:
+        """The two centres and cluster 0's area the cluster classifier reads for one image.
 
-        Hierarchical: the refined clusterings of :meth:`_clusterings`, read in the finest
-        features, exactly as at prediction time. Single-scale: the full-resolution clustering.
+        Hierarchical: the refined clusters' centres in the finest features ``finest``
+        (D x H x W). Single-scale: the centres and area of its only clustering.
         """
+        if self.mode == "hierarchical":
+            return _fine_centres(finest.detach(), result.labels)
+        return result.centres, result.area
+
+    def _classifier_loss(
+        self, net: Any, zs: Sequence[Any], truth: Any, clusterings: Sequence[_Clustering]
+    ) -> Any:
+        """Teach the classifier which cluster is the corruption, on detached cluster centres of
+        the clusterings it will see at prediction time."""
         torch = _torch()
-        F = torch.nn.functional
         a, b, area, target = [], [], [], []
-        for i in range(zs[0].shape[0]):
-            z = zs[0][i].detach()
-            if clusterings is not None:
-                labels = clusterings[i].labels.flatten()
-                centres, area0 = _fine_centres(z, clusterings[i].labels)
-            else:
-                feats = z.reshape(z.shape[0], -1).T
-                resp, centres = _soft_kmeans(
-                    feats, _initial_centres(feats), self.temperature, self.kmeans_iters
-                )
-                labels = resp.argmax(1)
-                area0 = (labels == 0).float().mean()
+        for i, result in enumerate(clusterings):
+            centres, area0 = self._classifier_inputs(result, zs[0][i])
+            labels = result.labels.flatten()
             corr = truth[i].float().flatten()
             share = [corr[labels == k].mean() if bool((labels == k).any()) else 0.0 for k in (0, 1)]
             a.append(centres[0])
@@ -922,7 +918,7 @@ class CorruptionDetector:
             area.append(area0)
             target.append(torch.tensor(float(share[0] > share[1])))
         logit = net.cluster_logit(torch.stack(a), torch.stack(b), torch.stack(area))
-        return F.binary_cross_entropy_with_logits(logit, torch.stack(target))
+        return torch.nn.functional.binary_cross_entropy_with_logits(logit, torch.stack(target))
 
     # -- prediction --
 
@@ -944,17 +940,8 @@ class CorruptionDetector:
             if self.mode == "supervised":
                 return torch.sigmoid(self.network_.segment_logits(zs)).numpy()
             out = np.empty((x.shape[0], x.shape[2], x.shape[3]), dtype=np.float32)
-            for i in range(x.shape[0]):
-                result = _cluster_image(
-                    [z[i] for z in zs],
-                    self.temperature,
-                    self.kmeans_iters,
-                    self.lock_fraction,
-                    self.mode == "hierarchical",
-                )
-                centres, area0 = result.centres, result.area
-                if self.mode == "hierarchical":  # the refined clusters, at full resolution
-                    centres, area0 = _fine_centres(zs[0][i], result.labels)
+            for i, result in enumerate(self._clusterings(zs)):
+                centres, area0 = self._classifier_inputs(result, zs[0][i])
                 logit = self.network_.cluster_logit(centres[0:1], centres[1:2], area0[None])
                 p0 = float(torch.sigmoid(logit)[0])  # probability that cluster 0 is corrupted
                 out[i] = np.where(result.labels.numpy() == 0, p0, 1.0 - p0)
