@@ -16,8 +16,9 @@ convolutional, and the command line can run them at any ``--size``). Metric: IoU
 corrupted class pooled over all evaluation pixels, per seed and averaged over the seeds.
 For the two contrastive detectors the table also gives the IoU had the cluster classifier always
 named the better of the two clusters ("best cluster"), which separates errors of the
-segmentation from errors of the cluster decision. Photographs: scikit-image's bundled set when
-it is installed, else scikit-learn's two (right 30% of each held out).
+segmentation from errors of the cluster decision. Photographs: scikit-image's bundled set and
+scikit-learn's two when scikit-image is installed (chelsea, coins and gravel held out), else
+scikit-learn's two (right 30% of each held out).
 
 Writes benchmarks/results/corruption_detector/corruption_detector.{md,json} and mask_grid.png.
 """

@@ -116,13 +116,16 @@ def test_predict_takes_channels_last_and_refuses_odd_sizes(detector, held_out):
         detector.predict(np.zeros((1, 5, 32, 32), np.float32))
 
 
-def test_scikit_image_photographs_hold_out_whole_photographs():
+def test_scikit_image_photographs_hold_out_whole_photographs_and_train_with_both_libraries():
     pytest.importorskip("skimage")
     photos = load_photos("skimage")
     train, test = split_photos(photos)
     held = [photos[name] for name in ("chelsea", "coins", "gravel")]
     assert len(test) == 3 and all(any(t is h for h in held) for t in test)
     assert len(train) == len(photos) - 3 and not any(any(t is h for h in held) for t in train)
+    # Both libraries' photographs train; the stereo pair contributes its left view.
+    assert {"china", "flower", "stereo_motorcycle"} <= set(photos)
+    assert all(img.ndim == 3 and img.shape[2] == 3 for img in photos.values())
 
 
 @pytest.mark.parametrize("mode", ["hierarchical", "single_scale"])

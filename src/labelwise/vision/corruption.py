@@ -13,8 +13,8 @@ rather than what a corruption looks like, it can find corruption patterns it was
 (the idea of Hierarchical Contrastive Learning, ICCV 2023, shrunk to a CPU: 64 x 64 crops,
 widths 16/32/64).
 
-Training data are made on the fly from real photographs: scikit-image's bundled images when
-scikit-image is installed, else the two photographs bundled with scikit-learn; nothing is
+Training data are made on the fly from real photographs: scikit-image's bundled photographs and
+scikit-learn's two when scikit-image is installed, else scikit-learn's two alone; nothing is
 downloaded. Masks use 1 for corrupted pixels.
 """
 
@@ -51,17 +51,27 @@ CROP = 64
 MODES = ("hierarchical", "single_scale", "supervised")
 #: Corruption patterns :func:`corrupt_images` makes. ``image`` is the training pattern.
 PATTERNS = ("image", "constant", "noise", "graffiti")
-#: scikit-image's bundled photographs used when scikit-image is importable.
+#: scikit-image's bundled photographs used when scikit-image is importable (the synthetic
+#: images, and those it would have to download, are left out).
 SKIMAGE_PHOTOS = (
     "astronaut",
-    "coffee",
-    "chelsea",
-    "rocket",
+    "brick",
     "camera",
+    "cell",
+    "chelsea",
+    "clock",
+    "coffee",
     "coins",
     "grass",
     "gravel",
-    "brick",
+    "hubble_deep_field",
+    "immunohistochemistry",
+    "moon",
+    "page",
+    "retina",
+    "rocket",
+    "stereo_motorcycle",
+    "text",
 )
 #: Photographs held out for evaluation when scikit-image's set is available.
 SKIMAGE_TEST = ("chelsea", "coins", "gravel")
@@ -93,8 +103,10 @@ def load_photos(source: str = "auto") -> dict[str, np.ndarray]:
     Parameters
     ----------
     source : {"auto", "skimage", "sklearn"}
-        ``"auto"`` uses scikit-image's bundled images when scikit-image is importable, else
-        scikit-learn's two sample images (china, flower). Nothing is downloaded.
+        ``"skimage"``: scikit-image's bundled photographs (:data:`SKIMAGE_PHOTOS`) and
+        scikit-learn's two sample images (china, flower). ``"sklearn"``: scikit-learn's two
+        only. ``"auto"``: ``"skimage"`` when scikit-image is importable, else ``"sklearn"``.
+        Nothing is downloaded.
 
     Returns
     -------
@@ -109,16 +121,30 @@ def load_photos(source: str = "auto") -> dict[str, np.ndarray]:
     """
     if source not in ("auto", "skimage", "sklearn"):
         raise ConfigError(f"source must be 'auto', 'skimage' or 'sklearn', got {source!r}.")
+    photos = {}
     if source in ("auto", "skimage"):
         try:
-            import skimage.data as skdata
+            photos = _skimage_photos()
         except ImportError:
             if source == "skimage":
                 raise ConfigError(
                     "source='skimage' needs scikit-image; install it or use source='sklearn'."
                 ) from None
-        else:
-            return {name: _as_rgb_float(getattr(skdata, name)()) for name in SKIMAGE_PHOTOS}
+    return photos | _sklearn_photos()
+
+
+def _skimage_photos() -> dict[str, np.ndarray]:
+    import skimage.data as skdata
+
+    photos = {}
+    for name in SKIMAGE_PHOTOS:
+        image = getattr(skdata, name)()
+        # The stereo pair comes as (left, right, disparity): its left view is the photograph.
+        photos[name] = _as_rgb_float(image[0] if isinstance(image, tuple) else image)
+    return photos
+
+
+def _sklearn_photos() -> dict[str, np.ndarray]:
     from sklearn.datasets import load_sample_images
 
     bunch = load_sample_images()
