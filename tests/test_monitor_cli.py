@@ -201,6 +201,22 @@ def test_bad_input_exits_2_and_stores_nothing(work, case):
     assert monitor.read_bytes() == before  # nor was the monitor's state advanced
 
 
+def test_jobs_change_the_speed_not_the_results_nor_the_monitor_file(work):
+    shutil.copy(work / "monitor.json", work / "twin.json")
+    lines = {}
+    for jobs, name in ((1, "monitor"), (2, "twin")):
+        result = invoke(
+            "monitor", "check", work / f"{name}.json", work / "weeks.csv", "--time-column", "ts",
+            "--every", "7d", "--format", "json", "--jobs", jobs, "--db", work / f"{name}.db",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        lines[jobs] = [json.loads(line) for line in result.stdout.splitlines()]
+        assert json.loads((work / f"{name}.json").read_text())["params"]["n_jobs"] is None
+    assert lines[1] == lines[2] and len(lines[1]) == 4
+    zero = invoke("monitor", "check", work / "monitor.json", work / "w1.parquet", "--jobs", 0)
+    assert zero.exit_code == 2 and "--jobs" in zero.output
+
+
 def test_bad_input_on_a_fresh_monitor_creates_no_store(work):
     args, _ = _missing_feature(work)
     result = invoke("monitor", "check", work / "monitor.json", *args)

@@ -489,10 +489,18 @@ def check_command(
         None, "--window-id", help="Id of the window (default: WINDOW's file name)."
     ),
     output: str = typer.Option("table", "--format", help="Output: table, or json (one line each)."),
+    jobs: int | None = typer.Option(
+        None,
+        "--jobs",
+        "-j",
+        help="Threads counting each window (default: the monitor's setting; -1: all cores).",
+    ),
 ) -> None:
     """Check production windows against the reference and append the results to the store."""
     if output not in FORMATS:
         ctx.fail(f"--format must be one of {', '.join(FORMATS)}, not {output!r}.")
+    if jobs == 0:
+        ctx.fail("--jobs must be a number of threads, or negative to count back from the cores.")
     if every is not None and time_column is None:
         ctx.fail("--every needs --time-column: name the column that holds each row's time.")
     if every is not None and window is not None:
@@ -500,11 +508,15 @@ def check_command(
     monitor = _load_monitor(monitor_file)
     windows = _windows(monitor, window_file, time_column, every, window)
     results = []
+    saved_jobs = monitor.n_jobs
+    if jobs is not None:
+        monitor.n_jobs = jobs  # this run only: the file keeps the monitor's own setting
     # Every window is checked before anything is stored: one bad window stores nothing.
     with window_progress(len(windows)) as advance:
         for item in windows:
             results.append(_check_one(monitor, item))
             advance(item.window_id)
+    monitor.n_jobs = saved_jobs
     url = _store_url(db, monitor_file)
     run_id = _record(url, _provenance(monitor, monitor_file), results)
     # The monitor carries state from window to window (severity hysteresis and persistence,
