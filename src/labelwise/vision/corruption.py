@@ -550,10 +550,12 @@ def _hierarchy_loss(
     interaction between scales).
     """
     torch = _torch()
+    fracs = [_purity(truth, z.shape[-1]) for z in zs]  # once per scale, not per stage and image
     anchors, refs, anchor_labels, ref_labels = [], [], [], []
     for i, result in enumerate(clusterings):
         for stage in result.stages:
-            drawn = _stage_draws(stage, truth[i], n_samples, gen)
+            coarser_frac, frac = fracs[stage.scale + 1][i], fracs[stage.scale][i]
+            drawn = _stage_draws(stage, coarser_frac, frac, n_samples, gen)
             if drawn is None:
                 continue
             a_idx, a_lab, r_idx, r_lab = drawn
@@ -573,24 +575,25 @@ def _hierarchy_loss(
 
 
 def _stage_draws(
-    stage: _Stage, truth: Any, n_samples: int, gen: Any
+    stage: _Stage, coarser_frac: Any, frac: Any, n_samples: int, gen: Any
 ) -> tuple[Any, Any, Any, Any] | None:
     """Anchor and reference pixels of one refinement step of one training image, or None.
 
     Anchors: pixels of pure patches inside the region the step re-clusters, labelled by the
     ground truth. References: locked pixels of the coarser scale, labelled by the coarser
     clustering, oriented so that 1 is the cluster holding more of the corruption.
+    ``coarser_frac`` and ``frac`` are the image's corrupted fractions (:func:`_purity`) at the
+    coarser and the finer scale.
     """
     torch = _torch()
     F = torch.nn.functional
     locked = ~stage.coarser_unresolved.flatten()
     coarser = stage.coarser_labels.flatten()
-    frac_coarser = _purity(truth[None], stage.coarser_labels.shape[-1])[0].flatten()
+    coarser_frac, frac = coarser_frac.flatten(), frac.flatten()
     if not bool((coarser == 0).any()) or not bool((coarser == 1).any()):
         return None
-    corrupt_cluster = int(frac_coarser[coarser == 1].mean() > frac_coarser[coarser == 0].mean())
+    corrupt_cluster = int(coarser_frac[coarser == 1].mean() > coarser_frac[coarser == 0].mean())
     r_all = (coarser == corrupt_cluster).long()
-    frac = _purity(truth[None], stage.unresolved.shape[-1])[0].flatten()
     pool = stage.unresolved.flatten() & ((frac == 0.0) | (frac == 1.0))
     if not bool(pool.any()) or not (
         bool((locked & (r_all == 0)).any()) and bool((locked & (r_all == 1)).any())
