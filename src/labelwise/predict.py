@@ -8,6 +8,7 @@ columns.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -24,7 +25,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.utils.parallel import Parallel, delayed
 
-from labelwise._parallel import one_blas_thread
+from labelwise._parallel import one_blas_thread, one_openmp_thread, resolve_n_jobs
 from labelwise._validate import check_pred_probs, encode_labels
 from labelwise.errors import (
     ConfigError,
@@ -184,10 +185,18 @@ def _check_partition(splits: list, n: int) -> None:
         )
 
 
-def _fit_fold(estimator: Any, X: Any, codes: np.ndarray, train: np.ndarray, test: np.ndarray):
+def _fit_fold(
+    estimator: Any,
+    X: Any,
+    codes: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    threaded: bool = False,
+):
     """Fit a clone on ``train`` and return its probabilities for ``test`` with its classes."""
     model = clone(estimator)
-    with one_blas_thread():
+    # Folds running side by side in threads take one core each (see one_openmp_thread).
+    with one_openmp_thread() if threaded else contextlib.nullcontext():
         model.fit(_rows(X, train), codes[train])
         proba = np.asarray(model.predict_proba(_rows(X, test)), dtype=np.float64)
     # Without classes_ a fitted classifier follows the sklearn convention: sorted training labels.
@@ -246,7 +255,8 @@ def cross_val_pred_probs(
     random_state : int, RandomState or None, default 0
         Seeds the fold shuffle when ``cv`` is an int.
     n_jobs : int, optional
-        Folds fit in parallel (joblib); None means 1 unless in a joblib backend context.
+        Folds fit side by side in threads, each on one core (scikit-learn's estimators release
+        the GIL while they fit); -1 means every core. None means 1.
     progress : callable, optional
         Called as ``progress(done_folds, total_folds)`` after each fold finishes.
 
@@ -292,21 +302,26 @@ def cross_val_pred_probs(
         X = np.asarray(X)  # lists index by position only once they are arrays
     splits = _splits(cv, X, codes, names, random_state)
     out = np.zeros((n, names.size), dtype=np.float64)
-    jobs = (delayed(_fit_fold)(estimator, X, codes, train, test) for train, test in splits)
-    results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
-    for done in range(1, len(splits) + 1):
-        try:
-            test, proba, fold_classes = next(results)
-        except (TypeError, ValueError) as exc:
-            raise InputError(
-                f"{type(estimator).__name__} could not be fit or predict on fold {done} of "
-                f"{len(splits)}: {exc}. Check that X holds what the model expects (numbers, no "
-                "missing values for most models); labelwise.predict.default_model(X) handles "
-                "mixed tables with missing values."
-            ) from exc
-        _place(out, test, proba, fold_classes)
-        if progress is not None:
-            progress(done, len(splits))
+    threads = min(resolve_n_jobs(1 if n_jobs is None else n_jobs), len(splits))
+    jobs = (
+        delayed(_fit_fold)(estimator, X, codes, train, test, threads > 1) for train, test in splits
+    )
+    # For model fits on modest matrices a multithreaded BLAS mostly synchronizes.
+    with one_blas_thread():
+        results = Parallel(n_jobs=threads, prefer="threads", return_as="generator")(jobs)
+        for done in range(1, len(splits) + 1):
+            try:
+                test, proba, fold_classes = next(results)
+            except (TypeError, ValueError) as exc:
+                raise InputError(
+                    f"{type(estimator).__name__} could not be fit or predict on fold {done} of "
+                    f"{len(splits)}: {exc}. Check that X holds what the model expects (numbers, "
+                    "no missing values for most models); labelwise.predict.default_model(X) "
+                    "handles mixed tables with missing values."
+                ) from exc
+            _place(out, test, proba, fold_classes)
+            if progress is not None:
+                progress(done, len(splits))
     # Surfaces NaN or unnormalized model output as a clear ProbabilityError.
     return check_pred_probs(out).astype(np.float64, copy=False)
 
@@ -396,7 +411,14 @@ def default_model(frame_or_X: Any) -> Pipeline:
     return make_pipeline(StandardScaler(), _classifier())
 
 
-def _table_model(frame: pd.DataFrame) -> Pipeline:
+def table_preprocessor(frame: pd.DataFrame) -> ColumnTransformer:
+    """The default encoding of a table: scaled numbers, one-hot categories, missing imputed.
+
+    Numeric columns are median-imputed and standardized; boolean, categorical, object and
+    string columns are imputed with their most frequent value and one-hot encoded (at most
+    :data:`MAX_CATEGORIES` columns each, the rarest values sharing one; categories unseen in
+    training are ignored).
+    """
     if frame.shape[1] == 0:
         raise InputError("the table has no feature columns; the model needs at least one.")
     if not frame.columns.is_unique:
@@ -415,4 +437,8 @@ def _table_model(frame: pd.DataFrame) -> Pipeline:
             OneHotEncoder(handle_unknown="ignore", max_categories=MAX_CATEGORIES),
         )
         parts.append(("categorical", categories, categorical))
-    return Pipeline([("columns", ColumnTransformer(parts)), ("classifier", _classifier())])
+    return ColumnTransformer(parts)
+
+
+def _table_model(frame: pd.DataFrame) -> Pipeline:
+    return Pipeline([("columns", table_preprocessor(frame)), ("classifier", _classifier())])

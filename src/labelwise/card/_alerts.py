@@ -107,10 +107,13 @@ def _label_alerts(card: dict[str, Any]) -> list[dict[str, Any]]:
     if health:
         rate = health["noise_rate"]
         if rate > NOISE_WARN:
-            severity = "critical" if rate > NOISE_CRIT else "warning"
-            out.append(
-                alert(label, "label_noise", severity, rate, "estimated share of wrong labels")
-            )
+            # An estimate the model's own errors could explain is a warning, never critical.
+            trusted = health.get("trusted", True)
+            severity = "critical" if rate > NOISE_CRIT and trusted else "warning"
+            detail = "estimated share of wrong labels"
+            if not trusted:
+                detail += " (an upper bound: the model's own errors could explain part of it)"
+            out.append(alert(label, "label_noise", severity, rate, detail))
         for row in health["class_quality"]:
             if row["label_quality"] is not None and row["label_quality"] < CLASS_QUALITY:
                 out.append(

@@ -17,8 +17,11 @@ TOP_ERRORS = 20
 CONFUSED_PAIRS = 10
 
 
-def _model_name(model: Any) -> str | None:
-    """The estimator's class; for a pipeline also its last step's: ``Pipeline(GaussianNB)``."""
+def _model_name(report: AuditReport) -> str | None:
+    """The model used: a candidate's name or an ensemble; for a pipeline its last step too."""
+    model = report.model
+    if report.model_choice is not None and report.model_choice.candidates:
+        return report.model_choice.name
     if model is None:
         return None
     steps = getattr(model, "steps", None)
@@ -43,7 +46,7 @@ def run_audit(
             raise InputTypeError(
                 f"audit must be an AuditReport from labelwise.audit, got {type(report).__name__}."
             )
-        return report, {"source": "audit report passed in", "model": _model_name(report.model)}
+        return report, {"source": "audit report passed in", "model": _model_name(report)}
     if pred_probs is not None:
         started = time.perf_counter()
         done = audit_predictions(
@@ -64,8 +67,8 @@ def run_audit(
         n_bootstrap=n_bootstrap,
     )
     return done, {
-        "source": "cross-validated default model",
-        "model": _model_name(done.model),
+        "source": "cross-validated model chosen out of sample",
+        "model": _model_name(done),
         "folds": cv,
         "seed": seed,
         "features": len(done.features),
@@ -114,4 +117,17 @@ def label_health(report: AuditReport, how: dict[str, Any]) -> dict[str, Any]:
         "confused_pairs": _records(noise.confused_pairs(top=CONFUSED_PAIRS)),
         "class_quality": _records(quality),
         "top_errors": _records(errors[["rank", "row", "index", "given", "suggested", "score"]]),
+        "model_quality": _model_quality(report),
+        "trusted": report.trusted,
     }
+
+
+def _model_quality(report: AuditReport) -> dict[str, Any] | None:
+    """The model's out-of-sample scores, its candidates and any doubts, as plain numbers."""
+    if report.quality is None:
+        return None
+    quality = report.quality.summary()
+    choice = report.model_choice
+    quality["candidates"] = [] if choice is None else [c.to_dict() for c in choice.candidates]
+    quality["reason"] = None if choice is None else choice.reason
+    return quality

@@ -17,6 +17,7 @@ h3 { font-size: 1rem; margin: .8rem 0 .3rem; }
 section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 14px;
   margin: 14px 0; }
 .muted, .note { color: var(--muted); font-size: .9rem; }
+.caution { border-left: 4px solid #b26b00; background: #fff7e6; padding: 6px 10px; }
 .facts { border: 3px solid var(--ink); padding: 8px 12px; max-width: 420px; background: #fff; }
 .facts h2 { border-bottom: 8px solid var(--ink); margin-bottom: 4px; font-size: 1.5rem; }
 .facts div { display: flex; justify-content: space-between; border-bottom: 1px solid var(--ink);
@@ -203,6 +204,19 @@ flagged ({{ health.issue_share | num("pct") }}) by {{ health.method }}.</p>
 <p class="note">From {{ health.source }}{% if health.model %}: {{ health.model }}{% endif %}
 {%- if health.folds is defined %}, {{ health.folds | num("int") }} folds, seed
 {{ health.seed | num("int") }}, cross-validation {{ health.cv_seconds | num("sec") }}{% endif %}.</p>
+{% set mq = health.model_quality %}{% if mq %}
+<h3>The model behind the estimate</h3>
+<p>Out of sample, the model is {{ mq.accuracy | num("pct") }} accurate
+({{ mq.clean_accuracy | num("pct") }} on the rows it calls clean), log loss
+{{ mq.log_loss | num }} against {{ mq.baseline_log_loss | num }} for the class frequencies alone,
+calibration error {{ mq.calibration_error | num }}.{% if mq.reason %} Chosen because: {{ mq.reason }}.{% endif %}</p>
+{% for d in mq.doubts %}<p class="caution"><strong>Caution:</strong> {{ d }}</p>{% endfor %}
+{% if mq.candidates %}<div class="scroll"><table><thead><tr><th>Candidate</th><th>Accuracy</th>
+<th>Log loss</th><th>Calibration error</th><th>Noise rate</th></tr></thead><tbody>
+{% for c in mq.candidates %}<tr><td>{{ c.name }}</td><td>{{ c.accuracy | num("pct") }}</td>
+<td>{{ c.log_loss | num }}</td><td>{{ c.calibration_error | num }}</td>
+<td>{{ c.noise_rate | num("pct") }}</td></tr>{% endfor %}</tbody></table></div>{% endif %}
+{% endif %}
 <h3>Noise matrix P(given | true)</h3>
 {{ svg.heatmap(health.noise_matrix, health.classes, health.classes, "noise matrix", kind="pct",
 row_title="given ↓", col_title="true →") }}

@@ -77,6 +77,7 @@ def _health_md(health: dict[str, Any] | None) -> list[str]:
         f"- Suspected label errors: {fmt(health['num_issues'], 'int')} "
         f"({fmt(health['issue_share'], 'pct')}), method {health['method']}",
         f"- Predictions from: {how}",
+        *_model_md(health.get("model_quality")),
         "",
         _table(
             ["class", "given", "label quality", "recall", "expected wrong"],
@@ -113,6 +114,20 @@ def _health_md(health: dict[str, Any] | None) -> list[str]:
         ),
     ]
     return out
+
+
+def _model_md(quality: dict[str, Any] | None) -> list[str]:
+    """The model's out-of-sample quality and any caution, as list items."""
+    if not quality:
+        return []
+    out = [
+        f"- Model out of sample: accuracy {fmt(quality['accuracy'], 'pct')} "
+        f"({fmt(quality['clean_accuracy'], 'pct')} on rows called clean), log loss "
+        f"{fmt(quality['log_loss'])} (class frequencies alone: "
+        f"{fmt(quality['baseline_log_loss'])}), calibration error "
+        f"{fmt(quality['calibration_error'])}"
+    ]
+    return out + [f"- **Caution:** {doubt}" for doubt in quality["doubts"]]
 
 
 def render_markdown(card: dict[str, Any]) -> str:

@@ -135,6 +135,49 @@ def print_written(console: Console, written: Written) -> None:
         console.print(f"Wrote [bold]{escape(str(path))}[/bold]", soft_wrap=True)
 
 
+def model_table(report: AuditReport) -> Table | None:
+    """Every candidate's out-of-sample scores, the model used marked; None without a model."""
+    choice = report.model_choice
+    if choice is None or report.quality is None:
+        return None
+    table = Table(title=f"Model: {choice.name}", title_justify="left")
+    for name in ("model", "accuracy", "log loss", "calibration error", "noise rate"):
+        table.add_column(name, justify="left" if name == "model" else "right")
+    q = report.quality
+    rows = [(f"{c.name}{' *' if c.name in choice.members else ''}", c) for c in choice.candidates]
+    for label, c in rows:
+        table.add_row(
+            label,
+            _percent(c.accuracy),
+            f"{c.log_loss:.3f}",
+            f"{c.calibration_error:.3f}",
+            _percent(c.noise_rate),
+        )
+    used = f"used, {report.n_rows:,} rows" if choice.candidates else choice.name
+    rate = _percent(report.noise.noise_rate)
+    table.add_row(
+        Text(used, style="bold"),
+        _percent(q.accuracy),
+        f"{q.log_loss:.3f}",
+        f"{q.calibration_error:.3f}",
+        rate,
+    )
+    if choice.candidates:
+        table.caption = escape(choice.reason)
+    return table
+
+
+def print_model(console: Console, report: AuditReport) -> None:
+    """The model's table and, in plain words, any doubt about the noise estimate."""
+    table = model_table(report)
+    if table is not None:
+        console.print(table)
+    if report.quality is None:
+        return
+    for doubt in report.quality.doubts:
+        console.print(f"[bold yellow]caution:[/bold yellow] {escape(doubt)}", soft_wrap=True)
+
+
 def summary_of(report: AuditReport) -> dict:
     """The report's JSON summary; a report built from arrays has no model to name."""
     summary = report.summary()
@@ -158,5 +201,7 @@ def finish(
     frame = report.to_frame() if issues is None else issues
     document = noise_document(report.noise, report.issues.method, summary_of(report))
     written = write_results(out, frame, document)
-    print_summary(_ui.out(), frame, report.noise, top, extra)
+    console = _ui.out()
+    print_summary(console, frame, report.noise, top, extra)
+    print_model(console, report)
     return written

@@ -78,7 +78,9 @@ class LabelwiseGroup(TyperGroup):
 
 
 @contextlib.contextmanager
-def fold_progress(description: str = "Cross-validating") -> Iterator[Callable[[int, int], None]]:
+def fold_progress(
+    description: str = "Cross-validating", unit: str = "folds"
+) -> Iterator[Callable[[int, int], None]]:
     """A progress bar over cross-validation folds; yields the ``progress(done, total)`` callback.
 
     The bar is transient (it disappears when done) and drawn on stderr only when it is a
@@ -89,7 +91,7 @@ def fold_progress(description: str = "Cross-validating") -> Iterator[Callable[[i
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("folds"),
+        TextColumn(unit),
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=err(), transient=True) as bar:

@@ -12,8 +12,9 @@ from labelwise import io
 from labelwise.cli import _report, _ui
 from labelwise.errors import LabelError
 from labelwise.issues._dask import dask_array_from_npy, dask_client
-from labelwise.issues.audit import AuditReport, audit, audit_predictions
+from labelwise.issues.audit import ALL_COLUMNS, AuditReport, audit, audit_predictions
 from labelwise.issues.filter import METHODS
+from labelwise.models import AUTO_CANDIDATES, MODELS
 
 #: Above this many pred_probs cells, show a spinner while the arrays are checked and scored.
 SPINNER_CELLS = 1_000_000
@@ -115,6 +116,21 @@ def _audit_arrays(
         )
 
 
+def _feature_items(features: list[str] | None) -> list | None:
+    """``--features`` items: column names, ``*`` for every other column, ``.npy`` embeddings."""
+    if features is None:
+        return None
+    return [Path(item) if item.endswith(".npy") else item for item in features]
+
+
+def _table_columns(features: list | None, label: str) -> list | None:
+    """The columns to read: all of them, or only those the features name (and the label)."""
+    if features is None or ALL_COLUMNS in features:
+        return None
+    names = [item for item in features if not isinstance(item, Path)]
+    return list(dict.fromkeys([*names, label]))
+
+
 def _from_table(
     data: Path,
     label: str,
@@ -124,14 +140,14 @@ def _from_table(
     cv: int,
     seed: int,
     n_bootstrap: int,
+    model: dict,
 ) -> AuditReport:
     """Cross-validate a model on the table's features, then flag issues and estimate noise."""
-    # With named features, read only the columns the audit uses.
-    columns = None if features is None else list(dict.fromkeys([*features, label]))
-    table = io.read_table(data, columns=columns)
+    features = _feature_items(features)
+    table = io.read_table(data, columns=_table_columns(features, label))
     if label in table.columns:
         classes = _as_label_type(table[label].to_numpy(), classes)
-    with _ui.fold_progress() as progress:
+    with _ui.fold_progress("Fitting models", unit="fits") as progress:
         return audit(
             table,
             label,
@@ -142,6 +158,7 @@ def _from_table(
             random_state=seed,
             n_bootstrap=n_bootstrap,
             progress=progress,
+            **model,
         )
 
 
@@ -178,6 +195,13 @@ def _check_mode(
         ctx.fail("--features and --cv apply to DATA only; --pred-probs needs no model.")
 
 
+def _check_model(ctx: typer.Context, arrays: bool, model: str | None, ensemble: bool) -> None:
+    if arrays and (model is not None or ensemble):
+        ctx.fail("--model and --ensemble apply to DATA only; --pred-probs needs no model.")
+    if ensemble and model not in (None, "auto"):
+        ctx.fail("--ensemble averages the 'auto' candidates; leave out --model or use auto.")
+
+
 def audit_command(
     ctx: typer.Context,
     data: Path | None = typer.Argument(
@@ -211,7 +235,19 @@ def audit_command(
         None, "--cv", min=2, help=f"Cross-validation folds for DATA (default {DEFAULT_CV})."
     ),
     features: str | None = typer.Option(
-        None, "--features", help="Comma-separated feature columns of DATA (default: all others)."
+        None,
+        "--features",
+        help="What the model reads: comma-separated columns of DATA, '*' for all other columns, "
+        "and .npy embeddings (one row per table row). Default: all other columns.",
+    ),
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        help=f"The model: auto (default: the best of {', '.join(AUTO_CANDIDATES)} by "
+        f"out-of-sample log loss, or their average), {'|'.join(MODELS)}, or module:Class.",
+    ),
+    ensemble: bool = typer.Option(
+        False, "--ensemble", help="Average every candidate's out-of-sample probabilities."
     ),
     top: int = typer.Option(20, "--top", min=0, help="Issues shown on the console."),
     seed: int = typer.Option(0, "--seed", help="Seed of the folds and the noise-rate bootstrap."),
@@ -238,10 +274,20 @@ def audit_command(
     Writes OUT/label_issues.csv (most suspicious first) and OUT/noise.json.
     """
     _check_mode(ctx, data, label, labels, pred_probs, features, cv, memory_limit, chunk_rows, dask)
+    _check_model(ctx, data is None, model, ensemble)
     names = split_names(classes)
     if data is not None:
+        choice = {"model": model or "auto", "ensemble": ensemble}
         report = _from_table(
-            data, label, split_names(features), names, method, cv or DEFAULT_CV, seed, bootstrap
+            data,
+            label,
+            split_names(features),
+            names,
+            method,
+            cv or DEFAULT_CV,
+            seed,
+            bootstrap,
+            choice,
         )
     else:
         memory = {"memory_limit": memory_limit, "chunk_rows": chunk_rows, "dask": dask}

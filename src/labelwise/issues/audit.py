@@ -6,6 +6,7 @@ import difflib
 import warnings
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,8 +24,10 @@ from labelwise.issues.filter import (
     issues_from_scan,
     scan_inputs,
 )
+from labelwise.issues.model_quality import ModelQuality, assess_model
 from labelwise.issues.noise import NoiseEstimate, check_bootstrap, noise_from_scan
-from labelwise.predict import cross_val_pred_probs, default_model, resolve_classes
+from labelwise.models import AUTO_CANDIDATES, ModelChoice, choose_model, resolve_model
+from labelwise.predict import cross_val_pred_probs, resolve_classes
 
 __all__ = ["AuditReport", "audit", "audit_predictions"]
 
@@ -51,10 +54,18 @@ class AuditReport:
         The label column.
     features : list of str
         The feature columns the model used.
-    model : estimator
-        The unfitted estimator that was cross-validated (kept for reference).
+    model : estimator, tuple of estimators or None
+        The unfitted estimator that was cross-validated (a tuple of them for an ensemble;
+        None when the probabilities were given).
     n_rows : int
         The number of rows audited.
+    model_choice : ModelChoice or None
+        Which model was used and how every candidate did out of sample (``model="auto"``),
+        or the single model's name when one was given.
+    quality : ModelQuality or None
+        The out-of-sample accuracy, log loss and calibration error of the probabilities, the
+        classes each class is confused with, and plain-words ``doubts`` when the model's own
+        errors could explain the noise estimate (``quality.trusted`` is False then).
     """
 
     issues: LabelIssues
@@ -65,7 +76,21 @@ class AuditReport:
     features: list[str]
     model: Any
     n_rows: int
+    model_choice: ModelChoice | None = None
+    quality: ModelQuality | None = None
     _frame: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def model_name(self) -> str | None:
+        """The model used: a candidate's name, an ensemble, an estimator's class, or None."""
+        if self.model_choice is not None:
+            return self.model_choice.name
+        return None if self.model is None else type(self.model).__name__
+
+    @property
+    def trusted(self) -> bool:
+        """False when the model's own errors could explain the noise estimate (see quality)."""
+        return self.quality is None or self.quality.trusted
 
     def to_frame(self, include_features: bool = False) -> pd.DataFrame:
         """The flagged rows as a table, most suspicious first.
@@ -92,7 +117,7 @@ class AuditReport:
         return {
             "label": _plain(self.label),
             "features": [_plain(f) for f in self.features],
-            "model": type(self.model).__name__,
+            "model": self.model_name,
             "n_rows": self.n_rows,
             "n_classes": int(self.classes.size),
             "classes": [_plain(c) for c in self.classes],
@@ -109,6 +134,9 @@ class AuditReport:
                     orient="records"
                 )
             ],
+            "model_choice": None if self.model_choice is None else self.model_choice.summary(),
+            "model_quality": None if self.quality is None else self.quality.summary(),
+            "trusted": self.trusted,
         }
 
     def __repr__(self) -> str:
@@ -121,13 +149,23 @@ class AuditReport:
         )
         return (
             f"AuditReport(label={self.label!r}, n_rows={n}, n_classes={self.classes.size}, "
-            f"n_features={len(self.features)}, model={type(self.model).__name__})\n"
+            f"n_features={len(self.features)}, model={self.model_name})\n"
             f"  issues ({self.issues.method}): {self.issues.num_issues} rows "
             f"({self.issues.num_issues / n:.1%})\n"
             f"  noise rate: {noise.noise_rate:.1%}{interval}, expected issues: "
             f"{noise.expected_issues}\n"
-            f"  most confused (given -> true): {confused or 'none'}"
+            f"  most confused (given -> true): {confused or 'none'}" + self._quality_lines()
         )
+
+    def _quality_lines(self) -> str:
+        if self.quality is None:
+            return ""
+        q = self.quality
+        lines = (
+            f"\n  model out of sample: accuracy {q.accuracy:.1%}, log loss {q.log_loss:.3f}, "
+            f"calibration error {q.calibration_error:.3f}"
+        )
+        return lines + "".join(f"\n  caution: {doubt}" for doubt in q.doubts)
 
 
 def _check_table(table: Any) -> None:
@@ -170,6 +208,82 @@ def _labels(table: pd.DataFrame, label: Any) -> pd.Series:
     return labels
 
 
+#: In ``features``, this item stands for every column except the label.
+ALL_COLUMNS = "*"
+
+
+def _is_array_item(item: Any, table: pd.DataFrame) -> bool:
+    """Embeddings: an array, a Path, or a ``.npy`` file name that is not a column."""
+    if isinstance(item, (np.ndarray, pd.DataFrame)) or hasattr(item, "__array__"):
+        return True
+    if isinstance(item, Path):
+        return True
+    return isinstance(item, str) and item.endswith(".npy") and item not in table.columns
+
+
+def _embedding(item: Any, n_rows: int, position: int, index: pd.Index) -> pd.DataFrame:
+    """One embedding matrix as numeric columns ``embedding_0`` (``embedding2_0``...)."""
+    if isinstance(item, (str, Path)):
+        path = Path(item)
+        if not path.is_file():
+            raise InputError(f"the features file {str(path)!r} does not exist.")
+        try:
+            item = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read {str(path)!r} as a .npy array: {exc}.") from None
+    values = np.asarray(item)
+    if values.ndim == 1:
+        values = values[:, None]
+    if values.ndim != 2 or values.dtype.kind not in "biuf":
+        raise InputTypeError(
+            f"embeddings must be a 2-D numeric array (one row per table row), got shape "
+            f"{values.shape} of dtype {values.dtype}."
+        )
+    if values.shape[0] != n_rows:
+        raise InputError(
+            f"the embeddings have {values.shape[0]} rows but the table has {n_rows}; they must "
+            "hold one row per table row, in the table's order."
+        )
+    if not np.isfinite(values).all():
+        raise InputError(
+            "the embeddings hold NaN or infinite values; fill or drop those rows first."
+        )
+    prefix = "embedding" if position == 0 else f"embedding{position + 1}"
+    names = [f"{prefix}_{j}" for j in range(values.shape[1])]
+    return pd.DataFrame(values, index=index, columns=names)
+
+
+def _feature_table(table: pd.DataFrame, label: Any, features: Any) -> pd.DataFrame:
+    """The model's input: chosen columns, embedding matrices, or both, side by side."""
+    if features is None or (isinstance(features, str) and features == ALL_COLUMNS):
+        return table[_features(table, label, None)]
+    items = [features] if _is_array_item(features, table) or isinstance(features, str) else None
+    if items is None:
+        try:
+            items = list(features)
+        except TypeError:
+            raise InputTypeError(
+                f"features must be column names, an embeddings array or .npy path, or a list "
+                f"of these; got {type(features).__name__}."
+            ) from None
+    arrays = [item for item in items if _is_array_item(item, table)]
+    names = [item for item in items if not _is_array_item(item, table)]
+    if ALL_COLUMNS in names and ALL_COLUMNS not in table.columns:
+        rest = [c for c in names if c != ALL_COLUMNS]
+        names = rest + [c for c in table.columns if c != label and c not in rest]
+    parts = [table[_features(table, label, names)]] if names else []
+    parts += [_embedding(a, table.shape[0], i, table.index) for i, a in enumerate(arrays)]
+    if not parts:
+        raise InputError("features is empty; name at least one column or pass embeddings.")
+    frame = pd.concat(parts, axis=1) if len(parts) > 1 else parts[0]
+    if not frame.columns.is_unique:
+        raise InputError(
+            "an embedding column name clashes with a table column (embedding_0, ...); rename "
+            "the table's column."
+        )
+    return frame
+
+
 def _features(table: pd.DataFrame, label: Any, features: Any) -> list:
     """The feature columns: as given, or every other column; entirely empty ones are dropped."""
     if features is None:
@@ -198,7 +312,7 @@ def _features(table: pd.DataFrame, label: Any, features: Any) -> list:
         warnings.warn(
             f"dropping feature columns with no values at all: {empty[:10]}.",
             LabelwiseWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
         chosen = [c for c in chosen if c not in empty]
     if not chosen:
@@ -209,25 +323,79 @@ def _features(table: pd.DataFrame, label: Any, features: Any) -> list:
     return chosen
 
 
+def _probabilities(
+    X: pd.DataFrame,
+    labels: pd.Series,
+    model: Any,
+    ensemble: bool,
+    candidates: Any,
+    cv: Any,
+    classes: np.ndarray,
+    random_state: Any,
+    n_jobs: int | None,
+    progress: Callable[[int, int], Any] | None,
+) -> tuple[np.ndarray, Any, ModelChoice]:
+    """Out-of-sample probabilities from the chosen (or given) model, and the choice made."""
+    name, estimator = resolve_model(model, X)
+    if name == "auto" or ensemble:
+        if estimator is not None:
+            raise ConfigError(
+                "ensemble=True averages the 'auto' candidates; it cannot be combined with a "
+                f"given model ({name}). Pass candidates=[...] to choose which are averaged."
+            )
+        pred_probs, choice = choose_model(
+            X,
+            labels,
+            candidates=candidates,
+            ensemble=True if ensemble else None,
+            cv=cv,
+            classes=classes,
+            random_state=random_state,
+            n_jobs=n_jobs,
+            progress=progress,
+        )
+        members = tuple(choice.estimators[m] for m in choice.members)
+        return pred_probs, members[0] if len(members) == 1 else members, choice
+    pred_probs = cross_val_pred_probs(
+        estimator,
+        X,
+        labels,
+        cv=cv,
+        classes=classes,
+        random_state=random_state,
+        n_jobs=n_jobs,
+        progress=progress,
+    )
+    n = int(labels.shape[0])
+    choice = ModelChoice(name, (name,), (), n, n, "given by the caller", {name: estimator})
+    return pred_probs, estimator, choice
+
+
 def audit(
     table: pd.DataFrame,
     label: str,
     *,
-    features: list[str] | None = None,
-    model: Any = None,
+    features: Any = None,
+    model: Any = "auto",
+    ensemble: bool = False,
+    candidates: Any = AUTO_CANDIDATES,
     cv: Any = 5,
     method: str = "prune_by_noise_rate",
     classes: Any = None,
     random_state: Any = 0,
     n_bootstrap: int = 500,
+    n_jobs: int | None = -1,
     progress: Callable[[int, int], Any] | None = None,
 ) -> AuditReport:
     """Find the rows of a table whose label looks wrong, and estimate how noisy the labels are.
 
-    A model is cross-validated on the features to get out-of-sample probabilities
-    (:func:`labelwise.predict.cross_val_pred_probs`); confident learning then flags the
-    suspicious labels (:func:`labelwise.find_label_issues`) and estimates the noise
-    (:func:`labelwise.estimate_noise`).
+    A model is cross-validated on the features to get out-of-sample probabilities; by default
+    (``model="auto"``) several candidates are compared under the same folds and the one, or the
+    average of several, with the lowest out-of-sample log loss is used
+    (:func:`labelwise.models.choose_model`). Confident learning then flags the suspicious
+    labels (:func:`labelwise.find_label_issues`) and estimates the noise
+    (:func:`labelwise.estimate_noise`), and the model's own quality is reported beside them
+    with plain-words doubts when its errors could explain the estimate (``report.quality``).
 
     Parameters
     ----------
@@ -235,12 +403,21 @@ def audit(
         One row per example, holding the label column and the feature columns.
     label : str
         The name of the label column. It must have no missing values.
-    features : list of str, optional
-        The feature columns. By default every column except ``label``. Columns with no values at
-        all are dropped with a :class:`~labelwise.errors.LabelwiseWarning`.
-    model : classifier, optional
-        An unfitted scikit-learn classifier with ``predict_proba`` that accepts
-        ``table[features]``. By default :func:`labelwise.predict.default_model`.
+    features : list, optional
+        What the model reads: by default every column except ``label``. Items may be column
+        names, ``"*"`` (every other column), and embeddings (a 2-D array or a ``.npy`` path with
+        one row per table row, e.g. from a text or image model); ``features=emb`` uses the
+        embeddings alone, ``features=[emb, "*"]`` beside the table's columns. Columns with no
+        values at all are dropped with a :class:`~labelwise.errors.LabelwiseWarning`.
+    model : str or classifier, default "auto"
+        ``"auto"`` chooses among ``candidates``; a name from :data:`labelwise.models.MODELS`
+        (``"logistic"``, ``"boosting"``, ``"knn"``, ``"forest"``); a ``"module:Class"`` path
+        (any scikit-learn classifier, behind the default table encoding); or an unfitted
+        scikit-learn classifier with ``predict_proba`` that accepts the features as a table.
+    ensemble : bool, default False
+        Average every candidate's out-of-sample probabilities instead of choosing.
+    candidates : sequence of str, default ("logistic", "boosting", "knn")
+        The models ``"auto"`` compares.
     cv : int, splitter or iterable, default 5
         Cross-validation folds (see :func:`labelwise.predict.cross_val_pred_probs`).
     method : str, default "prune_by_noise_rate"
@@ -248,16 +425,19 @@ def audit(
     classes : sequence, optional
         The class order; by default the sorted distinct labels (a Categorical's categories).
     random_state : int, default 0
-        Seeds the fold shuffle and the noise-rate bootstrap.
+        Seeds the folds, the models and the noise-rate bootstrap.
     n_bootstrap : int, default 500
         Bootstrap replicates of the noise-rate interval (0 to skip it).
+    n_jobs : int, default -1
+        Folds fit side by side in threads, one core each; -1 means every core, 1 one at a time.
     progress : callable, optional
-        Called as ``progress(done_folds, total_folds)`` after each fold.
+        Called as ``progress(done_fits, total_fits)`` after each model fit.
 
     Returns
     -------
     AuditReport
-        ``.to_frame()`` lists the flagged rows, ``.summary()`` gives a JSON-ready overview.
+        ``.to_frame()`` lists the flagged rows, ``.summary()`` gives a JSON-ready overview,
+        ``.model_choice`` and ``.quality`` describe the model.
 
     Examples
     --------
@@ -274,14 +454,23 @@ def audit(
     check_choice("method", method, METHODS)
     if not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 0:
         raise ConfigError(f"n_bootstrap must be a whole number >= 0, got {n_bootstrap!r}.")
+    if not isinstance(ensemble, (bool, np.bool_)):
+        raise ConfigError(f"ensemble must be True or False, got {ensemble!r}.")
     _check_table(table)
     labels = _labels(table, label)
-    columns = _features(table, label, features)
-    X = table[columns]
-    model = default_model(X) if model is None else model
+    X = _feature_table(table, label, features)
     _, classes_used = resolve_classes(labels, classes)
-    pred_probs = cross_val_pred_probs(
-        model, X, labels, cv=cv, classes=classes_used, random_state=random_state, progress=progress
+    pred_probs, estimator, choice = _probabilities(
+        X,
+        labels,
+        model,
+        bool(ensemble),
+        candidates,
+        cv,
+        classes_used,
+        random_state,
+        n_jobs,
+        progress,
     )
     report = audit_predictions(
         labels,
@@ -291,8 +480,9 @@ def audit(
         n_bootstrap=n_bootstrap,
         random_state=random_state,
         label=label,
+        choice=choice,
     )
-    return replace(report, features=list(columns), model=model, _frame=X)
+    return replace(report, features=list(X.columns), model=estimator, _frame=X)
 
 
 def audit_predictions(
@@ -309,6 +499,7 @@ def audit_predictions(
     chunk_rows: int | None = None,
     memory_limit: int | str | None = None,
     progress: Callable[[str, int, int], Any] | None = None,
+    choice: ModelChoice | None = None,
 ) -> AuditReport:
     """Audit labels against out-of-sample probabilities you already have: issues and noise.
 
@@ -327,11 +518,14 @@ def audit_predictions(
         Read ``pred_probs`` in chunks (out of core), as in :func:`labelwise.find_label_issues`.
     progress : callable, optional
         With chunked reading, called as ``progress(pass_name, rows_done, n_rows)``.
+    choice : ModelChoice, optional
+        How the probabilities were made, when known (:func:`audit` passes it).
 
     Returns
     -------
     AuditReport
-        With ``model=None`` and no features.
+        With ``model=None`` and no features. ``quality`` scores the probabilities against the
+        labels (None for chunked input, which is never loaded whole).
 
     Examples
     --------
@@ -352,6 +546,11 @@ def audit_predictions(
         checked, groups, scan = scan_inputs(labels, pred_probs, classes, n_jobs)
         issues = issues_from_scan(checked, groups, scan, method, rank_by, n_jobs=n_jobs)
     noise = noise_from_scan(scan, checked.classes, n_bootstrap, 0.95, random_state)
+    quality = None
+    if chunked is None:
+        quality = assess_model(
+            checked.labels, checked.pred_probs, checked.classes, issues.mask, choice
+        )
     return AuditReport(
         issues=issues,
         noise=noise,
@@ -362,4 +561,6 @@ def audit_predictions(
         features=[],
         model=None,
         n_rows=int(checked.labels.size),
+        model_choice=choice,
+        quality=quality,
     )
