@@ -377,7 +377,7 @@ def build(
     >>> table = pd.DataFrame({"x": x, "y": ["small"] * 60 + ["large"] * 60})
     >>> card = build(table, label="y", n_bootstrap=0)
     >>> card.label_health["source"], card.label_health["folds"]
-    ('cross-validated default model', 5)
+    ('cross-validated model chosen out of sample', 5)
     >>> sorted(card.alerts.columns)
     ['column', 'kind', 'message', 'mitigation', 'severity', 'value']
     """
