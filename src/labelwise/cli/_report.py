@@ -17,6 +17,7 @@ from rich.text import Text
 from labelwise import io
 from labelwise.cli import _ui
 from labelwise.issues.audit import AuditReport
+from labelwise.issues.audit_regression import RegressionAuditReport
 from labelwise.issues.noise import NoiseEstimate
 
 #: The leading columns of ``label_issues.csv``, in order.
@@ -204,4 +205,47 @@ def finish(
     console = _ui.out()
     print_summary(console, frame, report.noise, top, extra)
     print_model(console, report)
+    return written
+
+
+def regression_model_table(report: RegressionAuditReport) -> Table:
+    """Every candidate regressor's out-of-sample R², MAE and RMSE, the model used marked."""
+    choice, q = report.model_choice, report.quality
+    table = Table(title=f"Model: {choice.name}", title_justify="left")
+    for name in ("model", "R²", "MAE", "RMSE"):
+        table.add_column(name, justify="left" if name == "model" else "right")
+    for c in choice.candidates:
+        used = " *" if c.name in choice.members else ""
+        table.add_row(f"{c.name}{used}", f"{c.r2:.3f}", f"{c.mae:.4g}", f"{c.rmse:.4g}")
+    used = f"used, {report.n_rows:,} rows" if choice.candidates else choice.name
+    table.add_row(Text(used, style="bold"), f"{q.r2:.3f}", f"{q.mae:.4g}", f"{q.rmse:.4g}")
+    if choice.candidates:
+        table.caption = escape(choice.reason)
+    return table
+
+
+def finish_regression(report: RegressionAuditReport, out: Path, top: int) -> Written:
+    """Write and print the audit of a numeric target, in the same files as for classes."""
+    frame = report.to_frame()
+    document = {"task": "regression", "summary": report.summary()}
+    written = write_results(out, frame, document)
+    console = _ui.out()
+    if report.task_reason:
+        console.print(f"Task: regression ({escape(report.task_reason)})", soft_wrap=True)
+    if top > 0 and not frame.empty:
+        shown = min(top, len(frame))
+        title = f"Top {shown} of {len(frame)} suspicious targets (lowest score first)"
+        console.print(issues_table(frame, top, ("residual", "z"), title=title))
+    elif frame.empty:
+        console.print("No suspicious targets found.")
+    issues = report.issues
+    console.print(
+        f"Flagged: [bold]{issues.num_issues}[/bold] of {report.n_rows} rows (residual beyond "
+        f"the model's uncertainty at score < {issues.threshold:.2g}); estimated share of "
+        f"corrupted targets: [bold]{_percent(issues.noise_rate)}[/bold]",
+        soft_wrap=True,
+    )
+    console.print(regression_model_table(report))
+    for doubt in report.quality.doubts:
+        console.print(f"[bold yellow]caution:[/bold yellow] {escape(doubt)}", soft_wrap=True)
     return written

@@ -13,6 +13,7 @@ from labelwise.cli import _report, _ui
 from labelwise.errors import LabelError
 from labelwise.issues._dask import dask_array_from_npy, dask_client
 from labelwise.issues.audit import ALL_COLUMNS, AuditReport, audit, audit_predictions
+from labelwise.issues.audit_regression import TASKS, RegressionAuditReport
 from labelwise.issues.filter import METHODS
 from labelwise.models import AUTO_CANDIDATES, MODELS
 
@@ -141,7 +142,7 @@ def _from_table(
     seed: int,
     n_bootstrap: int,
     model: dict,
-) -> AuditReport:
+) -> AuditReport | RegressionAuditReport:
     """Cross-validate a model on the table's features, then flag issues and estimate noise."""
     features = _feature_items(features)
     table = io.read_table(data, columns=_table_columns(features, label))
@@ -249,6 +250,12 @@ def audit_command(
     ensemble: bool = typer.Option(
         False, "--ensemble", help="Average every candidate's out-of-sample probabilities."
     ),
+    task: str = typer.Option(
+        "auto",
+        "--task",
+        help="auto (a numeric label with many distinct values is a regression target), "
+        "classification or regression.",
+    ),
     top: int = typer.Option(20, "--top", min=0, help="Issues shown on the console."),
     seed: int = typer.Option(0, "--seed", help="Seed of the folds and the noise-rate bootstrap."),
     bootstrap: int = typer.Option(
@@ -277,7 +284,9 @@ def audit_command(
     _check_model(ctx, data is None, model, ensemble)
     names = split_names(classes)
     if data is not None:
-        choice = {"model": model or "auto", "ensemble": ensemble}
+        if task not in TASKS:
+            ctx.fail(f"--task must be one of {', '.join(TASKS)}, got {task!r}.")
+        choice = {"model": model or "auto", "ensemble": ensemble, "task": task}
         report = _from_table(
             data,
             label,
@@ -292,5 +301,8 @@ def audit_command(
     else:
         memory = {"memory_limit": memory_limit, "chunk_rows": chunk_rows, "dask": dask}
         report = _from_arrays(labels, pred_probs, names, label, method, seed, bootstrap, memory)
-    written = _report.finish(report, out, top)
+    if isinstance(report, RegressionAuditReport):
+        written = _report.finish_regression(report, out, top)
+    else:
+        written = _report.finish(report, out, top)
     _report.print_written(_ui.out(), written)

@@ -16,6 +16,13 @@ from labelwise._validate import check_choice
 from labelwise.errors import ConfigError, InputError, InputTypeError, LabelError, LabelwiseWarning
 from labelwise.io import json_scalar as _plain
 from labelwise.issues._stream import chunked_source
+from labelwise.issues.audit_regression import (
+    RegressionAuditReport,
+    audit_regression,
+    check_task,
+    detect_task,
+    regression_targets,
+)
 from labelwise.issues.filter import (
     METHODS,
     LabelIssues,
@@ -378,7 +385,8 @@ def audit(
     features: Any = None,
     model: Any = "auto",
     ensemble: bool = False,
-    candidates: Any = AUTO_CANDIDATES,
+    candidates: Any = None,
+    task: str = "auto",
     cv: Any = 5,
     method: str = "prune_by_noise_rate",
     classes: Any = None,
@@ -386,7 +394,7 @@ def audit(
     n_bootstrap: int = 500,
     n_jobs: int | None = -1,
     progress: Callable[[int, int], Any] | None = None,
-) -> AuditReport:
+) -> AuditReport | RegressionAuditReport:
     """Find the rows of a table whose label looks wrong, and estimate how noisy the labels are.
 
     A model is cross-validated on the features to get out-of-sample probabilities; by default
@@ -416,8 +424,15 @@ def audit(
         scikit-learn classifier with ``predict_proba`` that accepts the features as a table.
     ensemble : bool, default False
         Average every candidate's out-of-sample probabilities instead of choosing.
-    candidates : sequence of str, default ("logistic", "boosting", "knn")
-        The models ``"auto"`` compares.
+    candidates : sequence of str, optional
+        The models ``"auto"`` compares; by default ``("logistic", "boosting", "knn")``, or
+        ``("linear", "boosting", "knn")`` for a regression target.
+    task : {"auto", "classification", "regression"}, default "auto"
+        A numeric label with more than 20 distinct values (non-integer ones, or more than the
+        square root of the rows) is audited as a regression target: out-of-sample predictions,
+        a per-row uncertainty and the rows whose residual is too large for it
+        (:class:`~labelwise.issues.audit_regression.RegressionAuditReport`). ``method`` and
+        ``classes`` apply to classification only.
     cv : int, splitter or iterable, default 5
         Cross-validation folds (see :func:`labelwise.predict.cross_val_pred_probs`).
     method : str, default "prune_by_noise_rate"
@@ -435,7 +450,7 @@ def audit(
 
     Returns
     -------
-    AuditReport
+    AuditReport or RegressionAuditReport
         ``.to_frame()`` lists the flagged rows, ``.summary()`` gives a JSON-ready overview,
         ``.model_choice`` and ``.quality`` describe the model.
 
@@ -456,16 +471,32 @@ def audit(
         raise ConfigError(f"n_bootstrap must be a whole number >= 0, got {n_bootstrap!r}.")
     if not isinstance(ensemble, (bool, np.bool_)):
         raise ConfigError(f"ensemble must be True or False, got {ensemble!r}.")
+    check_task(task)
     _check_table(table)
     labels = _labels(table, label)
     X = _feature_table(table, label, features)
+    kind, why = detect_task(labels) if task == "auto" else (task, f"task={task!r} was given")
+    if kind == "regression":
+        return audit_regression(
+            X,
+            regression_targets(labels, label),
+            label=label,
+            model=model,
+            ensemble=bool(ensemble),
+            candidates=candidates,
+            cv=cv,
+            random_state=random_state,
+            n_jobs=n_jobs,
+            task_reason=why,
+            progress=progress,
+        )
     _, classes_used = resolve_classes(labels, classes)
     pred_probs, estimator, choice = _probabilities(
         X,
         labels,
         model,
         bool(ensemble),
-        candidates,
+        AUTO_CANDIDATES if candidates is None else candidates,
         cv,
         classes_used,
         random_state,

@@ -1,0 +1,723 @@
+"""Finding the rows of a numeric target whose given value is likely wrong.
+
+A regression target has no classes to be confused with one another: a wrong value shows up as a
+residual, ``target - prediction``, far larger than the model's usual error at that row. The
+pieces here, over plain arrays:
+
+- :func:`cross_val_predictions`: out-of-sample predictions, each row predicted by a model that
+  never saw its target;
+- :func:`residual_scale`: how large the residual of each row usually is (an out-of-sample model
+  of ``|residual|`` given the features), so that a noisy region of the table is not mistaken for
+  a region of errors;
+- :func:`regression_quality_scores`: the two-sided normal tail probability of each residual
+  measured in units of that scale (1 = best);
+- :func:`find_regression_issues`: the rows whose score is too low to be ordinary noise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.special import erfc
+from sklearn.base import clone
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.model_selection import KFold, check_cv
+from sklearn.utils.parallel import Parallel, delayed
+
+from labelwise._parallel import one_blas_thread, one_openmp_thread, resolve_n_jobs
+from labelwise.errors import ConfigError, InputError, InputTypeError, ShapeError
+from labelwise.issues.filter import FlaggedRows
+from labelwise.predict import _check_partition, _n_rows, _rows
+
+__all__ = [
+    "REGRESSION_METHODS",
+    "RegressionIssues",
+    "cross_val_predictions",
+    "find_regression_issues",
+    "regression_quality_scores",
+    "residual_scale",
+]
+
+ProgressCallback = Callable[[int, int], Any]
+
+#: The values of :attr:`RegressionIssues.method`: where the scale of each residual came from.
+REGRESSION_METHODS = ("robust_scale", "uncertainty")
+#: 1 / Phi^-1(3/4): turns a median absolute deviation into a normal standard deviation.
+MAD_TO_SD = 1.482602218505602
+#: The default flagging threshold on the score: the two-sided normal tail beyond z = 3.
+DEFAULT_THRESHOLD = float(erfc(3 / np.sqrt(2)))
+#: No row's scale from :func:`residual_scale` falls below this share of the global scale.
+SCALE_FLOOR = 0.1
+#: The smallest score: the normal tail underflows to 0 beyond z of about 38.
+_SCORE_FLOOR = np.finfo(np.float64).tiny
+#: Most distinct codes of a text column in the default scale model (HGB's categorical limit).
+_MAX_CODES = 254
+
+
+# -- validation ------------------------------------------------------------------------------
+
+
+def _as_vector(values: Any, name: str) -> np.ndarray:
+    """``values`` as a 1-D float64 array of finite numbers, or a labelwise error that says why."""
+    if isinstance(values, (pd.Series, pd.Index)):
+        try:
+            values = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):
+            values = values.to_numpy()
+    elif isinstance(values, pd.DataFrame):
+        values = values.to_numpy()
+    elif sp.issparse(values):
+        raise InputTypeError(f"{name} is a sparse matrix; pass a 1-D array of numbers.")
+    if isinstance(values, (str, bytes)) or values is None:
+        raise InputTypeError(f"{name} must be a 1-D array of numbers, got {type(values).__name__}.")
+    try:
+        arr = np.asarray(values)
+    except (TypeError, ValueError) as exc:  # ragged nested lists
+        raise InputTypeError(
+            f"{name} could not be read as an array ({exc}); pass a 1-D array of numbers."
+        ) from None
+    if arr.ndim != 1:
+        hint = " Use .ravel() for a single column." if arr.ndim == 2 and 1 in arr.shape else ""
+        raise ShapeError(f"{name} must be 1-D (one number per row), got shape {arr.shape}.{hint}")
+    if arr.dtype.kind not in "biuf":
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            raise InputTypeError(
+                f"{name} must hold numbers, got dtype {arr.dtype} (e.g. {arr[:3].tolist()}). "
+                "Convert the column to numbers first; a column of class names is a "
+                "classification target (labelwise.find_label_issues)."
+            ) from None
+    arr = arr.astype(np.float64, copy=False)
+    if arr.size == 0:
+        raise InputError(f"{name} is empty; it needs one number per row.")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        raise InputError(
+            f"{name} has {rows.size} missing or infinite values (rows {rows[:5].tolist()}); "
+            "drop those rows or fill them before scoring."
+        )
+    return arr
+
+
+def _check_pair(targets: Any, predictions: Any) -> tuple[np.ndarray, np.ndarray]:
+    t = _as_vector(targets, "targets")
+    p = _as_vector(predictions, "predictions")
+    if t.size != p.size:
+        raise ShapeError(
+            f"targets has {t.size} values but predictions has {p.size}; they must describe the "
+            "same rows in the same order."
+        )
+    return t, p
+
+
+def _check_uncertainty(uncertainty: Any, n: int) -> np.ndarray:
+    """A positive finite scale per row, from a scalar or one value per row."""
+    if np.ndim(uncertainty) == 0 and not isinstance(uncertainty, (str, bytes)):
+        try:
+            value = float(uncertainty)
+        except (TypeError, ValueError):
+            raise InputTypeError(
+                f"uncertainty must be a number or one number per row, got {uncertainty!r}."
+            ) from None
+        scale = np.full(n, value)
+    else:
+        scale = _as_vector(uncertainty, "uncertainty")
+        if scale.size != n:
+            raise ShapeError(
+                f"uncertainty has {scale.size} values for {n} rows; pass a single number or "
+                "one per row."
+            )
+    if not (np.isfinite(scale) & (scale > 0)).all():
+        bad = np.flatnonzero(~(np.isfinite(scale) & (scale > 0)))
+        raise InputError(
+            f"uncertainty must be positive and finite, but {bad.size} values are not (rows "
+            f"{bad[:5].tolist()}, e.g. {scale[bad[0]]!r}). A scale of 0 would make every "
+            "residual infinitely suspicious; floor it, e.g. np.maximum(u, 0.1 * np.median(u))."
+        )
+    return scale
+
+
+def _check_threshold(threshold: Any) -> float:
+    try:
+        value = float(threshold)
+    except (TypeError, ValueError):
+        value = np.nan
+    if isinstance(threshold, bool) or not 0 <= value <= 1:
+        raise ConfigError(
+            f"threshold must be a score in [0, 1] (rows scoring below it are flagged), got "
+            f"{threshold!r}. For a cut-off in standard deviations z, use "
+            "scipy.special.erfc(z / 2 ** 0.5)."
+        )
+    return value
+
+
+# -- scores ----------------------------------------------------------------------------------
+
+
+def robust_scale(residuals: np.ndarray) -> float:
+    """1.4826 x the median absolute deviation of ``residuals``; the std, then 1, when it is 0.
+
+    The median ignores a minority of gross errors, which the standard deviation does not: 10% of
+    corrupted targets can double the standard deviation but move the median deviation little.
+    """
+    r = np.asarray(residuals, dtype=np.float64)
+    scale = MAD_TO_SD * float(np.median(np.abs(r - np.median(r))))
+    if not scale > 0:
+        # More than half the residuals are equal (an exact model, or ties): fall back.
+        scale = float(np.std(r))
+    return scale if scale > 0 else 1.0
+
+
+def _z(targets: np.ndarray, predictions: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    return np.abs(targets - predictions) / scale
+
+
+def _tail(z: np.ndarray) -> np.ndarray:
+    # erfc keeps full relative precision far into the tail, where 1 - Phi(z) rounds to 0.
+    return np.maximum(erfc(z / np.sqrt(2.0)), _SCORE_FLOOR)
+
+
+def _scale(targets: np.ndarray, predictions: np.ndarray, uncertainty: Any) -> np.ndarray:
+    if uncertainty is None:
+        return np.full(targets.size, robust_scale(targets - predictions))
+    return _check_uncertainty(uncertainty, targets.size)
+
+
+def regression_quality_scores(
+    targets: Any, predictions: Any, *, uncertainty: Any = None
+) -> np.ndarray:
+    """Score how likely each numeric target is correct (1 = best, near 0 = suspicious).
+
+    Each residual is measured in units of its expected size,
+    ``z_i = |targets_i - predictions_i| / s_i``, and scored by the two-sided normal tail
+    probability ``score_i = 2 * (1 - Phi(z_i)) = erfc(z_i / sqrt(2))``: the chance that a
+    correct target deviates this much from the prediction if its error is normal with standard
+    deviation ``s_i``. So a score is a p-value: under that model a share ``t`` of correct rows
+    scores below ``t``.
+
+    Parameters
+    ----------
+    targets : array-like of shape (n_rows,)
+        The given targets, finite numbers.
+    predictions : array-like of shape (n_rows,)
+        Out-of-sample predictions of the targets, e.g. from :func:`cross_val_predictions`.
+    uncertainty : float or array-like of shape (n_rows,), optional
+        ``s_i``: the standard deviation of a correct target around its prediction, one number
+        for all rows or one per row (e.g. from :func:`residual_scale`); positive and finite.
+        By default a robust global scale of the residuals ``r``:
+        ``1.4826 * median(|r - median(r)|)`` (the standard deviation of normal residuals, and
+        barely moved by a minority of gross errors), or their standard deviation when that is 0,
+        or 1 when both are.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_rows,)
+        Scores in (0, 1]; lower means more suspicious. They are floored at the smallest normal
+        float (about 2e-308), which the tail reaches near z = 38.
+
+    Raises
+    ------
+    ShapeError
+        When an input is not 1-D or the lengths differ.
+    InputError
+        When a value is missing or infinite, or ``uncertainty`` is not positive.
+
+    Examples
+    --------
+    >>> from labelwise.issues.regression import regression_quality_scores
+    >>> scores = regression_quality_scores([1.0, 2.0, 9.0], [1.0, 3.0, 3.0], uncertainty=1.0)
+    >>> scores.round(4)
+    array([1.    , 0.3173, 0.    ])
+    >>> bool(scores[2] > 0)
+    True
+    """
+    t, p = _check_pair(targets, predictions)
+    return _tail(_z(t, p, _scale(t, p, uncertainty)))
+
+
+# -- flagging --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class RegressionIssues(FlaggedRows):
+    """The rows whose given numeric target looks wrong, and why.
+
+    Attributes
+    ----------
+    mask : ndarray of bool, shape (n_rows,)
+        True where the target is flagged (score below ``threshold``).
+    indices : ndarray of int
+        Rows of the flagged targets, most suspicious first: ascending score, then (where the
+        score has underflowed to its floor) descending ``z``; remaining ties keep row order.
+    scores : ndarray of float, shape (n_rows,)
+        The score of every row (:func:`regression_quality_scores`; lower = more suspicious).
+    suggested : ndarray of float, shape (n_rows,)
+        The out-of-sample prediction of every row: a likelier value than a flagged target.
+    given : ndarray of float, shape (n_rows,)
+        The given targets.
+    scale : ndarray of float, shape (n_rows,)
+        The standard deviation each residual was measured against (``uncertainty``, or the
+        robust global scale repeated).
+    noise_rate : float
+        The estimated share of rows whose target is wrong (see :func:`find_regression_issues`).
+    threshold : float
+        Rows scoring below it are flagged.
+    method : str
+        ``"uncertainty"`` when a scale was given, ``"robust_scale"`` for the global one.
+    """
+
+    mask: np.ndarray
+    indices: np.ndarray
+    scores: np.ndarray
+    suggested: np.ndarray
+    given: np.ndarray
+    scale: np.ndarray
+    noise_rate: float
+    threshold: float
+    method: str
+
+    @property
+    def residuals(self) -> np.ndarray:
+        """``given - suggested`` for every row."""
+        return self.given - self.suggested
+
+    @property
+    def z(self) -> np.ndarray:
+        """Every residual's size in units of its scale, ``|given - suggested| / scale``."""
+        return _z(self.given, self.suggested, self.scale)
+
+    def __repr__(self) -> str:
+        n = self.mask.size
+        return (
+            f"RegressionIssues(method={self.method!r}, num_issues={self.num_issues} of {n} "
+            f"({self.num_issues / n:.2%}), threshold={self.threshold:.3g}, "
+            f"noise_rate={self.noise_rate:.2%})"
+        )
+
+    def to_frame(self, *, all_rows: bool = False) -> pd.DataFrame:
+        """A tidy table: one row per flagged target, most suspicious first.
+
+        Columns: ``rank`` (1 = most suspicious), ``row`` (position in the input), ``given``,
+        ``suggested``, ``score``, ``residual`` (given - suggested) and ``z``. With
+        ``all_rows=True`` every row is listed in input order, with ``is_issue`` and ``rank``
+        (missing for unflagged rows).
+        """
+        if all_rows:
+            rank = pd.array([pd.NA] * self.mask.size, dtype="Int64")
+            rank[self.indices] = np.arange(1, self.num_issues + 1)
+            return pd.DataFrame(
+                {
+                    "row": np.arange(self.mask.size),
+                    "given": self.given,
+                    "suggested": self.suggested,
+                    "score": self.scores,
+                    "residual": self.residuals,
+                    "z": self.z,
+                    "is_issue": self.mask,
+                    "rank": rank,
+                }
+            )
+        rows = self.indices
+        return pd.DataFrame(
+            {
+                "rank": np.arange(1, rows.size + 1),
+                "row": rows,
+                "given": self.given[rows],
+                "suggested": self.suggested[rows],
+                "score": self.scores[rows],
+                "residual": self.residuals[rows],
+                "z": self.z[rows],
+            }
+        )
+
+
+def _ranked(mask: np.ndarray, scores: np.ndarray, z: np.ndarray) -> np.ndarray:
+    flagged = np.flatnonzero(mask)
+    # lexsort is stable and sorts by its last key first: score, then -z, then row order.
+    return flagged[np.lexsort((-z[flagged], scores[flagged]))]
+
+
+def estimate_noise_rate(scores: np.ndarray, threshold: float) -> float:
+    """The share of rows flagged beyond what correct rows alone would give.
+
+    Under the normal error model a correct row scores below ``threshold`` with probability
+    ``threshold``. With a share ``q`` of wrong targets, nearly all of them flagged, the flagged
+    share is about ``q + (1 - q) * threshold``, so ``q = (flagged - threshold) / (1 - threshold)``
+    (clipped to [0, 1]). Wrong targets that happen to land near the prediction cannot be told
+    from correct ones, so this counts the detectable errors.
+    """
+    if threshold >= 1:
+        return 0.0
+    flagged = float(np.mean(scores < threshold))
+    return float(np.clip((flagged - threshold) / (1 - threshold), 0.0, 1.0))
+
+
+def find_regression_issues(
+    targets: Any,
+    predictions: Any,
+    *,
+    uncertainty: Any = None,
+    threshold: float | None = None,
+) -> RegressionIssues:
+    """Flag the rows whose numeric target is too far from its prediction to be ordinary noise.
+
+    Parameters
+    ----------
+    targets : array-like of shape (n_rows,)
+        The given targets, finite numbers.
+    predictions : array-like of shape (n_rows,)
+        Out-of-sample predictions, e.g. from :func:`cross_val_predictions`.
+    uncertainty : float or array-like of shape (n_rows,), optional
+        The standard deviation of a correct target around its prediction, e.g. from
+        :func:`residual_scale`; by default a robust global scale of the residuals
+        (see :func:`regression_quality_scores`).
+    threshold : float, optional
+        Rows whose score is below it are flagged. The default, :data:`DEFAULT_THRESHOLD`
+        (about 0.0027), flags residuals beyond 3 standard deviations: under normal errors it
+        flags 0.27% of correct rows, while a gross error is many deviations out.
+
+    Returns
+    -------
+    RegressionIssues
+        ``.mask``, ``.indices`` (most suspicious first), ``.scores``, ``.suggested``,
+        ``.noise_rate`` and ``.to_frame()``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from labelwise.issues.regression import find_regression_issues
+    >>> rng = np.random.default_rng(0)
+    >>> predictions = np.linspace(0, 10, 200)
+    >>> targets = predictions + rng.normal(0, 1, 200)
+    >>> targets[[20, 150]] += [8.0, -12.0]
+    >>> issues = find_regression_issues(targets, predictions)
+    >>> issues.indices
+    array([150,  20])
+    >>> issues.to_frame().columns.tolist()
+    ['rank', 'row', 'given', 'suggested', 'score', 'residual', 'z']
+    """
+    t, p = _check_pair(targets, predictions)
+    cut = DEFAULT_THRESHOLD if threshold is None else _check_threshold(threshold)
+    scale = _scale(t, p, uncertainty)
+    z = _z(t, p, scale)
+    scores = _tail(z)
+    mask = scores < cut
+    return RegressionIssues(
+        mask=mask,
+        indices=_ranked(mask, scores, z),
+        scores=scores,
+        suggested=p,
+        given=t,
+        scale=scale,
+        noise_rate=estimate_noise_rate(scores, cut),
+        threshold=cut,
+        method="robust_scale" if uncertainty is None else "uncertainty",
+    )
+
+
+# -- out-of-sample models --------------------------------------------------------------------
+
+
+def _check_regressor(estimator: Any, name: str) -> None:
+    if not all(hasattr(estimator, a) for a in ("fit", "predict", "get_params")):
+        raise InputTypeError(
+            f"{name} must be a scikit-learn style regressor (with fit, predict and get_params), "
+            f"got {type(estimator).__name__}. Use e.g. "
+            "sklearn.ensemble.HistGradientBoostingRegressor()."
+        )
+
+
+def _regression_splits(cv: Any, X: Any, y: np.ndarray, random_state: Any) -> list:
+    """The (train, test) index pairs; the test parts must cover every row exactly once."""
+    n = y.size
+    if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
+        if not 2 <= cv <= n:
+            raise ConfigError(f"cv must be between 2 and the number of rows ({n}), got {cv}.")
+        splitter = KFold(int(cv), shuffle=True, random_state=random_state)
+    else:
+        try:
+            splitter = check_cv(cv, y, classifier=False)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(
+                f"cv={cv!r} is not usable ({exc}); pass a number of folds, a scikit-learn "
+                "splitter (e.g. KFold(5, shuffle=True)) or a list of (train, test) index arrays."
+            ) from None
+    try:
+        splits = [(np.asarray(tr), np.asarray(te)) for tr, te in splitter.split(X, y)]
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"the cv splitter {splitter!r} failed to split the data ({exc}). Splitters that "
+            "need groups are not supported here; pass the splits as a list of (train, test) "
+            "index arrays instead."
+        ) from None
+    _check_partition(splits, n)
+    return splits
+
+
+def _fit_predict(
+    estimator: Any, X: Any, y: np.ndarray, train: np.ndarray, test: np.ndarray, threaded: bool
+):
+    model = clone(estimator)
+    # Folds running side by side in threads take one core each (see one_openmp_thread).
+    with one_openmp_thread() if threaded else contextlib.nullcontext():
+        model.fit(_rows(X, train), y[train])
+        pred = np.asarray(model.predict(_rows(X, test)))
+    return test, pred
+
+
+def _out_of_sample(
+    estimator: Any,
+    X: Any,
+    y: np.ndarray,
+    cv: Any,
+    random_state: Any,
+    n_jobs: int | None,
+    progress: ProgressCallback | None,
+    what: str,
+) -> np.ndarray:
+    """Each row's prediction from a clone of ``estimator`` fit on the folds without it."""
+    if progress is not None and not callable(progress):
+        raise InputTypeError(
+            f"progress must be a callable progress(done, total), got {type(progress).__name__}."
+        )
+    n = _n_rows(X)
+    if n != y.size:
+        raise ShapeError(
+            f"X has {n} rows but {what} has {y.size} values; they must describe the same rows "
+            "in the same order."
+        )
+    if not hasattr(X, "iloc") and not sp.issparse(X) and not isinstance(X, np.ndarray):
+        X = np.asarray(X)  # lists index by position only once they are arrays
+    splits = _regression_splits(cv, X, y, random_state)
+    out = np.full(n, np.nan)
+    threads = min(resolve_n_jobs(1 if n_jobs is None else n_jobs), len(splits))
+    jobs = (
+        delayed(_fit_predict)(estimator, X, y, train, test, threads > 1) for train, test in splits
+    )
+    # For model fits on modest matrices a multithreaded BLAS mostly synchronizes.
+    with one_blas_thread():
+        results = Parallel(n_jobs=threads, prefer="threads", return_as="generator")(jobs)
+        for done in range(1, len(splits) + 1):
+            try:
+                test, pred = next(results)
+            except (TypeError, ValueError) as exc:
+                raise InputError(
+                    f"{type(estimator).__name__} could not be fit or predict on fold {done} of "
+                    f"{len(splits)}: {exc}. Check that X holds what the model expects (numbers, "
+                    "no missing values for most models)."
+                ) from exc
+            if pred.ndim == 2 and pred.shape[1] == 1:
+                pred = pred[:, 0]
+            if pred.shape != test.shape or pred.dtype.kind not in "biuf":
+                raise InputError(
+                    f"{type(estimator).__name__}.predict returned {pred.dtype} values of shape "
+                    f"{pred.shape} for {test.size} rows; a regressor must return one number per "
+                    "row."
+                )
+            out[test] = pred
+            if progress is not None:
+                progress(done, len(splits))
+    if not np.isfinite(out).all():
+        bad = np.flatnonzero(~np.isfinite(out))
+        raise InputError(
+            f"{type(estimator).__name__} predicted missing or infinite values for {bad.size} "
+            f"rows (rows {bad[:5].tolist()}); check the features for extreme or missing values."
+        )
+    return out
+
+
+def cross_val_predictions(
+    estimator: Any,
+    X: Any,
+    targets: Any,
+    *,
+    cv: Any = 5,
+    random_state: Any = 0,
+    n_jobs: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> np.ndarray:
+    """Out-of-sample predictions of a numeric target, by K-fold cross-validation.
+
+    Each row's prediction comes from a clone of ``estimator`` fit on the other folds, so a wrong
+    target never pulls its own prediction toward itself.
+
+    Parameters
+    ----------
+    estimator : regressor
+        An unfitted scikit-learn style regressor; it is cloned per fold.
+    X : array-like, sparse matrix or DataFrame of shape (n_rows, ...)
+        The features, in whatever form ``estimator`` accepts.
+    targets : array-like of shape (n_rows,)
+        The given targets, finite numbers.
+    cv : int, splitter or iterable, default 5
+        An int gives ``KFold(cv, shuffle=True, random_state=random_state)``. A splitter object
+        or an iterable of (train, test) index arrays is used as given; its test parts must
+        cover every row exactly once.
+    random_state : int, RandomState or None, default 0
+        Seeds the fold shuffle when ``cv`` is an int.
+    n_jobs : int, optional
+        Folds fit side by side in threads, each on one core (scikit-learn's estimators release
+        the GIL while they fit); -1 means every core. None means 1.
+    progress : callable, optional
+        Called as ``progress(done_folds, total_folds)`` after each fold finishes.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_rows,)
+
+    Raises
+    ------
+    InputTypeError
+        When ``estimator`` is not a regressor.
+    InputError
+        When a target is not a finite number, or the model cannot be fit or predicts non-finite
+        values.
+    ConfigError
+        When ``cv`` is invalid or its test parts do not cover every row exactly once.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from labelwise.issues.regression import cross_val_predictions
+    >>> X = np.arange(10.0).reshape(-1, 1)
+    >>> cross_val_predictions(LinearRegression(), X, 2 * X.ravel() + 1, cv=5).round(6)
+    array([ 1.,  3.,  5.,  7.,  9., 11., 13., 15., 17., 19.])
+    """
+    _check_regressor(estimator, "estimator")
+    y = _as_vector(targets, "targets")
+    return _out_of_sample(estimator, X, y, cv, random_state, n_jobs, progress, "targets")
+
+
+def _encoded(X: Any) -> tuple[Any, Any]:
+    """X for the default scale model: numbers as they are, other columns as ordinal codes.
+
+    Returns the matrix and the ``categorical_features`` mask for HistGradientBoosting, which
+    splits natively on codes (so no one-hot blow-up) and treats NaN as missing.
+    """
+    if sp.issparse(X):
+        raise InputTypeError(
+            "residual_scale's default model cannot take a sparse X; pass model= a regressor "
+            "that accepts it (e.g. a pipeline ending in Ridge), or X.toarray() if it fits."
+        )
+    if isinstance(X, np.ndarray) and X.dtype.kind in "biuf":
+        arr = X.astype(np.float64, copy=False)
+        return (arr.reshape(-1, 1) if arr.ndim == 1 else arr), None
+    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X, dtype=object))
+    columns, categorical = [], []
+    for name in frame.columns:
+        col = frame[name]
+        if pd.api.types.is_bool_dtype(col.dtype) or (
+            pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_complex_dtype(col)
+        ):
+            columns.append(col.to_numpy(dtype=np.float64, na_value=np.nan))
+            categorical.append(False)
+            continue
+        numbers = pd.to_numeric(col, errors="coerce")
+        if numbers.notna().sum() == col.notna().sum() and not isinstance(
+            col.dtype, pd.CategoricalDtype
+        ):
+            # An object column of numbers (e.g. read from an array of mixed dtypes).
+            columns.append(numbers.to_numpy(dtype=np.float64, na_value=np.nan))
+            categorical.append(False)
+            continue
+        codes, uniques = pd.factorize(col.astype(str).where(col.notna()), sort=True)
+        if uniques.size > _MAX_CODES:
+            # HGB splits on at most 255 categories: the rarest values share the last code.
+            order = np.argsort(-np.bincount(codes[codes >= 0]), kind="stable")
+            remap = np.full(uniques.size, _MAX_CODES, dtype=np.int64)
+            remap[order[:_MAX_CODES]] = np.arange(_MAX_CODES)
+            codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+        columns.append(np.where(codes >= 0, codes, np.nan).astype(np.float64))
+        categorical.append(True)
+    if not columns:
+        raise InputError("X has no feature columns; residual_scale needs at least one.")
+    return np.column_stack(columns), (np.array(categorical) if any(categorical) else None)
+
+
+def default_scale_model(categorical_features: Any = None) -> HistGradientBoostingRegressor:
+    """The default model of ``|residual|``: a small, regularized gradient-boosted median.
+
+    The absolute-error loss fits the conditional median, so the few huge residuals of wrong
+    targets barely move it; shallow trees with large leaves keep it close to a constant where
+    the data show no real change in noise level.
+    """
+    return HistGradientBoostingRegressor(
+        loss="absolute_error",
+        learning_rate=0.05,
+        max_iter=150,
+        max_leaf_nodes=8,
+        min_samples_leaf=40,
+        categorical_features=categorical_features,
+        random_state=0,
+    )
+
+
+def residual_scale(
+    X: Any,
+    residuals: Any,
+    *,
+    cv: Any = 5,
+    random_state: Any = 0,
+    model: Any = None,
+) -> np.ndarray:
+    """The typical size of each row's residual given its features: a per-row uncertainty.
+
+    Fits, out of sample, a model of ``|residual|`` given X and multiplies its prediction by
+    1.4826, so that for normal errors it estimates their standard deviation at each row (the
+    median of ``|N(0, s^2)|`` is ``s / 1.4826``). Each row's scale comes from a model that never
+    saw its own residual, so a wrong target does not excuse itself. Scales are floored at
+    :data:`SCALE_FLOOR` (10%) of the global robust scale, so that no row gets a near-zero scale
+    that would make any residual look infinitely suspicious.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame of shape (n_rows, n_features)
+        The features. With the default model, numeric and boolean columns are used as they are
+        (missing values allowed) and any other column as ordinal codes split on natively as
+        categories.
+    residuals : array-like of shape (n_rows,)
+        Out-of-sample residuals ``targets - predictions``, finite numbers.
+    cv : int, splitter or iterable, default 5
+        As in :func:`cross_val_predictions`.
+    random_state : int, RandomState or None, default 0
+        Seeds the fold shuffle when ``cv`` is an int.
+    model : regressor, optional
+        A model of the conditional median of ``|residual|`` given X, fit on X as given (put any
+        preprocessing in a pipeline). Default: :func:`default_scale_model`.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_rows,)
+        Positive scales, for ``uncertainty=`` of :func:`regression_quality_scores`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from labelwise.issues.regression import residual_scale
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(0, 1, (1000, 1))
+    >>> residuals = rng.normal(0, 0.1 + 2 * X[:, 0])  # noisier as x grows
+    >>> scale = residual_scale(X, residuals)
+    >>> bool(scale[X[:, 0] > 0.8].mean() > 3 * scale[X[:, 0] < 0.2].mean())
+    True
+    """
+    r = _as_vector(residuals, "residuals")
+    if model is None:
+        features, categorical = _encoded(X)
+        estimator = default_scale_model(categorical)
+    else:
+        _check_regressor(model, "model")
+        features, estimator = X, model
+    fitted = _out_of_sample(
+        estimator, features, np.abs(r), cv, random_state, None, None, "residuals"
+    )
+    return np.maximum(MAD_TO_SD * fitted, SCALE_FLOOR * robust_scale(r))
