@@ -67,6 +67,9 @@ def demo_command(
     seed: int = typer.Option(0, "--seed", help="Seed of the noise, the folds and the bootstrap."),
     out: Path = typer.Option(DEFAULT_OUT, "--out", "-o", help="Directory for the result files."),
     top: int = typer.Option(10, "--top", min=0, help="Issues shown on the console."),
+    model: str = typer.Option(
+        "auto", "--model", help="The model, as in `labelwise audit --model` (default: auto)."
+    ),
 ) -> None:
     """Flip some labels of scikit-learn's digits, audit them, and score what was found.
 
@@ -79,8 +82,8 @@ def demo_command(
         f"Digits demo: {demo.frame.shape[0]} images, {demo.classes.size} classes, "
         f"{noise:.0%} of labels flipped (seed {seed})."
     )
-    with _ui.fold_progress() as progress:
-        report = audit(demo.frame, LABEL, random_state=seed, progress=progress)
+    with _ui.fold_progress("Fitting models", unit="fits") as progress:
+        report = audit(demo.frame, LABEL, model=model, random_state=seed, progress=progress)
     written = _report.finish(report, out, top, issues=_with_truth(report, demo), extra=("true",))
     _print_truth(report, demo)
     _report.print_written(console, written)
