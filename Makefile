@@ -57,6 +57,9 @@ bench: $(BENCH_VENV)/.installed $(CARD_VENV)/.installed $(ANCHORS_VENV)/.install
 	$(BENCH_PY) benchmarks/card_profile.py --ydata-python $(CARD_VENV)/bin/python
 	$(ANCHORS_VENV)/bin/python benchmarks/monitor_anchors.py
 	$(BENCH_PY) benchmarks/monitor_findings.py
+	$(BENCH_PY) benchmarks/audit_models.py
+	$(BENCH_PY) benchmarks/audit_models.py --timing --models old,auto
+	$(BENCH_PY) benchmarks/regression_scores.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) $(CARD_VENV) $(ANCHORS_VENV) build dist src/*.egg-info .pytest_cache .ruff_cache

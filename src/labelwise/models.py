@@ -172,7 +172,7 @@ def _forest(X: Any, random_state: Any) -> Any:
 def _knn(X: Any, n_rows: int) -> Any:
     model = SmoothedNeighbors(n_neighbors=_neighbours(n_rows))
     if isinstance(X, pd.DataFrame):
-        return Pipeline([("columns", table_preprocessor(X)), ("classifier", model)])
+        return Pipeline([("columns", table_preprocessor(X, dense=True)), ("classifier", model)])
     scaler = StandardScaler(with_mean=not sp.issparse(X))
     return make_pipeline(scaler, model)
 
@@ -736,7 +736,8 @@ def make_regressor(name: str, X: Any, *, random_state: Any = 0) -> Any:
     else:
         model = KNeighborsRegressor(n_neighbors=_neighbours(_n_rows(X)), weights="distance")
     if table:
-        return Pipeline([("columns", table_preprocessor(X)), ("regressor", model)])
+        encoding = table_preprocessor(X, dense=name == "knn")
+        return Pipeline([("columns", encoding), ("regressor", model)])
     return make_pipeline(StandardScaler(with_mean=not sp.issparse(X)), model)
 
 

@@ -411,13 +411,14 @@ def default_model(frame_or_X: Any) -> Pipeline:
     return make_pipeline(StandardScaler(), _classifier())
 
 
-def table_preprocessor(frame: pd.DataFrame) -> ColumnTransformer:
+def table_preprocessor(frame: pd.DataFrame, dense: bool = False) -> ColumnTransformer:
     """The default encoding of a table: scaled numbers, one-hot categories, missing imputed.
 
     Numeric columns are median-imputed and standardized; boolean, categorical, object and
     string columns are imputed with their most frequent value and one-hot encoded (at most
     :data:`MAX_CATEGORIES` columns each, the rarest values sharing one; categories unseen in
-    training are ignored).
+    training are ignored). ``dense=True`` returns a dense array (distance-based models are
+    much slower on sparse input).
     """
     if frame.shape[1] == 0:
         raise InputError("the table has no feature columns; the model needs at least one.")
@@ -434,10 +435,12 @@ def table_preprocessor(frame: pd.DataFrame) -> ColumnTransformer:
             FunctionTransformer(_as_text, feature_names_out="one-to-one"),
             SimpleImputer(strategy="most_frequent"),
             # An ID-like text column would add one column per row; the rarest values share one.
-            OneHotEncoder(handle_unknown="ignore", max_categories=MAX_CATEGORIES),
+            OneHotEncoder(
+                handle_unknown="ignore", max_categories=MAX_CATEGORIES, sparse_output=not dense
+            ),
         )
         parts.append(("categorical", categories, categorical))
-    return ColumnTransformer(parts)
+    return ColumnTransformer(parts, sparse_threshold=0.0 if dense else 0.3)
 
 
 def _table_model(frame: pd.DataFrame) -> Pipeline:
