@@ -23,9 +23,15 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, is_classifier, is_regressor
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.linear_model import RidgeCV
 from sklearn.model_selection import StratifiedShuffleSplit
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OrdinalEncoder, StandardScaler
 
@@ -145,36 +151,45 @@ def _ordinal_preprocessor(frame: pd.DataFrame) -> tuple[ColumnTransformer, list[
     return ColumnTransformer(parts), mask
 
 
-def _boosting(X: Any, random_state: Any) -> Any:
-    trees = dict(
-        max_iter=500,
-        early_stopping=True,
-        validation_fraction=0.1,
-        n_iter_no_change=15,
-        l2_regularization=1.0,
-        random_state=random_state,
-    )
-    if isinstance(X, pd.DataFrame):
+#: Gradient-boosting settings shared by the classifier and the regressor.
+_TREES = dict(
+    max_iter=500,
+    early_stopping=True,
+    validation_fraction=0.1,
+    n_iter_no_change=15,
+    l2_regularization=1.0,
+)
+
+
+def _bare(name: str, n_rows: int, random_state: Any, regression: bool) -> tuple[Any, str]:
+    """The named estimator and the encoding of a table it reads: ordinal, one-hot or dense."""
+    if name == "boosting":
+        cls = HistGradientBoostingRegressor if regression else HistGradientBoostingClassifier
+        return cls(random_state=random_state, **_TREES), "ordinal"
+    if name == "forest":
+        cls = RandomForestRegressor if regression else RandomForestClassifier
+        return cls(n_estimators=200, min_samples_leaf=2, random_state=random_state), "ordinal"
+    if name == "knn":
+        k = _neighbours(n_rows)
+        if regression:
+            return KNeighborsRegressor(n_neighbors=k, weights="distance"), "dense"
+        return SmoothedNeighbors(n_neighbors=k), "dense"
+    return RidgeCV(alphas=np.logspace(-3, 3, 13)), "one-hot"  # "linear"
+
+
+def _encoded(model: Any, X: Any, encoding: str, step: str) -> Any:
+    """``model`` behind the encoding ``X`` needs: table columns, or scaling of a matrix."""
+    if not isinstance(X, pd.DataFrame):
+        if encoding == "ordinal":  # trees need no scaling
+            return model
+        return make_pipeline(StandardScaler(with_mean=not sp.issparse(X)), model)
+    if encoding == "ordinal":
         columns, mask = _ordinal_preprocessor(X)
-        model = HistGradientBoostingClassifier(categorical_features=mask, **trees)
-        return Pipeline([("columns", columns), ("classifier", model)])
-    return HistGradientBoostingClassifier(**trees)
-
-
-def _forest(X: Any, random_state: Any) -> Any:
-    model = RandomForestClassifier(n_estimators=200, min_samples_leaf=2, random_state=random_state)
-    if isinstance(X, pd.DataFrame):
-        columns, _ = _ordinal_preprocessor(X)
-        return Pipeline([("columns", columns), ("classifier", model)])
-    return model
-
-
-def _knn(X: Any, n_rows: int) -> Any:
-    model = SmoothedNeighbors(n_neighbors=_neighbours(n_rows))
-    if isinstance(X, pd.DataFrame):
-        return Pipeline([("columns", table_preprocessor(X, dense=True)), ("classifier", model)])
-    scaler = StandardScaler(with_mean=not sp.issparse(X))
-    return make_pipeline(scaler, model)
+        if "categorical_features" in model.get_params():
+            model.set_params(categorical_features=mask)
+    else:
+        columns = table_preprocessor(X, dense=encoding == "dense")
+    return Pipeline([("columns", columns), (step, model)])
 
 
 def make_model(name: str, X: Any, *, random_state: Any = 0) -> Any:
@@ -216,11 +231,8 @@ def make_model(name: str, X: Any, *, random_state: Any = 0) -> Any:
         )
     if name == "logistic":
         return default_model(X)
-    if name == "boosting":
-        return _boosting(X, random_state)
-    if name == "forest":
-        return _forest(X, random_state)
-    return _knn(X, _n_rows(X))
+    model, encoding = _bare(name, _n_rows(X), random_state, regression=False)
+    return _encoded(model, X, encoding, "classifier")
 
 
 def _n_rows(X: Any) -> int:
@@ -699,46 +711,14 @@ def make_regressor(name: str, X: Any, *, random_state: Any = 0) -> Any:
     >>> type(make_regressor("linear", frame).steps[-1][1]).__name__
     'RidgeCV'
     """
-    from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
-    from sklearn.linear_model import RidgeCV
-    from sklearn.neighbors import KNeighborsRegressor
-
     if name not in REGRESSORS:
         listed = ", ".join(repr(m) for m in REGRESSORS)
         raise ConfigError(
             f"model={name!r} is not a regression model name; choose one of {listed}, 'auto', "
             "a 'module:Class' path, or pass a scikit-learn regressor."
         )
-    table = isinstance(X, pd.DataFrame)
-    if name == "boosting":
-        trees = dict(
-            max_iter=500,
-            early_stopping=True,
-            validation_fraction=0.1,
-            n_iter_no_change=15,
-            l2_regularization=1.0,
-            random_state=random_state,
-        )
-        if not table:
-            return HistGradientBoostingRegressor(**trees)
-        columns, mask = _ordinal_preprocessor(X)
-        model = HistGradientBoostingRegressor(categorical_features=mask, **trees)
-        return Pipeline([("columns", columns), ("regressor", model)])
-    if name == "forest":
-        model = RandomForestRegressor(
-            n_estimators=200, min_samples_leaf=2, random_state=random_state
-        )
-        if not table:
-            return model
-        return Pipeline([("columns", _ordinal_preprocessor(X)[0]), ("regressor", model)])
-    if name == "linear":
-        model = RidgeCV(alphas=np.logspace(-3, 3, 13))
-    else:
-        model = KNeighborsRegressor(n_neighbors=_neighbours(_n_rows(X)), weights="distance")
-    if table:
-        encoding = table_preprocessor(X, dense=name == "knn")
-        return Pipeline([("columns", encoding), ("regressor", model)])
-    return make_pipeline(StandardScaler(with_mean=not sp.issparse(X)), model)
+    model, encoding = _bare(name, _n_rows(X), random_state, regression=True)
+    return _encoded(model, X, encoding, "regressor")
 
 
 def regression_quality(targets: np.ndarray, predictions: np.ndarray) -> dict[str, float]:

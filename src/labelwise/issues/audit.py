@@ -22,6 +22,7 @@ from labelwise.issues.audit_regression import (
     check_task,
     detect_task,
     regression_targets,
+    with_table_rows,
 )
 from labelwise.issues.filter import (
     METHODS,
@@ -40,7 +41,6 @@ __all__ = ["AuditReport", "audit", "audit_predictions"]
 
 #: Confused (given, true) pairs listed by :meth:`AuditReport.summary` and its repr.
 TOP_PAIRS = 5
-_ISSUE_COLUMNS = ("rank", "row", "index", "given", "suggested", "score")
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,15 +107,7 @@ class AuditReport:
         ``include_features=True`` the row's feature values follow (a feature whose name clashes
         with one of these columns gets a ``feature_`` prefix).
         """
-        frame = self.issues.to_frame()
-        rows = frame["row"].to_numpy()
-        index = self._frame.index[rows] if self._frame is not None else rows
-        frame.insert(2, "index", np.asarray(index))
-        if not include_features or self._frame is None:
-            return frame
-        values = self._frame.iloc[rows].reset_index(drop=True)
-        renamed = {c: f"feature_{c}" for c in values.columns if c in _ISSUE_COLUMNS}
-        return pd.concat([frame, values.rename(columns=renamed)], axis=1)
+        return with_table_rows(self.issues.to_frame(), self._frame, include_features)
 
     def summary(self) -> dict:
         """A JSON-ready overview (plain numbers, strings and lists; NaN becomes None)."""

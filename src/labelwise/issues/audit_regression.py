@@ -28,7 +28,13 @@ from labelwise.models import (
 )
 from labelwise.predict import table_preprocessor
 
-__all__ = ["RegressionAuditReport", "RegressionQuality", "audit_regression", "detect_task"]
+__all__ = [
+    "RegressionAuditReport",
+    "RegressionQuality",
+    "audit_regression",
+    "detect_task",
+    "with_table_rows",
+]
 
 TASKS = ("auto", "classification", "regression")
 #: A numeric label is read as a regression target when it has more distinct values than this
@@ -36,6 +42,21 @@ TASKS = ("auto", "classification", "regression")
 MAX_CLASSES_AUTO = 20
 #: Below this R² on the rows it does not flag, the model misses much of the target's variation.
 WEAK_R2 = 0.5
+
+
+def with_table_rows(
+    frame: pd.DataFrame, table: pd.DataFrame | None, include_features: bool
+) -> pd.DataFrame:
+    """An issues frame with the table's own ``index`` after ``row``, and optionally the rows'
+    feature values (a feature named like an issues column gets a ``feature_`` prefix)."""
+    rows = frame["row"].to_numpy()
+    index = table.index[rows] if table is not None else rows
+    frame.insert(2, "index", np.asarray(index))
+    if not include_features or table is None:
+        return frame
+    values = table.iloc[rows].reset_index(drop=True)
+    renamed = {c: f"feature_{c}" for c in values.columns if c in frame.columns}
+    return pd.concat([frame, values.rename(columns=renamed)], axis=1)
 
 
 def detect_task(labels: pd.Series) -> tuple[str, str]:
@@ -160,15 +181,7 @@ class RegressionAuditReport:
     def to_frame(self, include_features: bool = False) -> pd.DataFrame:
         """The flagged rows, most suspicious first: rank, row, index, given, suggested, score,
         residual, z (and the features with ``include_features=True``)."""
-        frame = self.issues.to_frame()
-        rows = frame["row"].to_numpy()
-        index = self._frame.index[rows] if self._frame is not None else rows
-        frame.insert(2, "index", np.asarray(index))
-        if not include_features or self._frame is None:
-            return frame
-        values = self._frame.iloc[rows].reset_index(drop=True)
-        renamed = {c: f"feature_{c}" for c in values.columns if c in frame.columns}
-        return pd.concat([frame, values.rename(columns=renamed)], axis=1)
+        return with_table_rows(self.issues.to_frame(), self._frame, include_features)
 
     def summary(self) -> dict[str, Any]:
         """A JSON-ready overview."""
