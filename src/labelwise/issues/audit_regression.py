@@ -303,7 +303,9 @@ def audit_regression(
     predictions, estimator, choice = _predictions(
         X, targets, model, ensemble, candidates, cv, random_state, n_jobs, progress
     )
-    uncertainty = residual_scale(X, targets - predictions, cv=cv, random_state=random_state)
+    uncertainty = residual_scale(
+        X, targets - predictions, cv=cv, random_state=random_state, predictions=predictions
+    )
     issues = find_regression_issues(
         targets, predictions, uncertainty=uncertainty, threshold=threshold
     )
