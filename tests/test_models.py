@@ -247,3 +247,12 @@ def test_cli_model_by_name_path_and_embeddings(runner, tmp_path):
     assert result.exit_code == 2 and "not a model name" in result.output
     result = runner.invoke(cli.app, [*base, "--model", "boosting", "--ensemble"])
     assert result.exit_code == 2 and "--ensemble" in result.output
+
+
+def test_smoothed_neighbours_keep_every_class_when_they_sample():
+    X = np.arange(100.0)[:, None]
+    y = np.r_[np.zeros(99, int), [1]]  # the one row of class 1 is unlikely to be sampled
+    model = SmoothedNeighbors(n_neighbors=5, max_samples=10).fit(X, y)
+    probs = model.predict_proba(X)
+    assert probs.shape == (100, 2) and np.allclose(probs.sum(1), 1) and (probs > 0).all()
+    assert len(model.neighbors_._fit_X) == 10
