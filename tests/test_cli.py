@@ -293,6 +293,7 @@ def test_demo(runner, tmp_path, monkeypatch):
         # The default model takes tens of seconds on a busy machine; the shell is what is tested.
         from sklearn.naive_bayes import GaussianNB
 
+        assert kwargs.pop("model") == "auto"  # the demo's default
         return real_audit(table, label, **kwargs, model=GaussianNB(), cv=3, n_bootstrap=50)
 
     monkeypatch.setattr(demo_module, "audit", quick_audit)

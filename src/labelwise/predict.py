@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -204,6 +204,46 @@ def _fit_fold(
     return test, proba, fold_classes
 
 
+def run_folds(
+    fit_fold: Callable[..., Any],
+    estimator: Any,
+    X: Any,
+    y: np.ndarray,
+    splits: list,
+    *,
+    n_jobs: int | None,
+    progress: ProgressCallback | None,
+    one_core: bool = False,
+    hint: str = "",
+) -> Iterator[Any]:
+    """Each fold's ``fit_fold(estimator, X, y, train, test, one_core)``, in fold order.
+
+    Folds run side by side in ``n_jobs`` threads (scikit-learn's estimators release the GIL
+    while they fit), each on one core, with BLAS on one thread; ``progress(done, total)`` is
+    called after each. A fit that fails on bad input becomes one clear :class:`InputError`.
+    """
+    threads = min(resolve_n_jobs(1 if n_jobs is None else n_jobs), len(splits))
+    jobs = (
+        delayed(fit_fold)(estimator, X, y, train, test, one_core or threads > 1)
+        for train, test in splits
+    )
+    # For model fits on modest matrices a multithreaded BLAS mostly synchronizes.
+    with one_blas_thread():
+        results = Parallel(n_jobs=threads, prefer="threads", return_as="generator")(jobs)
+        for done in range(1, len(splits) + 1):
+            try:
+                result = next(results)
+            except (TypeError, ValueError) as exc:
+                raise InputError(
+                    f"{type(estimator).__name__} could not be fit or predict on fold {done} of "
+                    f"{len(splits)}: {exc}. Check that X holds what the model expects (numbers, "
+                    f"no missing values for most models). {hint}".rstrip()
+                ) from exc
+            yield result
+            if progress is not None:
+                progress(done, len(splits))
+
+
 def _place(out: np.ndarray, test: np.ndarray, proba: np.ndarray, fold_classes: np.ndarray) -> None:
     """Write a fold's columns into the classes they belong to; absent classes keep 0."""
     n_classes = out.shape[1]
@@ -302,26 +342,11 @@ def cross_val_pred_probs(
         X = np.asarray(X)  # lists index by position only once they are arrays
     splits = _splits(cv, X, codes, names, random_state)
     out = np.zeros((n, names.size), dtype=np.float64)
-    threads = min(resolve_n_jobs(1 if n_jobs is None else n_jobs), len(splits))
-    jobs = (
-        delayed(_fit_fold)(estimator, X, codes, train, test, threads > 1) for train, test in splits
-    )
-    # For model fits on modest matrices a multithreaded BLAS mostly synchronizes.
-    with one_blas_thread():
-        results = Parallel(n_jobs=threads, prefer="threads", return_as="generator")(jobs)
-        for done in range(1, len(splits) + 1):
-            try:
-                test, proba, fold_classes = next(results)
-            except (TypeError, ValueError) as exc:
-                raise InputError(
-                    f"{type(estimator).__name__} could not be fit or predict on fold {done} of "
-                    f"{len(splits)}: {exc}. Check that X holds what the model expects (numbers, "
-                    "no missing values for most models); labelwise.predict.default_model(X) "
-                    "handles mixed tables with missing values."
-                ) from exc
-            _place(out, test, proba, fold_classes)
-            if progress is not None:
-                progress(done, len(splits))
+    hint = "labelwise.predict.default_model(X) handles mixed tables with missing values."
+    for test, proba, fold_classes in run_folds(
+        _fit_fold, estimator, X, codes, splits, n_jobs=n_jobs, progress=progress, hint=hint
+    ):
+        _place(out, test, proba, fold_classes)
     # Surfaces NaN or unnormalized model output as a clear ProbabilityError.
     return check_pred_probs(out).astype(np.float64, copy=False)
 

@@ -28,12 +28,11 @@ from scipy.special import erfc
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.model_selection import KFold, check_cv
-from sklearn.utils.parallel import Parallel, delayed
 
-from labelwise._parallel import one_blas_thread, one_openmp_thread, resolve_n_jobs
+from labelwise._parallel import one_openmp_thread
 from labelwise.errors import ConfigError, InputError, InputTypeError, ShapeError
 from labelwise.issues.filter import FlaggedRows
-from labelwise.predict import _check_partition, _n_rows, _rows
+from labelwise.predict import _check_partition, _n_rows, _rows, run_folds
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -581,34 +580,17 @@ def _out_of_sample(
         X = np.asarray(X)  # lists index by position only once they are arrays
     splits = _regression_splits(cv, X, y, random_state)
     out = np.full(n, np.nan)
-    threads = min(resolve_n_jobs(1 if n_jobs is None else n_jobs), len(splits))
-    jobs = (
-        delayed(_fit_predict)(estimator, X, y, train, test, one_core or threads > 1)
-        for train, test in splits
-    )
-    # For model fits on modest matrices a multithreaded BLAS mostly synchronizes.
-    with one_blas_thread():
-        results = Parallel(n_jobs=threads, prefer="threads", return_as="generator")(jobs)
-        for done in range(1, len(splits) + 1):
-            try:
-                test, pred = next(results)
-            except (TypeError, ValueError) as exc:
-                raise InputError(
-                    f"{type(estimator).__name__} could not be fit or predict on fold {done} of "
-                    f"{len(splits)}: {exc}. Check that X holds what the model expects (numbers, "
-                    "no missing values for most models)."
-                ) from exc
-            if pred.ndim == 2 and pred.shape[1] == 1:
-                pred = pred[:, 0]
-            if pred.shape != test.shape or pred.dtype.kind not in "biuf":
-                raise InputError(
-                    f"{type(estimator).__name__}.predict returned {pred.dtype} values of shape "
-                    f"{pred.shape} for {test.size} rows; a regressor must return one number per "
-                    "row."
-                )
-            out[test] = pred
-            if progress is not None:
-                progress(done, len(splits))
+    for test, pred in run_folds(
+        _fit_predict, estimator, X, y, splits, n_jobs=n_jobs, progress=progress, one_core=one_core
+    ):
+        if pred.ndim == 2 and pred.shape[1] == 1:
+            pred = pred[:, 0]
+        if pred.shape != test.shape or pred.dtype.kind not in "biuf":
+            raise InputError(
+                f"{type(estimator).__name__}.predict returned {pred.dtype} values of shape "
+                f"{pred.shape} for {test.size} rows; a regressor must return one number per row."
+            )
+        out[test] = pred
     if not np.isfinite(out).all():
         bad = np.flatnonzero(~np.isfinite(out))
         raise InputError(
