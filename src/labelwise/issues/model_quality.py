@@ -111,7 +111,7 @@ def _doubt_clean(clean_accuracy: float, accuracy: float) -> str | None:
     if np.isnan(clean_accuracy) or clean_accuracy >= CLEAN_ACCURACY:
         return None
     return (
-        f"The model is {accuracy:.0%} accurate out of sample, and only {clean_accuracy:.0%} on "
+        f"The model is {accuracy:.1%} accurate out of sample, and only {clean_accuracy:.1%} on "
         "the rows it calls clean: it cannot predict many labels it accepts, so part of what it "
         "flags may be rows it cannot predict rather than wrong labels. Read the noise rate as "
         "an upper bound; a stronger model or more informative features would sharpen it."
