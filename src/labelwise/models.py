@@ -436,19 +436,40 @@ def _selection_rows(codes: np.ndarray, limit: int, random_state: Any) -> np.ndar
 
 
 def _best_subset(
-    codes: np.ndarray, probs: dict[str, np.ndarray], losses: dict[str, float]
+    outputs: dict[str, np.ndarray], losses: dict[str, float], loss: Callable[[np.ndarray], float]
 ) -> tuple[tuple[str, ...], float]:
-    """The candidate, or equal-weight average of candidates, with the lowest log loss."""
+    """The candidate, or equal-weight average of candidates' outputs, with the lowest loss."""
     best_name = min(losses, key=losses.get)
     best, best_loss = (best_name,), losses[best_name]
-    names = list(probs)
-    for size in range(2, len(names) + 1):
-        for subset in itertools.combinations(names, size):
-            mean = np.mean([probs[n] for n in subset], axis=0)
-            loss = probability_quality(codes, mean)["log_loss"]
-            if loss < best_loss * (1 - ENSEMBLE_GAIN):
-                best, best_loss = subset, loss
+    for size in range(2, len(outputs) + 1):
+        for subset in itertools.combinations(outputs, size):
+            value = loss(np.mean([outputs[n] for n in subset], axis=0))
+            if value < best_loss * (1 - ENSEMBLE_GAIN):
+                best, best_loss = subset, value
     return best, best_loss
+
+
+def _decide_between(
+    outputs: dict[str, np.ndarray],
+    losses: dict[str, float],
+    loss: Callable[[np.ndarray], float],
+    ensemble: bool | None,
+    what: str,
+    digits: str,
+) -> tuple[tuple[str, ...], str]:
+    """The members to use and why: every candidate, the best one, or a better average."""
+    best = min(losses, key=losses.get)
+    if ensemble is True:
+        return tuple(outputs), "every candidate averaged (ensemble requested)"
+    members, value = (best,), losses[best]
+    if ensemble is None and len(outputs) > 1:
+        members, value = _best_subset(outputs, losses, loss)
+    if len(members) == 1:
+        return members, f"lowest out-of-sample {what} ({value:{digits}})"
+    return members, (
+        f"the average of {', '.join(members)} had a lower out-of-sample {what} "
+        f"({value:{digits}}) than the best single model, {best} ({losses[best]:{digits}})"
+    )
 
 
 def _ensemble_name(members: Sequence[str]) -> str:
@@ -574,18 +595,10 @@ def choose_model(
 def _decide(
     codes: np.ndarray, probs: dict, losses: dict, ensemble: bool | None
 ) -> tuple[tuple[str, ...], str]:
-    best = min(losses, key=losses.get)
-    if ensemble is True:
-        return tuple(probs), "every candidate averaged (ensemble requested)"
-    if ensemble is False or len(probs) == 1:
-        return (best,), f"lowest out-of-sample log loss ({losses[best]:.3f})"
-    members, loss = _best_subset(codes, probs, losses)
-    if len(members) == 1:
-        return members, f"lowest out-of-sample log loss ({loss:.3f})"
-    return members, (
-        f"the average of {', '.join(members)} had a lower out-of-sample log loss ({loss:.3f}) "
-        f"than the best single model, {best} ({losses[best]:.3f})"
-    )
+    def log_loss(mean: np.ndarray) -> float:
+        return probability_quality(codes, mean)["log_loss"]
+
+    return _decide_between(probs, losses, log_loss, ensemble, "log loss", ".3f")
 
 
 def _refit(
@@ -846,20 +859,9 @@ def choose_regressor(
 def _decide_regression(
     targets: np.ndarray, predictions: dict, errors: dict, ensemble: bool | None
 ) -> tuple[tuple[str, ...], str]:
-    best = min(errors, key=errors.get)
-    if ensemble is True:
-        return tuple(predictions), "every candidate averaged (ensemble requested)"
-    chosen, chosen_error = (best,), errors[best]
-    if ensemble is None:
-        for size in range(2, len(predictions) + 1):
-            for subset in itertools.combinations(predictions, size):
-                mean = np.mean([predictions[n] for n in subset], axis=0)
-                error = float(np.abs(targets - mean).mean())
-                if error < chosen_error * (1 - ENSEMBLE_GAIN):
-                    chosen, chosen_error = subset, error
-    if len(chosen) == 1:
-        return chosen, f"lowest out-of-sample mean absolute error ({chosen_error:.4g})"
-    return chosen, (
-        f"the average of {', '.join(chosen)} had a lower out-of-sample mean absolute error "
-        f"({chosen_error:.4g}) than the best single model, {best} ({errors[best]:.4g})"
+    def mean_absolute_error(mean: np.ndarray) -> float:
+        return float(np.abs(targets - mean).mean())
+
+    return _decide_between(
+        predictions, errors, mean_absolute_error, ensemble, "mean absolute error", ".4g"
     )
