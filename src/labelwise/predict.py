@@ -142,25 +142,34 @@ def _stratified(n_splits: Any, codes: np.ndarray, classes: np.ndarray, random_st
 
 def _splits(cv: Any, X: Any, codes: np.ndarray, classes: np.ndarray, random_state: Any) -> list:
     """The (train, test) index pairs; the test parts must cover every row exactly once."""
+    splitter = None
     if isinstance(cv, (int, np.integer)):
         splitter = _stratified(int(cv), codes, classes, random_state)
-    else:
+    return cv_splits(cv, X, codes, splitter)
+
+
+def cv_splits(cv: Any, X: Any, y: np.ndarray, splitter: Any = None) -> list:
+    """The (train, test) pairs of ``splitter``, or of ``cv`` (a splitter or pairs) as given.
+
+    The test parts must cover every row exactly once, or a :class:`ConfigError` says why not.
+    """
+    if splitter is None:
         try:
-            splitter = check_cv(cv, codes, classifier=True)
+            splitter = check_cv(cv, y)
         except (TypeError, ValueError) as exc:
             raise ConfigError(
                 f"cv={cv!r} is not usable ({exc}); pass a number of folds, a scikit-learn "
                 "splitter (e.g. KFold(5, shuffle=True)) or a list of (train, test) index arrays."
             ) from None
     try:
-        splits = [(np.asarray(tr), np.asarray(te)) for tr, te in splitter.split(X, codes)]
+        splits = [(np.asarray(tr), np.asarray(te)) for tr, te in splitter.split(X, y)]
     except (TypeError, ValueError) as exc:
         raise ConfigError(
             f"the cv splitter {splitter!r} failed to split the data ({exc}). Splitters that "
             "need groups are not supported here; pass the splits as a list of (train, test) "
             "index arrays instead."
         ) from None
-    _check_partition(splits, codes.size)
+    _check_partition(splits, y.size)
     return splits
 
 

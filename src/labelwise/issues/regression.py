@@ -27,12 +27,12 @@ import scipy.sparse as sp
 from scipy.special import erfc
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingRegressor
-from sklearn.model_selection import KFold, check_cv
+from sklearn.model_selection import KFold
 
 from labelwise._parallel import one_openmp_thread
 from labelwise.errors import ConfigError, InputError, InputTypeError, ShapeError
 from labelwise.issues.filter import FlaggedRows
-from labelwise.predict import _check_partition, _n_rows, _rows, run_folds
+from labelwise.predict import _n_rows, _rows, cv_splits, run_folds
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -519,28 +519,12 @@ def _check_regressor(estimator: Any, name: str) -> None:
 def _regression_splits(cv: Any, X: Any, y: np.ndarray, random_state: Any) -> list:
     """The (train, test) index pairs; the test parts must cover every row exactly once."""
     n = y.size
+    splitter = None
     if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
         if not 2 <= cv <= n:
             raise ConfigError(f"cv must be between 2 and the number of rows ({n}), got {cv}.")
         splitter = KFold(int(cv), shuffle=True, random_state=random_state)
-    else:
-        try:
-            splitter = check_cv(cv, y, classifier=False)
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(
-                f"cv={cv!r} is not usable ({exc}); pass a number of folds, a scikit-learn "
-                "splitter (e.g. KFold(5, shuffle=True)) or a list of (train, test) index arrays."
-            ) from None
-    try:
-        splits = [(np.asarray(tr), np.asarray(te)) for tr, te in splitter.split(X, y)]
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(
-            f"the cv splitter {splitter!r} failed to split the data ({exc}). Splitters that "
-            "need groups are not supported here; pass the splits as a list of (train, test) "
-            "index arrays instead."
-        ) from None
-    _check_partition(splits, n)
-    return splits
+    return cv_splits(cv, X, y, splitter)
 
 
 def _fit_predict(
