@@ -8,14 +8,18 @@
 
 from labelwise import datasets, errors, learn, simulate
 from labelwise.issues import (
+    ISSUE_TYPES,
     METHODS,
     SCORE_METHODS,
     LabelIssues,
     MultiLabelIssues,
     NoiseEstimate,
+    RegressionIssues,
     estimate_noise,
+    find_data_issues,
     find_label_issues,
     find_multilabel_issues,
+    find_regression_issues,
     label_quality_scores,
     multilabel_quality_scores,
 )
@@ -27,6 +31,7 @@ from labelwise.simulate import NoisyLabels, inject_noise
 __version__ = "0.1.0"
 
 __all__ = [
+    "ISSUE_TYPES",
     "METHODS",
     "SCORE_METHODS",
     "AuditReport",
@@ -35,6 +40,7 @@ __all__ = [
     "MultiLabelIssues",
     "NoiseEstimate",
     "NoisyLabels",
+    "RegressionIssues",
     "audit",
     "audit_predictions",
     "cross_val_pred_probs",
@@ -42,7 +48,9 @@ __all__ = [
     "default_model",
     "errors",
     "estimate_noise",
+    "find_data_issues",
     "find_label_issues",
+    "find_regression_issues",
     "find_multilabel_issues",
     "inject_noise",
     "learn",
