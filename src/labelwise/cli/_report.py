@@ -34,6 +34,7 @@ class Written:
 
     issues: Path
     noise: Path
+    extra: tuple[Path, ...] = ()
 
 
 def issues_columns_first(frame: pd.DataFrame) -> pd.DataFrame:
@@ -132,7 +133,7 @@ def print_summary(
 
 def print_written(console: Console, written: Written) -> None:
     """Say where the result files went."""
-    for path in (written.issues, written.noise):
+    for path in (written.issues, written.noise, *written.extra):
         console.print(f"Wrote [bold]{escape(str(path))}[/bold]", soft_wrap=True)
 
 
@@ -205,7 +206,42 @@ def finish(
     console = _ui.out()
     print_summary(console, frame, report.noise, top, extra)
     print_model(console, report)
+    if report.data_issues is not None:
+        written = write_data_issues(out, report, written)
+        console.print(data_issues_table(report.data_issues.summary()))
     return written
+
+
+DATA_ISSUES_FILE = "data_issues.csv"
+SUMMARY_FILE = "summary.json"
+
+
+def write_data_issues(out_dir: Path, report: AuditReport, written: Written) -> Written:
+    """``data_issues.csv`` (issue, row, score, detail, ...) and ``summary.json`` per type."""
+    frame = report.data_issues.to_frame()
+    first = ["issue", "row", "score", "detail"]
+    frame = frame[[*first, *[c for c in frame.columns if c not in first]]]
+    issues = io.write_csv(frame, out_dir / DATA_ISSUES_FILE)
+    summary = {"label_issues": summary_of(report), "data_issues": report.data_issues.summary()}
+    path = io.write_json(summary, out_dir / SUMMARY_FILE)
+    return Written(issues=written.issues, noise=written.noise, extra=(issues, path))
+
+
+def data_issues_table(summary: Mapping[str, Any]) -> Table:
+    """One row per data-issue type: how many flagged, the dataset's score, and the verdict."""
+    table = Table(title="Data issues", title_justify="left")
+    for name, justify in (("issue", "left"), ("count", "right"), ("score", "right")):
+        table.add_column(name, justify=justify)
+    table.add_column("verdict")
+    for name, result in summary.items():
+        if "skipped" in result:
+            table.add_row(name, "", "", Text(f"skipped: {result['skipped']}"))
+            continue
+        verdict = "issue" if result["is_issue"] else "no issue"
+        if result.get("p_value") is not None:
+            verdict += f" (p = {result['p_value']:.3g})"
+        table.add_row(name, str(result["count"]), _cell(result["score"]), verdict)
+    return table
 
 
 def regression_model_table(report: RegressionAuditReport) -> Table:

@@ -16,6 +16,7 @@ from labelwise._validate import check_choice
 from labelwise.errors import ConfigError, InputError, InputTypeError, LabelError, LabelwiseWarning
 from labelwise.io import json_scalar as _plain
 from labelwise.issues._stream import chunked_source
+from labelwise.issues.audit_data import check_issue_types, table_data_issues
 from labelwise.issues.audit_regression import (
     RegressionAuditReport,
     audit_regression,
@@ -24,6 +25,7 @@ from labelwise.issues.audit_regression import (
     regression_targets,
     with_table_rows,
 )
+from labelwise.issues.data_issues import DataIssues
 from labelwise.issues.filter import (
     METHODS,
     LabelIssues,
@@ -73,6 +75,8 @@ class AuditReport:
         The out-of-sample accuracy, log loss and calibration error of the probabilities, the
         classes each class is confused with, and plain-words ``doubts`` when the model's own
         errors could explain the noise estimate (``quality.trusted`` is False then).
+    data_issues : DataIssues or None
+        The other data issues found from the features (``issue_types=`` of :func:`audit`).
     """
 
     issues: LabelIssues
@@ -85,6 +89,7 @@ class AuditReport:
     n_rows: int
     model_choice: ModelChoice | None = None
     quality: ModelQuality | None = None
+    data_issues: DataIssues | None = None
     _frame: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
@@ -136,6 +141,7 @@ class AuditReport:
             "model_choice": None if self.model_choice is None else self.model_choice.summary(),
             "model_quality": None if self.quality is None else self.quality.summary(),
             "trusted": self.trusted,
+            "data_issues": None if self.data_issues is None else self.data_issues.summary(),
         }
 
     def __repr__(self) -> str:
@@ -385,6 +391,7 @@ def audit(
     random_state: Any = 0,
     n_bootstrap: int = 500,
     n_jobs: int | None = -1,
+    issue_types: Any = None,
     progress: Callable[[int, int], Any] | None = None,
 ) -> AuditReport | RegressionAuditReport:
     """Find the rows of a table whose label looks wrong, and estimate how noisy the labels are.
@@ -437,6 +444,12 @@ def audit(
         Bootstrap replicates of the noise-rate interval (0 to skip it).
     n_jobs : int, default -1
         Folds fit side by side in threads, one core each; -1 means every core, 1 one at a time.
+    issue_types : "all" or list of str, optional
+        Data issues to look for besides the labels (classification only), from
+        :data:`labelwise.issues.data_issues.ISSUE_TYPES`: ``near_duplicate``, ``outlier``,
+        ``non_iid``, ``class_imbalance``, ``underperforming_group``, ``null``; the distance
+        checks read the features as the ``logistic`` model encodes them. ``report.data_issues``
+        holds the results.
     progress : callable, optional
         Called as ``progress(done_fits, total_fits)`` after each model fit.
 
@@ -464,6 +477,7 @@ def audit(
     if not isinstance(ensemble, (bool, np.bool_)):
         raise ConfigError(f"ensemble must be True or False, got {ensemble!r}.")
     check_task(task)
+    wanted = check_issue_types(issue_types)
     _check_table(table)
     labels = _labels(table, label)
     X = _feature_table(table, label, features)
@@ -505,7 +519,12 @@ def audit(
         label=label,
         choice=choice,
     )
-    return replace(report, features=list(X.columns), model=estimator, _frame=X)
+    found = None
+    if wanted:
+        found = table_data_issues(
+            table.drop(columns=[label]), X, labels, report.pred_probs, wanted, random_state
+        )
+    return replace(report, features=list(X.columns), model=estimator, data_issues=found, _frame=X)
 
 
 def audit_predictions(

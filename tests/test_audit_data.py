@@ -1,0 +1,69 @@
+"""Data issues found beside the label issues, from Python and from the command line."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from labelwise import cli
+from labelwise.errors import ConfigError
+from labelwise.issues.audit import audit
+
+# The planted empty column is dropped from the model's features, with a warning, and reported.
+pytestmark = pytest.mark.filterwarnings("ignore:dropping feature columns")
+
+
+def planted(n: int = 300, seed: int = 0) -> tuple[pd.DataFrame, list[int]]:
+    """Two separable classes in random order, five near copies appended and an empty column."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(rng.normal(size=(n, 3))).add_prefix("x")
+    frame["colour"] = rng.choice(["red", "blue"], n)
+    frame["y"] = np.where(frame["x0"] > 0, "pos", "neg")
+    copies = frame.iloc[:5].copy()
+    copies[["x0", "x1", "x2"]] += 1e-4
+    frame = pd.concat([frame, copies], ignore_index=True)
+    frame["notes"] = np.nan
+    return frame, [*range(5), *range(n, n + 5)]
+
+
+def test_audit_finds_planted_copies_and_empty_columns():
+    frame, copies = planted()
+    report = audit(frame, "y", model="logistic", issue_types="all", n_bootstrap=0)
+    found = report.data_issues
+    assert sorted(found["near_duplicate"].to_frame()["row"]) == copies
+    assert found["null"].to_frame()["row"].tolist() == ["notes"]
+    assert not found["non_iid"].is_issue  # the rows are in random order
+    assert found["outlier"].count == 0
+    summary = report.summary()["data_issues"]
+    json.dumps(summary)
+    assert summary["near_duplicate"]["count"] == 10 and summary["null"]["is_issue"]
+
+
+def test_issue_types_choose_the_checks():
+    frame, _ = planted(200, seed=1)
+    report = audit(frame, "y", model="logistic", issue_types=["null"], n_bootstrap=0)
+    assert list(report.data_issues.results) == ["null"]
+    assert audit(frame, "y", model="logistic", n_bootstrap=0).data_issues is None
+    with pytest.raises(ConfigError, match="not known"):
+        audit(frame, "y", issue_types=["duplicates"])
+
+
+def test_cli_writes_data_issues_and_summary(tmp_path):
+    frame, copies = planted()
+    frame.sort_values("x1").to_csv(tmp_path / "t.csv", index=False)  # an ordered table
+    args = ["audit", str(tmp_path / "t.csv"), "--label", "y", "--model", "logistic"]
+    result = CliRunner().invoke(cli.app, [*args, "--issues", "all", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "Data issues" in result.output
+    issues = pd.read_csv(tmp_path / "data_issues.csv")
+    assert list(issues.columns[:4]) == ["issue", "row", "score", "detail"]
+    assert (issues["issue"] == "near_duplicate").sum() == len(copies)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["data_issues"]["non_iid"]["is_issue"] is True
+    assert summary["data_issues"]["non_iid"]["p_value"] < 0.05
+    result = CliRunner().invoke(cli.app, [*args, "--issues", "copies", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "not known" in result.output
