@@ -67,3 +67,21 @@ def test_cli_writes_data_issues_and_summary(tmp_path):
     assert summary["data_issues"]["non_iid"]["p_value"] < 0.05
     result = CliRunner().invoke(cli.app, [*args, "--issues", "copies", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "not known" in result.output
+
+
+def test_cli_issues_need_a_table(tmp_path):
+    np.save(tmp_path / "y.npy", np.array([0, 1] * 10))
+    np.save(tmp_path / "p.npy", np.full((20, 2), 0.5))
+    result = CliRunner().invoke(
+        cli.app,
+        [
+            "audit",
+            "--labels",
+            str(tmp_path / "y.npy"),
+            "--pred-probs",
+            str(tmp_path / "p.npy"),
+            "--issues",
+            "all",
+        ],
+    )
+    assert result.exit_code == 2 and "--issues" in result.output

@@ -289,6 +289,8 @@ def audit_command(
     """
     _check_mode(ctx, data, label, labels, pred_probs, features, cv, memory_limit, chunk_rows, dask)
     _check_model(ctx, data is None, model, ensemble)
+    if data is None and data_issues is not None:
+        ctx.fail("--issues reads the features of DATA; it does not apply to --pred-probs.")
     names = split_names(classes)
     if data is not None:
         if task not in TASKS:
