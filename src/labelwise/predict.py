@@ -232,10 +232,12 @@ def run_folds(
     called after each. A fit that fails on bad input becomes one clear :class:`InputError`.
     """
     threads = min(resolve_n_jobs(1 if n_jobs is None else n_jobs), len(splits))
-    jobs = (
+    # A list, not a generator: joblib would otherwise draw the jobs from its dispatch thread,
+    # where scikit-learn's configuration does not follow them.
+    jobs = [
         delayed(fit_fold)(estimator, X, y, train, test, one_core or threads > 1)
         for train, test in splits
-    )
+    ]
     # For model fits on modest matrices a multithreaded BLAS mostly synchronizes.
     with one_blas_thread():
         results = Parallel(n_jobs=threads, prefer="threads", return_as="generator")(jobs)
