@@ -256,3 +256,17 @@ def test_smoothed_neighbours_keep_every_class_when_they_sample():
     probs = model.predict_proba(X)
     assert probs.shape == (100, 2) and np.allclose(probs.sum(1), 1) and (probs > 0).all()
     assert len(model.neighbors_._fit_X) == 10
+
+
+@pytest.mark.filterwarnings("ignore::labelwise.errors.SmallClassWarning")
+def test_auto_copes_with_tiny_tables_and_candidates_that_cannot_fit():
+    tiny = pd.DataFrame({"x": [0, 0.1, 0.2, 1, 1.1, 1.2], "y": list("aaabbb")})
+    assert audit(tiny, "y", n_bootstrap=0).n_rows == 6  # boosting stops early only on 500+ rows
+    infinite = pd.DataFrame({"x": np.r_[np.arange(19.0), np.inf], "y": [0, 1] * 10})
+    report = audit(infinite, "y", n_bootstrap=0)
+    assert report.model_name == "boosting"  # the trees split infinity; the others cannot
+    assert "left out, could not be fit: logistic, knn" in report.model_choice.reason
+    with pytest.raises(InputError, match="could not be fit"):
+        audit(infinite, "y", model="logistic", n_bootstrap=0)
+    with pytest.raises(InputError, match="no candidate model could be fit"):
+        audit(infinite, "y", candidates=["logistic", "knn"], n_bootstrap=0)

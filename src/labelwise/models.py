@@ -162,6 +162,8 @@ def _ordinal_preprocessor(frame: pd.DataFrame) -> tuple[ColumnTransformer, list[
     return ColumnTransformer(parts), mask
 
 
+#: Fewer rows than this: boosting runs without early stopping.
+EARLY_STOPPING_ROWS = 500
 #: Gradient-boosting settings shared by the classifier and the regressor.
 _TREES = dict(
     max_iter=500,
@@ -176,7 +178,12 @@ def _bare(name: str, n_rows: int, random_state: Any, regression: bool) -> tuple[
     """The named estimator and the encoding of a table it reads: ordinal, one-hot or dense."""
     if name == "boosting":
         cls = HistGradientBoostingRegressor if regression else HistGradientBoostingClassifier
-        return cls(random_state=random_state, **_TREES), "ordinal"
+        # A held-out tenth of a small training part is too small to stop on (and may miss a
+        # class): below EARLY_STOPPING_ROWS the trees grow a fixed 100 rounds.
+        trees = (
+            _TREES if n_rows >= EARLY_STOPPING_ROWS else {"max_iter": 100, "early_stopping": False}
+        )
+        return cls(random_state=random_state, **trees), "ordinal"
     if name == "forest":
         cls = RandomForestRegressor if regression else RandomForestClassifier
         return cls(n_estimators=200, min_samples_leaf=2, random_state=random_state), "ordinal"
@@ -472,6 +479,19 @@ def _decide_between(
     )
 
 
+def _check_some_fit(results: list, failed: dict[str, str]) -> None:
+    if not results:
+        first = next(iter(failed.values()))
+        raise InputError(f"no candidate model could be fit on these data; the first said: {first}")
+
+
+def _failures(failed: dict[str, str]) -> str:
+    """Candidates left out because they could not be fit, for the reason text."""
+    if not failed:
+        return ""
+    return f"; left out, could not be fit: {', '.join(failed)}"
+
+
 def _ensemble_name(members: Sequence[str]) -> str:
     return members[0] if len(members) == 1 else f"ensemble({'+'.join(members)})"
 
@@ -546,36 +566,51 @@ def choose_model(
     sample = _selection_rows(codes, int(selection_rows), random_state)
     full = sample.size == n
     final_fits = 0 if full else len(names)  # an upper bound: only the chosen are refit
-    folds = _fold_count(cv, codes, class_names, random_state, sample, X)
-    counter = _Counter(progress, folds * (len(names) + final_fits))
     X_sample = _take(X, sample)
+    # The same folds for every candidate, made (and any small-class warning given) once.
+    sample_cv = _splits(cv, X_sample, codes[sample], class_names, random_state)
+    folds = len(sample_cv)
+    counter = _Counter(progress, folds * (len(names) + final_fits))
     probs, results, estimators = {}, [], {}
+    failed = {}
     for name in names:
         estimators[name] = make_model(name, X, random_state=random_state)
         started = time.perf_counter()
-        probs[name] = cross_val_pred_probs(
-            estimators[name],
-            X_sample,
-            codes[sample],
-            cv=cv,
-            classes=np.arange(class_names.size),
-            random_state=random_state,
-            n_jobs=n_jobs,
-            progress=counter.fold,
-        )
+        try:
+            probs[name] = cross_val_pred_probs(
+                estimators[name],
+                X_sample,
+                codes[sample],
+                cv=sample_cv,
+                classes=np.arange(class_names.size),
+                random_state=random_state,
+                n_jobs=n_jobs,
+                progress=counter.fold,
+            )
+        except InputError as exc:
+            if len(names) == 1:
+                raise
+            failed[name] = str(exc)  # one candidate that cannot fit must not stop the choice
+            counter.commit()
+            continue
         counter.commit()
         quality = probability_quality(codes[sample], probs[name])
         noise = _noise_rate(codes[sample], probs[name])
         results.append(CandidateResult(name, **quality, noise_rate=noise, seconds=_since(started)))
+    _check_some_fit(results, failed)
     losses = {r.name: r.log_loss for r in results}
     members, reason = _decide(codes[sample], probs, losses, ensemble)
+    reason += _failures(failed)
     if full:
         pred_probs = np.mean([probs[m] for m in members], axis=0)
     else:
         counter.total = folds * (len(names) + len(members))
+        every_row = _splits(cv, X, codes, class_names, random_state)
         pred_probs = np.mean(
             [
-                _refit(estimators[m], X, codes, cv, class_names, random_state, n_jobs, counter)
+                _refit(
+                    estimators[m], X, codes, every_row, class_names, random_state, n_jobs, counter
+                )
                 for m in members
             ],
             axis=0,
@@ -637,19 +672,6 @@ def _check_candidates(candidates: Any) -> list[str]:
             f"candidates {unknown or names} are not model names; choose from {list(MODELS)}."
         )
     return names
-
-
-def _fold_count(
-    cv: Any, codes: np.ndarray, classes: np.ndarray, random_state: Any, rows: np.ndarray, X: Any
-) -> int:
-    if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
-        present = np.bincount(codes[rows], minlength=classes.size)
-        smallest = present[present > 0].min() if (present > 0).any() else cv
-        return int(max(1, min(cv, smallest)))
-    try:
-        return len(_splits(cv, _take(X, rows), codes[rows], classes, random_state))
-    except Exception:  # the real call reports what is wrong with cv
-        return 1
 
 
 def _take(X: Any, rows: np.ndarray) -> Any:
@@ -827,23 +849,33 @@ def choose_regressor(
     folds = int(cv) if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool) else 1
     counter = _Counter(progress, folds * len(names))
     predictions, results, estimators = {}, [], {}
+    failed = {}
     for name in names:
         estimators[name] = make_regressor(name, X, random_state=random_state)
         started = time.perf_counter()
-        predictions[name] = cross_val_predictions(
-            estimators[name],
-            X,
-            targets,
-            cv=cv,
-            random_state=random_state,
-            n_jobs=n_jobs,
-            progress=counter.fold,
-        )
+        try:
+            predictions[name] = cross_val_predictions(
+                estimators[name],
+                X,
+                targets,
+                cv=cv,
+                random_state=random_state,
+                n_jobs=n_jobs,
+                progress=counter.fold,
+            )
+        except InputError as exc:
+            if len(names) == 1:
+                raise
+            failed[name] = str(exc)
+            counter.commit()
+            continue
         counter.commit()
         quality = regression_quality(targets, predictions[name])
         results.append(RegressorResult(name, **quality, seconds=_since(started)))
+    _check_some_fit(results, failed)
     errors = {r.name: r.mae for r in results}
     members, reason = _decide_regression(targets, predictions, errors, ensemble)
+    reason += _failures(failed)
     choice = ModelChoice(
         name=_ensemble_name(members),
         members=members,

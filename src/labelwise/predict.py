@@ -241,18 +241,22 @@ def run_folds(
     # For model fits on modest matrices a multithreaded BLAS mostly synchronizes.
     with one_blas_thread():
         results = Parallel(n_jobs=threads, prefer="threads", return_as="generator")(jobs)
-        for done in range(1, len(splits) + 1):
-            try:
-                result = next(results)
-            except (TypeError, ValueError) as exc:
-                raise InputError(
-                    f"{type(estimator).__name__} could not be fit or predict on fold {done} of "
-                    f"{len(splits)}: {exc}. Check that X holds what the model expects (numbers, "
-                    f"no missing values for most models). {hint}".rstrip()
-                ) from exc
-            yield result
-            if progress is not None:
-                progress(done, len(splits))
+        try:
+            for done in range(1, len(splits) + 1):
+                try:
+                    result = next(results)
+                except (TypeError, ValueError) as exc:
+                    raise InputError(
+                        f"{type(estimator).__name__} could not be fit or predict on fold {done} "
+                        f"of {len(splits)}: {exc}. Check that X holds what the model expects "
+                        f"(numbers, no missing values for most models). {hint}".rstrip()
+                    ) from exc
+                yield result
+                if progress is not None:
+                    progress(done, len(splits))
+        finally:
+            # Folds still running in other threads finish before an error leaves here.
+            results.close()
 
 
 def _place(out: np.ndarray, test: np.ndarray, proba: np.ndarray, fold_classes: np.ndarray) -> None:
