@@ -162,8 +162,6 @@ def _ordinal_preprocessor(frame: pd.DataFrame) -> tuple[ColumnTransformer, list[
     return ColumnTransformer(parts), mask
 
 
-#: Fewer rows than this: boosting runs without early stopping.
-EARLY_STOPPING_ROWS = 500
 #: Gradient-boosting settings shared by the classifier and the regressor.
 _TREES = dict(
     max_iter=500,
@@ -178,12 +176,7 @@ def _bare(name: str, n_rows: int, random_state: Any, regression: bool) -> tuple[
     """The named estimator and the encoding of a table it reads: ordinal, one-hot or dense."""
     if name == "boosting":
         cls = HistGradientBoostingRegressor if regression else HistGradientBoostingClassifier
-        # A held-out tenth of a small training part is too small to stop on (and may miss a
-        # class): below EARLY_STOPPING_ROWS the trees grow a fixed 100 rounds.
-        trees = (
-            _TREES if n_rows >= EARLY_STOPPING_ROWS else {"max_iter": 100, "early_stopping": False}
-        )
-        return cls(random_state=random_state, **trees), "ordinal"
+        return cls(random_state=random_state, **_TREES), "ordinal"
     if name == "forest":
         cls = RandomForestRegressor if regression else RandomForestClassifier
         return cls(n_estimators=200, min_samples_leaf=2, random_state=random_state), "ordinal"
