@@ -41,6 +41,7 @@ from labelwise.predict import (
     _as_text,
     _column_kinds,
     _splits,
+    check_progress,
     cross_val_pred_probs,
     default_model,
     resolve_classes,
@@ -395,6 +396,17 @@ class ModelChoice:
     reason: str
     estimators: dict[str, Any] = field(default_factory=dict, repr=False)
 
+    @classmethod
+    def given(cls, name: str, estimator: Any, n_rows: int) -> ModelChoice:
+        """The record of a model the caller chose: no candidates, nothing compared."""
+        return cls(name, (name,), (), n_rows, n_rows, "given by the caller", {name: estimator})
+
+    @property
+    def model(self) -> Any:
+        """The unfitted estimator used, or a tuple of them for an average."""
+        members = tuple(self.estimators[m] for m in self.members)
+        return members[0] if len(members) == 1 else members
+
     def to_frame(self) -> pd.DataFrame:
         """One row per candidate: its scores and whether it is in the model used."""
         frame = pd.DataFrame([c.to_dict() for c in self.candidates])
@@ -564,33 +576,28 @@ def choose_model(
     sample_cv = _splits(cv, X_sample, codes[sample], class_names, random_state)
     folds = len(sample_cv)
     counter = _Counter(progress, folds * (len(names) + final_fits))
-    probs, results, estimators = {}, [], {}
-    failed = {}
-    for name in names:
-        estimators[name] = make_model(name, X, random_state=random_state)
-        started = time.perf_counter()
-        try:
-            probs[name] = cross_val_pred_probs(
-                estimators[name],
-                X_sample,
-                codes[sample],
-                cv=sample_cv,
-                classes=np.arange(class_names.size),
-                random_state=random_state,
-                n_jobs=n_jobs,
-                progress=counter.fold,
-            )
-        except InputError as exc:
-            if len(names) == 1:
-                raise
-            failed[name] = str(exc)  # one candidate that cannot fit must not stop the choice
-            counter.commit()
-            continue
-        counter.commit()
-        quality = probability_quality(codes[sample], probs[name])
-        noise = _noise_rate(codes[sample], probs[name])
-        results.append(CandidateResult(name, **quality, noise_rate=noise, seconds=_since(started)))
-    _check_some_fit(results, failed)
+    y_sample = codes[sample]
+
+    def predict(estimator: Any) -> np.ndarray:
+        return cross_val_pred_probs(
+            estimator,
+            X_sample,
+            y_sample,
+            cv=sample_cv,
+            classes=np.arange(class_names.size),
+            random_state=random_state,
+            n_jobs=n_jobs,
+            progress=counter.fold,
+        )
+
+    def score(name: str, probs: np.ndarray, seconds: float) -> CandidateResult:
+        quality = probability_quality(y_sample, probs)
+        noise = _noise_rate(y_sample, probs)
+        return CandidateResult(name, **quality, noise_rate=noise, seconds=seconds)
+
+    probs, results, estimators, failed = _cross_validate_each(
+        names, lambda name: make_model(name, X, random_state=random_state), predict, score, counter
+    )
     losses = {r.name: r.log_loss for r in results}
     members, reason = _decide(codes[sample], probs, losses, ensemble)
     reason += _failures(failed)
@@ -653,18 +660,48 @@ def _refit(
     return probs
 
 
-def _check_candidates(candidates: Any) -> list[str]:
+def _check_candidates(candidates: Any, allowed: Sequence[str] = MODELS) -> list[str]:
     if isinstance(candidates, str) or not isinstance(candidates, Sequence):
         raise ConfigError(
-            f"candidates must be a list of model names from {list(MODELS)}, got {candidates!r}."
+            f"candidates must be a list of model names from {list(allowed)}, got {candidates!r}."
         )
     names = list(dict.fromkeys(candidates))
-    unknown = [c for c in names if c not in MODELS]
+    unknown = [c for c in names if c not in allowed]
     if unknown or not names:
         raise ConfigError(
-            f"candidates {unknown or names} are not model names; choose from {list(MODELS)}."
+            f"candidates {unknown or names} are not model names; choose from {list(allowed)}."
         )
     return names
+
+
+def _cross_validate_each(
+    names: list[str],
+    build: Callable[[str], Any],
+    predict: Callable[[Any], np.ndarray],
+    score: Callable[[str, np.ndarray, float], Any],
+    counter: _Counter,
+) -> tuple[dict[str, np.ndarray], list, dict[str, Any], dict[str, str]]:
+    """Each candidate's out-of-sample output and scores; one that cannot fit is left out.
+
+    Returns the outputs and scores of those that fit, every unfitted estimator, and why each
+    left-out candidate failed (an error when none fits, or when it was the only one).
+    """
+    outputs, results, estimators, failed = {}, [], {}, {}
+    for name in names:
+        estimators[name] = build(name)
+        started = time.perf_counter()
+        try:
+            outputs[name] = predict(estimators[name])
+        except InputError as exc:
+            if len(names) == 1:
+                raise
+            failed[name] = str(exc)  # one candidate that cannot fit must not stop the choice
+            continue
+        finally:
+            counter.commit()
+        results.append(score(name, outputs[name], _since(started)))
+    _check_some_fit(results, failed)
+    return outputs, results, estimators, failed
 
 
 def _take(X: Any, rows: np.ndarray) -> Any:
@@ -685,10 +722,7 @@ class _Counter:
     """Turns each cross-validation's fold count into one running count over every fit."""
 
     def __init__(self, progress: Callable[[int, int], Any] | None, total: int):
-        if progress is not None and not callable(progress):
-            raise InputTypeError(
-                f"progress must be a callable progress(done, total), got {type(progress).__name__}."
-            )
+        check_progress(progress)
         self.progress, self.total, self.done, self.current = progress, total, 0, 0
 
     def fold(self, done: int, total: int) -> None:
@@ -832,40 +866,31 @@ def choose_regressor(
     """
     from labelwise.issues.regression import cross_val_predictions
 
-    names = list(dict.fromkeys(candidates))
-    unknown = [c for c in names if c not in REGRESSORS]
-    if unknown or not names:
-        raise ConfigError(
-            f"candidates {unknown or names} are not regression model names; choose from "
-            f"{list(REGRESSORS)}."
-        )
+    names = _check_candidates(candidates, REGRESSORS)
     folds = int(cv) if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool) else 1
     counter = _Counter(progress, folds * len(names))
-    predictions, results, estimators = {}, [], {}
-    failed = {}
-    for name in names:
-        estimators[name] = make_regressor(name, X, random_state=random_state)
-        started = time.perf_counter()
-        try:
-            predictions[name] = cross_val_predictions(
-                estimators[name],
-                X,
-                targets,
-                cv=cv,
-                random_state=random_state,
-                n_jobs=n_jobs,
-                progress=counter.fold,
-            )
-        except InputError as exc:
-            if len(names) == 1:
-                raise
-            failed[name] = str(exc)
-            counter.commit()
-            continue
-        counter.commit()
-        quality = regression_quality(targets, predictions[name])
-        results.append(RegressorResult(name, **quality, seconds=_since(started)))
-    _check_some_fit(results, failed)
+
+    def predict(estimator: Any) -> np.ndarray:
+        return cross_val_predictions(
+            estimator,
+            X,
+            targets,
+            cv=cv,
+            random_state=random_state,
+            n_jobs=n_jobs,
+            progress=counter.fold,
+        )
+
+    def score(name: str, output: np.ndarray, seconds: float) -> RegressorResult:
+        return RegressorResult(name, **regression_quality(targets, output), seconds=seconds)
+
+    predictions, results, estimators, failed = _cross_validate_each(
+        names,
+        lambda name: make_regressor(name, X, random_state=random_state),
+        predict,
+        score,
+        counter,
+    )
     errors = {r.name: r.mae for r in results}
     members, reason = _decide_regression(targets, predictions, errors, ensemble)
     reason += _failures(failed)

@@ -213,6 +213,27 @@ def _fit_fold(
     return test, proba, fold_classes
 
 
+def check_progress(progress: Any) -> None:
+    """A progress callback must be callable as ``progress(done, total)``, or None."""
+    if progress is not None and not callable(progress):
+        raise InputTypeError(
+            f"progress must be a callable progress(done, total), got {type(progress).__name__}."
+        )
+
+
+def rows_matching(X: Any, size: int, what: str) -> Any:
+    """X, indexable by row position, after checking it has one row per entry of ``what``."""
+    n = _n_rows(X)
+    if n != size:
+        raise ShapeError(
+            f"X has {n} rows but {what} has {size} entries; they must describe the same rows, "
+            "the same examples in the same order."
+        )
+    if not hasattr(X, "iloc") and not sp.issparse(X) and not isinstance(X, np.ndarray):
+        X = np.asarray(X)  # lists index by position only once they are arrays
+    return X
+
+
 def run_folds(
     fit_fold: Callable[..., Any],
     estimator: Any,
@@ -342,21 +363,11 @@ def cross_val_pred_probs(
     ((8, 2), True)
     """
     _check_estimator(estimator)
-    if progress is not None and not callable(progress):
-        raise InputTypeError(
-            f"progress must be a callable progress(done, total), got {type(progress).__name__}."
-        )
+    check_progress(progress)
     codes, names = resolve_classes(labels, classes)
-    n = _n_rows(X)
-    if n != codes.size:
-        raise ShapeError(
-            f"X has {n} rows but labels has {codes.size} entries; they must describe the same "
-            "examples in the same order."
-        )
-    if not hasattr(X, "iloc") and not sp.issparse(X) and not isinstance(X, np.ndarray):
-        X = np.asarray(X)  # lists index by position only once they are arrays
+    X = rows_matching(X, codes.size, "labels")
     splits = _splits(cv, X, codes, names, random_state)
-    out = np.zeros((n, names.size), dtype=np.float64)
+    out = np.zeros((codes.size, names.size), dtype=np.float64)
     hint = "labelwise.predict.default_model(X) handles mixed tables with missing values."
     for test, proba, fold_classes in run_folds(
         _fit_fold, estimator, X, codes, splits, n_jobs=n_jobs, progress=progress, hint=hint

@@ -359,8 +359,7 @@ def _probabilities(
             n_jobs=n_jobs,
             progress=progress,
         )
-        members = tuple(choice.estimators[m] for m in choice.members)
-        return pred_probs, members[0] if len(members) == 1 else members, choice
+        return pred_probs, choice.model, choice
     pred_probs = cross_val_pred_probs(
         estimator,
         X,
@@ -371,9 +370,7 @@ def _probabilities(
         n_jobs=n_jobs,
         progress=progress,
     )
-    n = int(labels.shape[0])
-    choice = ModelChoice(name, (name,), (), n, n, "given by the caller", {name: estimator})
-    return pred_probs, estimator, choice
+    return pred_probs, estimator, ModelChoice.given(name, estimator, int(labels.shape[0]))
 
 
 def audit(

@@ -258,8 +258,7 @@ def _predictions(
             n_jobs=n_jobs,
             progress=progress,
         )
-        members = tuple(choice.estimators[m] for m in choice.members)
-        return predictions, members[0] if len(members) == 1 else members, choice
+        return predictions, choice.model, choice
     if isinstance(model, str):
         name = model
         estimator = _imported(model, X) if ":" in model else make_regressor(model, X)
@@ -268,9 +267,7 @@ def _predictions(
     predictions = cross_val_predictions(
         estimator, X, targets, cv=cv, random_state=random_state, n_jobs=n_jobs, progress=progress
     )
-    n = targets.size
-    choice = ModelChoice(name, (name,), (), n, n, "given by the caller", {name: estimator})
-    return predictions, estimator, choice
+    return predictions, estimator, ModelChoice.given(name, estimator, int(targets.size))
 
 
 def _imported(path: str, X: pd.DataFrame) -> Any:

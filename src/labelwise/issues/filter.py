@@ -83,6 +83,19 @@ class FlaggedRows:
     def __len__(self) -> int:
         return self.num_issues
 
+    def _tidy(self, columns: dict[str, np.ndarray], all_rows: bool) -> pd.DataFrame:
+        """``columns`` (one value per example) for the flagged rows, most suspicious first,
+        after ``rank`` and ``row``; or for every row, in input order, with ``is_issue`` and
+        ``rank`` (missing for unflagged rows) at the end."""
+        if all_rows:
+            rank = pd.array([pd.NA] * self.mask.size, dtype="Int64")
+            rank[self.indices] = np.arange(1, self.num_issues + 1)
+            frame = {"row": np.arange(self.mask.size), **columns}
+            return pd.DataFrame({**frame, "is_issue": self.mask, "rank": rank})
+        rows = self.indices
+        picked = {name: values[rows] for name, values in columns.items()}
+        return pd.DataFrame({"rank": np.arange(1, rows.size + 1), "row": rows, **picked})
+
     def __repr__(self) -> str:
         n = self.mask.size
         return (
@@ -141,29 +154,8 @@ class LabelIssues(FlaggedRows):
         ``suggested`` and ``score``. With ``all_rows=True`` every example is listed in input
         order, with ``is_issue`` and ``rank`` (missing for unflagged rows).
         """
-        if all_rows:
-            rank = pd.array([pd.NA] * self.mask.size, dtype="Int64")
-            rank[self.indices] = np.arange(1, self.num_issues + 1)
-            return pd.DataFrame(
-                {
-                    "row": np.arange(self.mask.size),
-                    "given": self.given,
-                    "suggested": self.suggested,
-                    "score": self.scores,
-                    "is_issue": self.mask,
-                    "rank": rank,
-                }
-            )
-        rows = self.indices
-        return pd.DataFrame(
-            {
-                "rank": np.arange(1, rows.size + 1),
-                "row": rows,
-                "given": self.classes[self.given_codes[rows]],
-                "suggested": self.classes[self.suggested_codes[rows]],
-                "score": self.scores[rows],
-            }
-        )
+        columns = {"given": self.given, "suggested": self.suggested, "score": self.scores}
+        return self._tidy(columns, all_rows)
 
 
 def _check_options(

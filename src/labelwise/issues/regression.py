@@ -32,7 +32,13 @@ from sklearn.model_selection import KFold
 from labelwise._parallel import one_openmp_thread
 from labelwise.errors import ConfigError, InputError, InputTypeError, ShapeError
 from labelwise.issues.filter import FlaggedRows
-from labelwise.predict import _n_rows, _rows, cv_splits, run_folds
+from labelwise.predict import (
+    _rows,
+    check_progress,
+    cv_splits,
+    rows_matching,
+    run_folds,
+)
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -342,33 +348,14 @@ class RegressionIssues(FlaggedRows):
         ``all_rows=True`` every row is listed in input order, with ``is_issue`` and ``rank``
         (missing for unflagged rows).
         """
-        if all_rows:
-            rank = pd.array([pd.NA] * self.mask.size, dtype="Int64")
-            rank[self.indices] = np.arange(1, self.num_issues + 1)
-            return pd.DataFrame(
-                {
-                    "row": np.arange(self.mask.size),
-                    "given": self.given,
-                    "suggested": self.suggested,
-                    "score": self.scores,
-                    "residual": self.residuals,
-                    "z": self.z,
-                    "is_issue": self.mask,
-                    "rank": rank,
-                }
-            )
-        rows = self.indices
-        return pd.DataFrame(
-            {
-                "rank": np.arange(1, rows.size + 1),
-                "row": rows,
-                "given": self.given[rows],
-                "suggested": self.suggested[rows],
-                "score": self.scores[rows],
-                "residual": self.residuals[rows],
-                "z": self.z[rows],
-            }
-        )
+        columns = {
+            "given": self.given,
+            "suggested": self.suggested,
+            "score": self.scores,
+            "residual": self.residuals,
+            "z": self.z,
+        }
+        return self._tidy(columns, all_rows)
 
 
 def _ranked(mask: np.ndarray, scores: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -550,20 +537,10 @@ def _out_of_sample(
     one_core: bool = False,
 ) -> np.ndarray:
     """Each row's prediction from a clone of ``estimator`` fit on the folds without it."""
-    if progress is not None and not callable(progress):
-        raise InputTypeError(
-            f"progress must be a callable progress(done, total), got {type(progress).__name__}."
-        )
-    n = _n_rows(X)
-    if n != y.size:
-        raise ShapeError(
-            f"X has {n} rows but {what} has {y.size} values; they must describe the same rows "
-            "in the same order."
-        )
-    if not hasattr(X, "iloc") and not sp.issparse(X) and not isinstance(X, np.ndarray):
-        X = np.asarray(X)  # lists index by position only once they are arrays
+    check_progress(progress)
+    X = rows_matching(X, y.size, what)
     splits = _regression_splits(cv, X, y, random_state)
-    out = np.full(n, np.nan)
+    out = np.full(y.size, np.nan)
     for test, pred in run_folds(
         _fit_predict, estimator, X, y, splits, n_jobs=n_jobs, progress=progress, one_core=one_core
     ):
