@@ -363,3 +363,12 @@ def test_german_credit_card():
     assert 0 < card.label_health["noise_rate"] < 0.5
     html = card.to_html()
     assert "status_of_existing_checking_account" in html and "label-health" in html
+
+
+def test_an_empty_numeric_column_renders_in_every_format():
+    frame = pd.DataFrame({"a": np.arange(50.0), "e": np.nan, "y": ["p", "q"] * 25})
+    card = build(frame, label="y", n_bootstrap=0)
+    stats = card.statistics[[v["name"] for v in card.variables].index("e")]
+    assert stats["min"] is None and stats["missing_share"] == 1.0
+    assert "<td>e</td>" in card.to_html()
+    assert "e" in card.to_markdown() and card.to_croissant()

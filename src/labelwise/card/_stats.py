@@ -79,8 +79,10 @@ def numeric_stats(series: pd.Series) -> dict[str, Any]:
         "unique": distinct + infinities,
     }
     if values.size == 0:
-        return {**stats, "zeros": 0, "zeros_share": 0.0, "outliers": 0, "outlier_share": 0.0,
-                "histogram": None}  # fmt: skip
+        # An empty column has every key a numeric one has, so that every view can show it.
+        empty = dict.fromkeys(("min", "median", "max", "mean", "std", "skew"))
+        return {**stats, **empty, "zeros": 0, "zeros_share": 0.0, "outliers": 0,
+                "outlier_share": 0.0, "histogram": None}  # fmt: skip
     mean, std, skew = _moments(values)
     counts, edges = np.histogram(values, bins=HIST_BINS, range=(values[0], values[-1]))
     zeros = int((values == 0).sum())
