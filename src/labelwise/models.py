@@ -270,9 +270,9 @@ def load_estimator(path: str, kind: str = "classifier") -> Any:
         )
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
+    except Exception as exc:  # a module may fail on import in any way: say so in one line
         raise ConfigError(
-            f"cannot import module {module_name!r} for model={path!r}: {exc}."
+            f"cannot import module {module_name!r} for model={path!r}: {type(exc).__name__}: {exc}."
         ) from None
     cls = getattr(module, class_name, None)
     if cls is None or not isinstance(cls, type):
