@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from labelwise import cli
 from labelwise.errors import ConfigError
 from labelwise.issues.audit import audit
+from labelwise.issues.data_issues import ISSUE_TYPES
 
 # The planted empty column is dropped from the model's features, with a warning, and reported.
 pytestmark = pytest.mark.filterwarnings("ignore:dropping feature columns")
@@ -35,7 +36,7 @@ def test_audit_finds_planted_copies_and_empty_columns():
     report = audit(frame, "y", model="logistic", issue_types="all", n_bootstrap=0)
     found = report.data_issues
     assert sorted(found["near_duplicate"].to_frame()["row"]) == copies
-    assert found["null"].to_frame()["row"].tolist() == ["notes"]
+    assert found["null"].to_frame()["column"].tolist() == ["notes"]
     assert not found["non_iid"].is_issue  # the rows are in random order
     assert found["outlier"].count == 0
     summary = report.summary()["data_issues"]
@@ -47,7 +48,10 @@ def test_issue_types_choose_the_checks():
     frame, _ = planted(200, seed=1)
     report = audit(frame, "y", model="logistic", issue_types=["null"], n_bootstrap=0)
     assert list(report.data_issues.results) == ["null"]
-    assert audit(frame, "y", model="logistic", n_bootstrap=0).data_issues is None
+    none = audit(frame, "y", model="logistic", issue_types="none", n_bootstrap=0)
+    assert none.data_issues is None
+    default = audit(frame, "y", model="logistic", n_bootstrap=0).data_issues
+    assert list(default.results) == list(ISSUE_TYPES)  # every check by default
     with pytest.raises(ConfigError, match="not known"):
         audit(frame, "y", issue_types=["duplicates"])
 
@@ -59,14 +63,58 @@ def test_cli_writes_data_issues_and_summary(tmp_path):
     result = CliRunner().invoke(cli.app, [*args, "--issues", "all", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "Data issues" in result.output
-    issues = pd.read_csv(tmp_path / "data_issues.csv")
-    assert list(issues.columns[:4]) == ["issue", "row", "score", "detail"]
+    # pandas reads the word "null" as missing unless told otherwise
+    issues = pd.read_csv(tmp_path / "data_issues.csv", keep_default_na=False, na_values=[""])
+    assert list(issues.columns[:5]) == ["issue", "row", "column", "score", "detail"]
     assert (issues["issue"] == "near_duplicate").sum() == len(copies)
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["data_issues"]["non_iid"]["is_issue"] is True
     assert summary["data_issues"]["non_iid"]["p_value"] < 0.05
+    assert issues.loc[issues["issue"] == "null", "column"].tolist() == ["notes"]
     result = CliRunner().invoke(cli.app, [*args, "--issues", "copies", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "not known" in result.output
+
+
+def test_cli_runs_every_check_by_default_and_none_on_request(tmp_path):
+    frame, _ = planted(300, seed=2)
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    args = ["audit", str(tmp_path / "t.csv"), "--label", "y", "--model", "logistic"]
+    result = CliRunner().invoke(cli.app, [*args, "--out", str(tmp_path / "a")])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "a" / "summary.json").read_text())
+    assert list(summary["data_issues"]) == list(ISSUE_TYPES)
+    result = CliRunner().invoke(cli.app, [*args, "--issues", "none", "--out", str(tmp_path / "b")])
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "b" / "data_issues.csv").exists()
+
+
+def test_a_numeric_target_gets_the_feature_checks(tmp_path):
+    frame, copies = planted(400, seed=3)
+    frame["y"] = frame["x0"] * 3 + np.random.default_rng(0).normal(size=len(frame))
+    report = audit(frame, "y", model="linear", n_bootstrap=0)
+    found = report.data_issues
+    assert sorted(found["near_duplicate"].to_frame()["row"]) == copies
+    assert found.skipped == {
+        "class_imbalance": "classification only",
+        "underperforming_group": "classification only",
+    }
+    json.dumps(report.summary()["data_issues"])
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    result = CliRunner().invoke(
+        cli.app,
+        [
+            "audit",
+            str(tmp_path / "t.csv"),
+            "--label",
+            "y",
+            "--model",
+            "linear",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Data issues" in result.output and (tmp_path / "data_issues.csv").exists()
 
 
 def test_cli_issues_need_a_table(tmp_path):

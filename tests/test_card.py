@@ -134,7 +134,59 @@ def test_duplicates_near_duplicates_and_leakage(card):
     assert [s["n"] for s in card.splits["splits"]] == [300, 300]  # sorted: test, train
 
 
-def test_near_duplicates_found_by_snapping():
+def test_near_copies_of_wine_rows_are_found_and_shown():
+    from sklearn.datasets import load_wine
+
+    wine = load_wine(as_frame=True).frame
+    rng = np.random.default_rng(0)
+    copies = wine.sample(10, random_state=0)
+    numeric = copies.columns.drop("target")
+    copies[numeric] = copies[numeric] * (1 + 0.001 * rng.normal(size=copies[numeric].shape))
+    frame = pd.concat([wine, copies], ignore_index=True)
+    card = build(frame, label="target")
+    assert card.duplicates["near_duplicate_rows"] == 10  # one per copy; was 0 on a value grid
+    types = {t["issue"]: t for t in card.data_issues["types"]}
+    assert types["near_duplicate"]["count"] == 20 and types["near_duplicate"]["examples"]
+    assert types["non_iid"]["is_issue"]  # the wine table is sorted by class
+    assert set(types) == {
+        "near_duplicate",
+        "outlier",
+        "non_iid",
+        "class_imbalance",
+        "underperforming_group",
+        "null",
+    }
+    assert "row_order" in set(card.alerts["kind"])
+    html, markdown = card.to_html(), card.to_markdown()
+    assert 'id="data-issues"' in html and "near copy (distance" in html
+    assert "## Data issues" in markdown and "| near_duplicate | 20 |" in markdown
+    json.loads(card.to_json())
+
+
+def test_near_copies_across_splits_are_leakage():
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(rng.normal(size=(300, 4)), columns=list("abcd"))
+    frame["y"] = rng.choice(["p", "q"], 300)
+    frame["split"] = np.where(np.arange(300) < 200, "train", "test")
+    frame.loc[250:254, list("abcd")] = frame.loc[0:4, list("abcd")].to_numpy() + 1e-4
+    card = build(frame, label="y", split="split", label_health=False)
+    leak = card.splits["leakage"][0]
+    assert leak["identical_rows"] == 0 and leak["near_identical_rows"] == 5
+
+
+def test_data_issue_text_from_the_table_is_escaped():
+    rng = np.random.default_rng(6)
+    hostile = "<script>alert(1)</script>"
+    frame = pd.DataFrame({"a": rng.normal(size=120), hostile: np.nan})
+    frame["y"] = rng.choice(["p", "q"], 120)
+    card = build(frame, label="y", label_health=False)
+    types = {t["issue"]: t for t in card.data_issues["types"]}
+    assert types["null"]["examples"][0]["column"] == hostile
+    assert hostile not in card.to_html()
+    assert types["underperforming_group"]["skipped"] == "needs labels and pred_probs"
+
+
+def test_near_duplicates_up_to_rounding_noise():
     rng = np.random.default_rng(1)
     frame = pd.DataFrame({"a": rng.normal(size=200) * 100, "y": rng.choice(["p", "q"], 200)})
     frame.loc[199, "a"] = frame.loc[0, "a"] + 1e-9  # the same value up to rounding noise

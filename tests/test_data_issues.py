@@ -19,6 +19,7 @@ from labelwise.issues.data_issues import (
     find_near_duplicates,
     find_non_iid,
     find_null_columns,
+    find_nulls,
     find_outliers,
     find_underperforming_groups,
     outlier_scores_from_pred_probs,
@@ -175,7 +176,8 @@ def test_sorted_rows_are_flagged():
     assert res.is_issue and res.extra["p_value"] < 0.02 and res.count == 1
     assert res.score == res.extra["p_value"] and res.mask is None
     frame = res.to_frame()
-    assert frame["row"].tolist() == ["<dataset>"] and "KS" in frame["detail"][0]
+    assert frame["row"].isna().all() and frame["column"].isna().all()
+    assert len(frame) == 1 and "KS" in frame["detail"][0]
 
 
 def test_drift_over_rows_is_flagged():
@@ -293,8 +295,8 @@ def test_null_columns_one_record_per_column():
         }
     )
     res = find_null_columns(table)
-    assert res.mask is None and len(res.details) == 5
-    assert res.details.set_index("column")["problem"].to_dict() == {
+    assert res.mask is None and len(res.columns) == 5
+    assert res.columns.set_index("column")["problem"].to_dict() == {
         "ok": "",
         "empty": "empty",
         "sparse": "almost empty",
@@ -302,8 +304,36 @@ def test_null_columns_one_record_per_column():
         "holey": "",
     }
     frame = res.to_frame()
-    assert frame["row"].tolist() == ["empty", "const", "sparse"]  # worst score first
+    assert frame["column"].tolist() == ["empty", "const", "sparse"]  # worst score first
+    assert frame["row"].isna().all()
     assert res.count == 3 and res.extra["columns"] == ["empty", "sparse", "const"]
+
+
+def test_nulls_flag_rows_missing_everywhere_and_columns():
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(rng.normal(size=(50, 3)), columns=["a", "b", "c"])
+    table.iloc[[4, 9], :] = np.nan  # two rows with nothing in them
+    table.iloc[11, :2] = np.nan  # partly missing: not flagged
+    table["blank"] = np.nan
+    res = find_nulls(table)
+    assert np.flatnonzero(res.mask).tolist() == [4, 9]
+    assert res.scores[11] == pytest.approx(0.25) and res.scores[0] == pytest.approx(0.75)
+    assert res.extra["columns"] == ["blank"] and res.count == 3
+    frame = res.to_frame()
+    assert frame["row"].tolist()[:2] == [4, 9] and frame["column"].tolist()[2] == "blank"
+    assert res.summary() | {} == {
+        "count": 3,
+        "score": pytest.approx(res.score),
+        "is_issue": True,
+        "rows": 2,
+        "columns": 1,
+    }
+
+
+def test_nulls_in_clean_data_find_nothing():
+    table = pd.DataFrame(np.random.default_rng(1).normal(size=(40, 4)))
+    res = find_nulls(table)
+    assert not res.is_issue and res.count == 0 and res.to_frame().empty
 
 
 def test_null_columns_needs_a_table():
@@ -362,13 +392,13 @@ def test_subset_of_types_and_skipped_reasons():
 
 def test_one_neighbour_search_is_shared(monkeypatch):
     calls = []
-    real = di._neighbours
+    real = di.nearest_neighbours
 
-    def counting(Z, k):
+    def counting(Z, k, **kw):
         calls.append(k)
-        return real(Z, k)
+        return real(Z, k, **kw)
 
-    monkeypatch.setattr(di, "_neighbours", counting)
+    monkeypatch.setattr(di, "nearest_neighbours", counting)
     res = find_data_issues(gaussian(200), issue_types=["near_duplicate", "outlier", "non_iid"])
     assert calls == [10] and list(res.results) == ["near_duplicate", "outlier", "non_iid"]
 
@@ -415,10 +445,30 @@ def test_everything_at_once_frame_summary_and_repr():
 def test_empty_results_give_an_empty_frame():
     res = find_data_issues(gaussian(100), issue_types=["near_duplicate"])
     frame = res.to_frame()
-    assert frame.empty and list(frame.columns) == ["issue", "row", "score", "detail"]
+    assert frame.empty and list(frame.columns) == ["issue", "row", "column", "score", "detail"]
 
 
 def test_labels_only_checks_accept_a_non_numeric_table():
     table = pd.DataFrame({"city": ["a", "b"] * 50, "blank": [None] * 100})
     res = find_data_issues(table, labels=[0] * 99 + [1], issue_types=["null", "class_imbalance"])
     assert res["null"].count == 1 and res["class_imbalance"].count == 1
+
+
+def test_without_features_outliers_come_from_pred_probs():
+    probs = np.array([[0.9, 0.1]] * 40 + [[0.15, 0.85]] * 40 + [[0.5, 0.5], [0.51, 0.49]])
+    labels = np.r_[np.zeros(40, int), np.ones(40, int), 0, 1]
+    res = find_data_issues(None, labels=labels, pred_probs=probs)
+    assert np.flatnonzero(res["outlier"].mask).tolist() == [80, 81]
+    assert res["outlier"].extra["source"] == "pred_probs"
+    assert res.skipped == {
+        "near_duplicate": "needs features",
+        "non_iid": "needs features",
+        "underperforming_group": "needs features",
+        "null": "needs X as a pandas DataFrame",
+    }
+    assert "class_imbalance" in res
+
+
+def test_without_anything_to_check_the_error_says_so():
+    with pytest.raises(InputError, match="needs something to check"):
+        find_data_issues(None)

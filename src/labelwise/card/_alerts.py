@@ -46,6 +46,11 @@ _MITIGATION = {
     "annotator_agreement": "Refine the annotation guideline, retrain annotators, adjudicate "
     "disagreements.",
     "target_leak": "This feature nearly determines the label: check it is not derived from it.",
+    "outlier_rows": "Inspect the rows far from all others: entry errors, another population, or "
+    "rare cases the model needs more of.",
+    "row_order": "Shuffle before splitting; if the order is time, split by time instead.",
+    "weak_region": "Collect or relabel data in this region, or report its accuracy separately.",
+    "empty_rows": "Drop the rows with no values, or find out why they are empty.",
 }
 
 
@@ -209,6 +214,29 @@ def _split_alerts(card: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _data_issue_alerts(section: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Alerts of the data checks that no other module reports (near copies are in duplicates)."""
+    if not section:
+        return []
+    found = {t["issue"]: t for t in section["types"] if t.get("is_issue")}
+    out = []
+    if "outlier" in found:
+        value = found["outlier"]["count"]
+        out.append(alert(None, "outlier_rows", "info", value, "rows far from all others"))
+    if "non_iid" in found:
+        p_value = found["non_iid"]["p_value"]
+        message = "p-value that the row order carries no information"
+        out.append(alert(None, "row_order", "warning", p_value, message))
+    if "underperforming_group" in found:
+        value = found["underperforming_group"]["count"]
+        message = "rows in regions where the model is much less accurate"
+        out.append(alert(None, "weak_region", "warning", value, message))
+    if found.get("null", {}).get("rows"):
+        value = found["null"]["rows"]
+        out.append(alert(None, "empty_rows", "warning", value, "rows with every value missing"))
+    return out
+
+
 def alerts(card: dict[str, Any]) -> list[dict[str, Any]]:
     """Every alert of a card's numbers, most severe first."""
     out = []
@@ -216,5 +244,6 @@ def alerts(card: dict[str, Any]) -> list[dict[str, Any]]:
         stats = card["statistics"][variable["index"]]
         out += _column_alerts(variable["name"], stats, variable["role"])
     out += _label_alerts(card) + _table_alerts(card) + _split_alerts(card)
+    out += _data_issue_alerts(card.get("data_issues"))
     out.sort(key=lambda a: SEVERITIES.index(a["severity"]))
     return out

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from labelwise import io
-from labelwise.card import _alerts, _health, _metadata, _rows, _stats
+from labelwise.card import _alerts, _health, _issues, _metadata, _rows, _stats
 from labelwise.card._stats import plain
 from labelwise.errors import InputError, InputTypeError, LabelError
 from labelwise.issues.audit import AuditReport
@@ -271,13 +271,9 @@ def _profile(
     n = len(frame)
     exact_hashes = [_rows.column_hash(frame[c]) for c in hashed]
     exact = _rows.row_hash(exact_hashes, n)
-    near = _rows.row_hash(
-        [
-            _rows.snapped_hash(frame[c], _rows.NEAR_TOLERANCE) if kinds[c] == "numeric" else h
-            for c, h in zip(hashed, exact_hashes, strict=True)
-        ],
-        n,
-    )
+    found = _issues.feature_issues(frame, hashed, seed)
+    clock.lap("data_issues")
+    near = _issues.near_ids(found, exact)
     dups = _rows.duplicates(exact, near, codes)
     clock.lap("duplicates")
     splits = None
@@ -291,6 +287,8 @@ def _profile(
         "model": model,
         "duplicates": dups,
         "splits": splits,
+        "_feature_issues": found,
+        "_compared": hashed,
     }
 
 
@@ -400,6 +398,7 @@ def build(
     codes, classes = _label_codes(frame[label])
     clock.lap("setup")
     profile = _profile(frame, label, roles, kinds, codes, classes, split, random_state, clock)
+    feature_found, compared = profile.pop("_feature_issues"), profile.pop("_compared")
     descriptions = meta.get("variables", {})
     card: dict[str, Any] = {
         "schema": SCHEMA,
@@ -426,6 +425,7 @@ def build(
         "ground_truth": None,
         "annotators": None,
         "label_health": None,
+        "data_issues": None,
     }
     ref = _reference(reference)
     if ref is not None:
@@ -450,6 +450,10 @@ def build(
         )
         card["label_health"] = _health.label_health(report, how)
     clock.lap("label_health")
+    probs = report.pred_probs if label_health else None
+    label_found = _issues.label_issues(frame, compared, frame[label], probs, random_state)
+    card["data_issues"] = _issues.section([feature_found, label_found])
+    clock.lap("data_issues_labels")
     card["alerts"] = _alerts.alerts(card)
     clock.lap("alerts")
     card["timings"] = clock.seconds

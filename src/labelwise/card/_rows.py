@@ -3,10 +3,8 @@
 Rows are compared by hashing: every column is hashed once to 64-bit values
 (:func:`pandas.util.hash_pandas_object`) and the column hashes are mixed into one row hash,
 so finding repeated rows is one pass and one hash-table lookup, whatever the number of columns.
-Near-duplicates are found the same way after snapping each numeric value to a grid whose step is
-a fraction (``tolerance``) of the column's standard deviation: rows that agree on every
-categorical value and fall in the same grid cell on every numeric column share a snapped hash.
-A close pair that straddles a grid line is missed, so the count is a lower bound.
+Near-duplicates come from :func:`labelwise.find_data_issues` (``near_duplicate``): rows of one
+near-copy group share an id, which is compared the same way (see ``card/_issues.py``).
 """
 
 from __future__ import annotations
@@ -18,10 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from labelwise.card._stats import as_float, normalized_entropy, plain
+from labelwise.card._stats import normalized_entropy, plain
 
-#: Grid step of the near-duplicate check, as a share of each numeric column's std.
-NEAR_TOLERANCE = 0.01
 #: Example groups of duplicate rows kept in the card.
 EXAMPLES = 5
 
@@ -31,16 +27,6 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)
 def column_hash(series: pd.Series) -> np.ndarray:
     """64-bit hash of each value of a column (equal values, equal hashes)."""
     return pd.util.hash_pandas_object(series, index=False).to_numpy()
-
-
-def snapped_hash(series: pd.Series, tolerance: float) -> np.ndarray:
-    """Hash of each numeric value snapped to a grid of step ``tolerance * std``."""
-    x = as_float(series)
-    finite = np.isfinite(x)
-    std = float(np.std(x[finite])) if finite.any() else 0.0
-    step = tolerance * std if std > 0 else 1.0
-    snapped = np.where(finite, np.floor(x / step), x)
-    return pd.util.hash_array(snapped)
 
 
 def row_hash(hashes: list[np.ndarray], n: int) -> np.ndarray:
@@ -65,9 +51,12 @@ def _groups(hashes: np.ndarray, limit: int = EXAMPLES) -> list[list[int]]:
 
 
 def duplicates(
-    feature_hash: np.ndarray, snapped: np.ndarray, label_codes: np.ndarray | None
+    feature_hash: np.ndarray, near: np.ndarray, label_codes: np.ndarray | None
 ) -> dict[str, Any]:
-    """Exact duplicates (features and label), conflicting labels and near-duplicates."""
+    """Exact duplicates (features and label), conflicting labels and near-duplicates.
+
+    ``near`` holds one id per row, shared by the rows of a near-copy group.
+    """
     n = feature_hash.size
     full = (
         row_hash([feature_hash, label_codes.astype(np.uint64)], n)
@@ -82,14 +71,11 @@ def duplicates(
         spread = pd.Series(label_codes[rows]).groupby(feature_hash[rows]).nunique()
         conflicted = spread.index[spread.to_numpy() > 1]
         conflicting = int(np.isin(feature_hash[rows], conflicted.to_numpy()).sum())
-    near = (
-        pd.Series(snapped).duplicated().to_numpy()
-        & ~pd.Series(feature_hash).duplicated().to_numpy()
-    )
+    repeated = pd.Series(feature_hash).duplicated().to_numpy()
+    near = pd.Series(near).duplicated().to_numpy() & ~repeated
     return {
-        "method": "row hashing; near: numeric values snapped to a grid of "
-        f"{NEAR_TOLERANCE} x the column's std, then hashed",
-        "near_tolerance": NEAR_TOLERANCE,
+        "method": "row hashing; near: copies closer than a threshold adapted to the data's own "
+        "nearest-neighbour distances (the near_duplicate data check)",
         "duplicate_rows": int(dup.sum()),
         "duplicate_share": float(dup.mean()) if n else 0.0,
         "conflicting_label_rows": conflicting,
@@ -124,7 +110,7 @@ def splits(
     label_codes: np.ndarray,
     classes: list,
     feature_hash: np.ndarray,
-    snapped: np.ndarray,
+    near: np.ndarray,
 ) -> dict[str, Any]:
     """Class balance per split, label shift between splits, and rows leaking across them."""
     codes, names = pd.factorize(split_values, use_na_sentinel=True, sort=True)
@@ -146,7 +132,7 @@ def splits(
     leakage = []
     for (i, a), (j, b) in combinations(enumerate(names), 2):
         ha, hb = feature_hash[masks[i]], feature_hash[masks[j]]
-        sa, sb = snapped[masks[i]], snapped[masks[j]]
+        sa, sb = near[masks[i]], near[masks[j]]
         leakage.append(
             {
                 "a": plain(a),

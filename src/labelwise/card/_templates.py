@@ -62,7 +62,8 @@ PAGE = r"""<!DOCTYPE html>
 <nav>{% for id, title in [("alerts","Alerts"),("metadata","Metadata"),("provenance","Provenance"),
 ("variables","Variables"),("statistics","Statistics"),("pair-plots","Pair plots"),
 ("model","Probabilistic model"),("ground-truth","Ground truth"),("label-health","Label health"),
-("splits","Splits"),("duplicates","Duplicates"),("annotators","Annotators")] %}
+("splits","Splits"),("duplicates","Duplicates"),("data-issues","Data issues"),
+("annotators","Annotators")] %}
 <a href="#{{ id }}">{{ title }}</a>{% endfor %}</nav>
 </header>
 
@@ -271,6 +272,23 @@ metadata).</p>{% endif %}
 <p class="note">Method: {{ d.method }}.</p>
 {% if d.example_groups %}<p class="note">Example groups (row positions):
 {% for g in d.example_groups %}[{% for r in g %}{{ r | num("int") }}{{ ", " if not loop.last }}{% endfor %}] {% endfor %}</p>{% endif %}
+</section>
+
+<section id="data-issues"><h2>Data issues</h2>{% set di = card.data_issues %}
+{% if di %}<div class="scroll"><table><thead><tr><th>Issue</th><th>Found</th><th>Score</th>
+<th>Verdict</th></tr></thead><tbody>{% for t in di.types %}<tr><td>{{ t.issue }}</td>
+{% if "skipped" in t %}<td></td><td></td><td>skipped: {{ t.skipped }}</td>
+{% else %}<td>{{ t.count | num("int") }}</td><td>{{ t.score | num }}</td>
+<td>{{ "issue" if t.is_issue else "no issue" }}{% if "p_value" in t %}
+(p = {{ t.p_value | num }}){% endif %}</td>{% endif %}</tr>
+{% endfor %}</tbody></table></div>
+{% for t in di.types if t.get("examples") %}<h3>{{ t.issue }}</h3><ul>
+{% for e in t.examples %}<li>{% if e.row is not none %}row {{ e.row | num("int") }}: {% endif %}
+{% if e.column is not none %}column {{ e.column }}: {% endif %}{{ e.detail }}</li>{% endfor %}
+</ul>{% endfor %}
+<p class="note">Method: {{ di.method }}. Scores run from 0 (worst) to 1 (no sign of the
+issue); row numbers are positions in the table.</p>
+{% else %}<p class="note">Not computed.</p>{% endif %}
 </section>
 
 <section id="annotators"><h2>Annotator agreement</h2>{% set an = card.annotators %}

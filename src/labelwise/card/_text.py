@@ -130,6 +130,30 @@ def _model_md(quality: dict[str, Any] | None) -> list[str]:
     return out + [f"- **Caution:** {doubt}" for doubt in quality["doubts"]]
 
 
+def _data_issues_md(section: dict[str, Any] | None) -> list[str]:
+    """The data checks: one table row per issue type, then the worst findings of each."""
+    if not section:
+        return []
+    rows = []
+    for t in section["types"]:
+        if "skipped" in t:
+            rows.append([t["issue"], "", "", f"skipped: {t['skipped']}"])
+            continue
+        verdict = "issue" if t["is_issue"] else "no issue"
+        if "p_value" in t:
+            verdict += f" (p = {fmt(t['p_value'])})"
+        rows.append([t["issue"], fmt(t["count"], "int"), fmt(t["score"]), verdict])
+    out = ["", "## Data issues", "", _table(["issue", "found", "score", "verdict"], rows)]
+    for t in section["types"]:
+        examples = [
+            [t["issue"], "" if e["row"] is None else e["row"], e["column"] or "", e["detail"]]
+            for e in t.get("examples", [])
+        ]
+        if examples:
+            out += ["", _table(["issue", "row", "column", "detail"], examples)]
+    return out
+
+
 def render_markdown(card: dict[str, Any]) -> str:
     """A dataset card in Markdown (YAML front matter, then one section per topic)."""
     meta, prov, uses, lab = card["metadata"], card["provenance"], card["uses"], card["label"]
@@ -203,6 +227,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         )
         leaks = [f"{x['a']}/{x['b']}: {x['identical_rows']}" for x in splits["leakage"]]
         out += ["", "Rows identical across splits: " + ", ".join(leaks)]
+    out += _data_issues_md(card.get("data_issues"))
     if card.get("annotators"):
         out += [
             "",

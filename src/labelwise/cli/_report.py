@@ -216,13 +216,14 @@ DATA_ISSUES_FILE = "data_issues.csv"
 SUMMARY_FILE = "summary.json"
 
 
-def write_data_issues(out_dir: Path, report: AuditReport, written: Written) -> Written:
-    """``data_issues.csv`` (issue, row, score, detail, ...) and ``summary.json`` per type."""
+def write_data_issues(
+    out_dir: Path, report: AuditReport | RegressionAuditReport, written: Written
+) -> Written:
+    """``data_issues.csv`` (issue, row, column, score, detail, ...) and ``summary.json``."""
     frame = report.data_issues.to_frame()
-    first = ["issue", "row", "score", "detail"]
-    frame = frame[[*first, *[c for c in frame.columns if c not in first]]]
     issues = io.write_csv(frame, out_dir / DATA_ISSUES_FILE)
-    summary = {"label_issues": summary_of(report), "data_issues": report.data_issues.summary()}
+    labels = summary_of(report) if isinstance(report, AuditReport) else report.summary()
+    summary = {"label_issues": labels, "data_issues": report.data_issues.summary()}
     path = io.write_json(summary, out_dir / SUMMARY_FILE)
     return Written(issues=written.issues, noise=written.noise, extra=(issues, path))
 
@@ -284,4 +285,7 @@ def finish_regression(report: RegressionAuditReport, out: Path, top: int) -> Wri
     console.print(regression_model_table(report))
     for doubt in report.quality.doubts:
         console.print(f"[bold yellow]caution:[/bold yellow] {escape(doubt)}", soft_wrap=True)
+    if report.data_issues is not None:
+        written = write_data_issues(out, report, written)
+        console.print(data_issues_table(report.data_issues.summary()))
     return written

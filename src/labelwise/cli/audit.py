@@ -253,9 +253,9 @@ def audit_command(
     data_issues: str | None = typer.Option(
         None,
         "--issues",
-        help="Data issues to find besides the labels: 'all' or comma-separated of "
-        "near_duplicate, outlier, non_iid, class_imbalance, underperforming_group, null. "
-        "Writes OUT/data_issues.csv and OUT/summary.json.",
+        help="Data issues to find besides the labels: 'all' (the default with DATA), 'none', or "
+        "comma-separated of near_duplicate, outlier, non_iid, class_imbalance, "
+        "underperforming_group, null. Writes OUT/data_issues.csv and OUT/summary.json.",
     ),
     task: str = typer.Option(
         "auto",
@@ -296,7 +296,7 @@ def audit_command(
         if task not in TASKS:
             ctx.fail(f"--task must be one of {', '.join(TASKS)}, got {task!r}.")
         choice = {"model": model or "auto", "ensemble": ensemble, "task": task}
-        choice["issue_types"] = data_issues
+        choice["issue_types"] = "all" if data_issues is None else data_issues
         report = _from_table(
             data,
             label,

@@ -388,7 +388,7 @@ def audit(
     random_state: Any = 0,
     n_bootstrap: int = 500,
     n_jobs: int | None = -1,
-    issue_types: Any = None,
+    issue_types: Any = "all",
     progress: Callable[[int, int], Any] | None = None,
 ) -> AuditReport | RegressionAuditReport:
     """Find the rows of a table whose label looks wrong, and estimate how noisy the labels are.
@@ -441,12 +441,13 @@ def audit(
         Bootstrap replicates of the noise-rate interval (0 to skip it).
     n_jobs : int, default -1
         Folds fit side by side in threads, one core each; -1 means every core, 1 one at a time.
-    issue_types : "all" or list of str, optional
-        Data issues to look for besides the labels (classification only), from
+    issue_types : "all", "none" or list of str
+        Data issues to look for besides the labels, from
         :data:`labelwise.issues.data_issues.ISSUE_TYPES`: ``near_duplicate``, ``outlier``,
-        ``non_iid``, ``class_imbalance``, ``underperforming_group``, ``null``; the distance
-        checks read the features as the ``logistic`` model encodes them. ``report.data_issues``
-        holds the results.
+        ``non_iid``, ``class_imbalance``, ``underperforming_group``, ``null`` (all by default;
+        ``"none"`` or None runs none). The distance checks read the features as the
+        ``logistic`` model encodes them; ``report.data_issues`` holds the results. For a
+        numeric target the class-based checks are skipped.
     progress : callable, optional
         Called as ``progress(done_fits, total_fits)`` after each model fit.
 
@@ -480,7 +481,7 @@ def audit(
     X = _feature_table(table, label, features)
     kind, why = detect_task(labels) if task == "auto" else (task, f"task={task!r} was given")
     if kind == "regression":
-        return audit_regression(
+        regression = audit_regression(
             X,
             regression_targets(labels, label),
             label=label,
@@ -493,6 +494,12 @@ def audit(
             task_reason=why,
             progress=progress,
         )
+        found = None
+        if wanted:
+            found = table_data_issues(
+                table.drop(columns=[label]), X, None, None, wanted, random_state
+            )
+        return replace(regression, data_issues=found)
     _, classes_used = resolve_classes(labels, classes)
     pred_probs, estimator, choice = _probabilities(
         X,

@@ -12,6 +12,7 @@ from sklearn.pipeline import Pipeline
 
 from labelwise.errors import ConfigError, InputTypeError, LabelError
 from labelwise.io import json_scalar as _plain
+from labelwise.issues.data_issues import DataIssues
 from labelwise.issues.regression import (
     RegressionIssues,
     cross_val_predictions,
@@ -154,6 +155,9 @@ class RegressionAuditReport:
         R², mean absolute and root mean squared error out of sample, and plain-words doubts.
     task_reason : str
         Why the label was read as a regression target.
+    data_issues : DataIssues or None
+        The data issues found from the features (``issue_types=`` of :func:`labelwise.audit`);
+        the class-based checks are skipped for a numeric target.
     """
 
     issues: RegressionIssues
@@ -166,6 +170,7 @@ class RegressionAuditReport:
     model_choice: ModelChoice
     quality: RegressionQuality
     task_reason: str = ""
+    data_issues: DataIssues | None = None
     _frame: pd.DataFrame | None = field(default=None, repr=False)
 
     task = "regression"
@@ -200,6 +205,7 @@ class RegressionAuditReport:
             "model_choice": self.model_choice.summary(),
             "model_quality": self.quality.summary(),
             "trusted": self.trusted,
+            "data_issues": None if self.data_issues is None else self.data_issues.summary(),
         }
 
     def __repr__(self) -> str:

@@ -21,11 +21,11 @@ from scipy import stats
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.cluster import KMeans
-from sklearn.neighbors import NearestNeighbors
 
 from labelwise._validate import check_inputs, check_pred_probs, labels_array, sorted_unique
 from labelwise.errors import ConfigError, InputError, InputTypeError, ShapeError
 from labelwise.io import json_scalar as _plain
+from labelwise.neighbours import Neighbours, nearest_neighbours
 
 __all__ = [
     "ISSUE_TYPES",
@@ -36,7 +36,9 @@ __all__ = [
     "find_near_duplicates",
     "find_non_iid",
     "find_null_columns",
+    "find_nulls",
     "find_outliers",
+    "find_outliers_from_pred_probs",
     "find_underperforming_groups",
     "outlier_scores_from_pred_probs",
 ]
@@ -56,12 +58,16 @@ NEAR_DUPLICATE_FRACTION = 0.1
 NEAR_DUPLICATE_CHANCE = 1e-4
 #: Outliers: log-scale distances beyond Q3 + this many interquartile ranges (Tukey's far fence).
 OUTLIER_FENCE_IQRS = 3.0
+#: Outliers without features: a pred_probs score at most this (see find_outliers_from_pred_probs).
+OOD_SCORE_CUT = 0.05
 #: Rare classes: share below this fraction of the uniform share 1 / K.
 IMBALANCE_THRESHOLD = 0.1
 #: Weak regions: cluster accuracy at most this fraction of the accuracy on the other rows.
 UNDERPERFORMING_RATIO = 0.7
 #: Columns missing in at least this share of rows are almost empty.
 NULL_FRACTION = 0.95
+#: The leading columns of every findings frame (``data_issues.csv``).
+FRAME_COLUMNS = ["issue", "row", "column", "score", "detail"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,20 +79,23 @@ class IssueResult:
     issue : str
         The check's name, one of :data:`ISSUE_TYPES`.
     mask : ndarray of bool or None
-        Flagged rows; None for checks about the whole dataset or about columns.
+        Flagged rows; None for checks about the whole dataset or only about columns.
     scores : ndarray of float or None
-        Per row (per column for ``null``) in [0, 1]; 0 is the worst case, 1 the best.
+        Per row in [0, 1]; 0 is the worst case, 1 the best.
     details : DataFrame
-        One row per example (per column for ``null``), with at least a ``detail`` text column.
+        One row per example, with at least a ``detail`` text column.
     score : float
         Dataset-level score in [0, 1] (1 = no sign of the issue).
     count : int
-        The number of rows (columns for ``null``) flagged; 1 or 0 for ``non_iid``, which judges
-        the dataset as a whole.
+        The number of findings: rows flagged, plus columns flagged for ``null``; 1 or 0 for
+        ``non_iid``, which judges the dataset as a whole.
     is_issue : bool
         Whether the check found the issue at all.
     extra : dict
         Check-specific numbers such as ``threshold`` or ``p_value``.
+    columns : DataFrame or None
+        For checks about columns (``null``): one record per column, with ``column``,
+        ``detail``, ``flagged`` and ``score``.
     """
 
     issue: str
@@ -97,30 +106,61 @@ class IssueResult:
     count: int
     is_issue: bool
     extra: dict = field(default_factory=dict)
-
-    def _flagged(self) -> np.ndarray:
-        if self.mask is not None:
-            return np.flatnonzero(self.mask)
-        if "flagged" in self.details:
-            return np.flatnonzero(self.details["flagged"].to_numpy())
-        return np.array([], dtype=np.intp)
+    columns: pd.DataFrame | None = None
 
     def to_frame(self) -> pd.DataFrame:
-        """The flagged rows (columns for ``null``), worst score first.
+        """The findings, worst score first: flagged rows, then flagged columns.
 
-        Columns ``issue``, ``row``, ``score``, ``detail``, then any check-specific columns.
+        Columns ``issue``, ``row`` (empty for a column finding), ``column`` (empty for a row
+        finding), ``score``, ``detail``, then any check-specific columns. A verdict on the
+        whole dataset (``non_iid``) is one record with neither row nor column.
         """
-        flagged = self._flagged()
+        frames = [self._row_frame(), self._column_frame(), self._dataset_frame()]
+        frames = [f for f in frames if len(f)]
+        if not frames:
+            return pd.DataFrame(columns=FRAME_COLUMNS).astype({"row": "Int64"})
+        return pd.concat(frames, ignore_index=True)
+
+    def _row_frame(self) -> pd.DataFrame:
+        flagged = np.flatnonzero(self.mask) if self.mask is not None else np.array([], int)
         if self.scores is not None:
             flagged = flagged[np.argsort(self.scores[flagged], kind="stable")]
         part = self.details.iloc[flagged].reset_index(drop=True)
-        rows = part.pop("column") if "column" in part else pd.Series(flagged)
         scores = self.scores[flagged] if self.scores is not None else np.full(flagged.size, np.nan)
         head = pd.DataFrame(
-            {"issue": self.issue, "row": rows.to_numpy(), "score": scores, "detail": part["detail"]}
+            {
+                "issue": self.issue,
+                "row": pd.array(flagged, dtype="Int64"),
+                "column": None,
+                "score": scores,
+                "detail": part["detail"],
+            }
         )
-        rest = part.drop(columns=["detail", "flagged"], errors="ignore")
+        return pd.concat([head, part.drop(columns=["detail"])], axis=1)
+
+    def _column_frame(self) -> pd.DataFrame:
+        if self.columns is None:
+            return pd.DataFrame(columns=FRAME_COLUMNS)
+        part = self.columns[self.columns["flagged"]]
+        part = part.sort_values("score", kind="stable").reset_index(drop=True)
+        head = pd.DataFrame(
+            {
+                "issue": self.issue,
+                "row": pd.array([pd.NA] * len(part), dtype="Int64"),
+                "column": part["column"],
+                "score": part["score"],
+                "detail": part["detail"],
+            }
+        )
+        rest = part.drop(columns=["column", "score", "detail", "flagged"])
         return pd.concat([head, rest], axis=1)
+
+    def _dataset_frame(self) -> pd.DataFrame:
+        # A verdict on the whole dataset (non_iid): one record, with neither row nor column.
+        if self.mask is not None or self.columns is not None or not self.is_issue:
+            return pd.DataFrame(columns=FRAME_COLUMNS)
+        record = {"issue": self.issue, "row": pd.array([pd.NA], dtype="Int64"), "column": None}
+        return pd.DataFrame({**record, "score": self.score, "detail": self.details["detail"][:1]})
 
     def summary(self) -> dict:
         """JSON-ready ``count``, ``score``, ``is_issue`` (and ``p_value`` when there is one)."""
@@ -131,6 +171,9 @@ class IssueResult:
         }
         if "p_value" in self.extra:
             out["p_value"] = float(self.extra["p_value"])
+        if self.columns is not None:
+            out["rows"] = int(self.mask.sum()) if self.mask is not None else 0
+            out["columns"] = int(self.columns["flagged"].sum())
         return out
 
     def __repr__(self) -> str:
@@ -158,7 +201,7 @@ class DataIssues:
         frames = [r.to_frame() for r in self.results.values()]
         frames = [f for f in frames if len(f)]
         if not frames:
-            return pd.DataFrame(columns=["issue", "row", "score", "detail"])
+            return pd.DataFrame(columns=FRAME_COLUMNS).astype({"row": "Int64"})
         return pd.concat(frames, ignore_index=True)
 
     def summary(self) -> dict:
@@ -202,7 +245,7 @@ def _check_features(X: Any) -> np.ndarray:
         r, c = np.argwhere(~finite)[0]
         raise InputError(
             f"X holds {int((~finite).sum())} NaN or infinite values (first at row {r}, column "
-            f"{c}); impute them or drop those rows. Use find_null_columns on the table to see "
+            f"{c}); impute them or drop those rows. Use find_nulls on the table to see "
             "which columns are missing."
         )
     return arr
@@ -234,31 +277,6 @@ def _standardized(X: np.ndarray) -> np.ndarray:
     return (X - X.mean(axis=0)) / sd
 
 
-@dataclass(frozen=True)
-class _Neighbours:
-    """The k nearest other rows of every row, nearest first."""
-
-    distances: np.ndarray
-    indices: np.ndarray
-
-    def first(self, k: int) -> _Neighbours:
-        return _Neighbours(self.distances[:, :k], self.indices[:, :k])
-
-
-def _neighbours(Z: np.ndarray, k: int) -> _Neighbours:
-    # kneighbors works in row batches, so no (n, n) distance matrix is ever held.
-    nn = NearestNeighbors(n_neighbors=k + 1, algorithm="auto").fit(Z)
-    dist, idx = nn.kneighbors(Z)
-    n = Z.shape[0]
-    # Among exact copies a row need not be its own first neighbour: drop the row itself wherever
-    # it appears, and the farthest neighbour where it does not.
-    is_self = idx == np.arange(n)[:, None]
-    missing = ~is_self.any(axis=1)
-    is_self[missing, -1] = True
-    keep = ~is_self
-    return _Neighbours(dist[keep].reshape(n, k), idx[keep].reshape(n, k))
-
-
 def _row_details(texts: np.ndarray, **columns: Any) -> pd.DataFrame:
     return pd.DataFrame({"detail": texts, **columns})
 
@@ -267,7 +285,9 @@ def _row_details(texts: np.ndarray, **columns: Any) -> pd.DataFrame:
 # near duplicates
 
 
-def find_near_duplicates(X: Any, *, k: int = 10, threshold: float | None = None) -> IssueResult:
+def find_near_duplicates(
+    X: Any, *, k: int = 10, threshold: float | None = None, neighbours: str = "auto"
+) -> IssueResult:
     """Find exact and near copies of rows, grouped into sets of copies.
 
     Rule: two rows are copies when their distance (standardized features) is at most
@@ -290,6 +310,10 @@ def find_near_duplicates(X: Any, *, k: int = 10, threshold: float | None = None)
         Neighbours examined per row; a group larger than ``k + 1`` may be split if ``k`` is small.
     threshold : float, optional
         An absolute distance (standardized units) to use instead of the adaptive rule.
+    neighbours : {"auto", "exact", "approximate"}
+        How the neighbours are found: ``"auto"`` is exact up to 20,000 rows and uses an
+        approximate index above (:func:`labelwise.neighbours.nearest_neighbours`). The same
+        option exists on :func:`find_outliers` and :func:`find_non_iid`.
 
     Returns
     -------
@@ -309,14 +333,14 @@ def find_near_duplicates(X: Any, *, k: int = 10, threshold: float | None = None)
     """
     Z = _standardized(_check_features(X))
     k = _check_k(k, Z.shape[0])
-    return _near_duplicates(_neighbours(Z, k), threshold, _n_varying(Z))
+    return _near_duplicates(nearest_neighbours(Z, k, method=neighbours), threshold, _n_varying(Z))
 
 
 def _n_varying(Z: np.ndarray) -> int:
     return max(1, int(np.count_nonzero(np.ptp(Z, axis=0) > 0)))
 
 
-def _near_duplicates(nb: _Neighbours, threshold: float | None, n_dims: int) -> IssueResult:
+def _near_duplicates(nb: Neighbours, threshold: float | None, n_dims: int) -> IssueResult:
     n = nb.distances.shape[0]
     nearest_d = nb.distances[:, 0]
     positive = nearest_d[nearest_d > 0]
@@ -365,7 +389,7 @@ def _near_duplicates(nb: _Neighbours, threshold: float | None, n_dims: int) -> I
 # outliers
 
 
-def find_outliers(X: Any, *, k: int = 10) -> IssueResult:
+def find_outliers(X: Any, *, k: int = 10, neighbours: str = "auto") -> IssueResult:
     """Find rows far from the rest, by their mean distance to their ``k`` nearest neighbours.
 
     Rule: with ``d`` a row's mean distance to its ``k`` nearest neighbours (standardized
@@ -391,10 +415,10 @@ def find_outliers(X: Any, *, k: int = 10) -> IssueResult:
     """
     Z = _standardized(_check_features(X))
     k = _check_k(k, Z.shape[0])
-    return _outliers(_neighbours(Z, k))
+    return _outliers(nearest_neighbours(Z, k, method=neighbours))
 
 
-def _outliers(nb: _Neighbours) -> IssueResult:
+def _outliers(nb: Neighbours) -> IssueResult:
     d = nb.distances.mean(axis=1)
     m = float(np.median(d))
     if m == 0:  # over half the rows are copies: fall back to the mean positive distance
@@ -455,12 +479,46 @@ def outlier_scores_from_pred_probs(pred_probs: Any, labels: Any = None) -> np.nd
     return np.clip((probs[np.arange(n), predicted] - floor) / span, 0.0, 1.0)
 
 
+def find_outliers_from_pred_probs(pred_probs: Any, labels: Any = None) -> IssueResult:
+    """Flag rows the model sees as unlike its training data, when there are no features.
+
+    Scores are :func:`outlier_scores_from_pred_probs`; a row is flagged when its score is at
+    most :data:`OOD_SCORE_CUT` (0.05): its top probability has come less than 5% of the way
+    from a uniform guess to the confidence the model usually has in that class.
+
+    Examples
+    --------
+    >>> p = np.array([[0.9, 0.1]] * 8 + [[0.1, 0.9]] * 8 + [[0.51, 0.49]])
+    >>> np.flatnonzero(find_outliers_from_pred_probs(p).mask).tolist()
+    [16]
+    """
+    scores = outlier_scores_from_pred_probs(pred_probs, labels)
+    mask = scores <= OOD_SCORE_CUT
+    texts = np.where(mask, "predicted probabilities close to a uniform guess", "").astype(object)
+    count = int(mask.sum())
+    return IssueResult(
+        issue="outlier",
+        mask=mask,
+        scores=scores,
+        details=_row_details(texts),
+        score=1.0 - count / scores.size,
+        count=count,
+        is_issue=count > 0,
+        extra={"threshold": OOD_SCORE_CUT, "source": "pred_probs"},
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # non-iid order
 
 
 def find_non_iid(
-    X: Any, *, k: int = 10, n_permutations: int = 200, random_state: Any = 0
+    X: Any,
+    *,
+    k: int = 10,
+    n_permutations: int = 200,
+    random_state: Any = 0,
+    neighbours: str = "auto",
 ) -> IssueResult:
     """Test whether the row order carries information (drift, sorted or grouped rows).
 
@@ -487,7 +545,8 @@ def find_non_iid(
     """
     Z = _standardized(_check_features(X))
     k = _check_k(k, Z.shape[0])
-    return _non_iid(_neighbours(Z, k), n_permutations, random_state)
+    nb = nearest_neighbours(Z, k, method=neighbours)
+    return _non_iid(nb, n_permutations, random_state)
 
 
 def _ks_against_uniform_gaps(gaps: np.ndarray, null_cdf: np.ndarray) -> float:
@@ -496,7 +555,7 @@ def _ks_against_uniform_gaps(gaps: np.ndarray, null_cdf: np.ndarray) -> float:
     return float(np.max(np.abs(observed - null_cdf)))
 
 
-def _non_iid(nb: _Neighbours, n_permutations: int, random_state: Any) -> IssueResult:
+def _non_iid(nb: Neighbours, n_permutations: int, random_state: Any) -> IssueResult:
     if isinstance(n_permutations, bool) or not isinstance(n_permutations, (int, np.integer)):
         raise ConfigError(f"n_permutations={n_permutations!r} must be a positive integer.")
     if n_permutations < 1:
@@ -524,7 +583,7 @@ def _non_iid(nb: _Neighbours, n_permutations: int, random_state: Any) -> IssueRe
         issue="non_iid",
         mask=None,
         scores=None,
-        details=pd.DataFrame({"detail": [text], "flagged": [is_issue], "column": ["<dataset>"]}),
+        details=pd.DataFrame({"detail": [text]}),
         score=float(p_value),
         count=int(is_issue),
         is_issue=bool(is_issue),
@@ -735,19 +794,86 @@ def _underperforming(
 # null columns
 
 
+def find_nulls(table: Any) -> IssueResult:
+    """Flag rows missing in every column, and columns that are empty, almost empty or constant.
+
+    Rows: a row is flagged when every column is missing (it carries no information at all);
+    each row's score is its share of present values. Columns: a column is flagged when it is
+    empty, at least 95% missing or constant (one distinct value); see
+    :func:`find_null_columns`.
+
+    Returns
+    -------
+    IssueResult
+        ``mask``/``scores`` per row; ``columns`` holds one record per column (``column``,
+        ``score``, ``missing_fraction``, ``n_unique``, ``problem``). ``count`` is flagged rows
+        plus flagged columns; ``score`` is the mean column score.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"a": [1, None, 3], "b": [None] * 3, "c": [5, None, 5]})
+    >>> res = find_nulls(t)
+    >>> np.flatnonzero(res.mask).tolist(), res.extra["columns"]
+    ([1], ['b', 'c'])
+    """
+    table = _check_table(table)
+    present = table.notna().to_numpy()
+    row_share = present.mean(axis=1)
+    mask = ~present.any(axis=1)
+    texts = np.where(mask, f"every one of the {table.shape[1]} columns is missing", "")
+    columns = _null_columns(table)
+    n_rows = int(mask.sum())
+    n_columns = int(columns["flagged"].sum())
+    return IssueResult(
+        issue="null",
+        mask=mask,
+        scores=row_share,
+        details=_row_details(texts.astype(object)),
+        score=float(columns["score"].mean()),
+        count=n_rows + n_columns,
+        is_issue=n_rows + n_columns > 0,
+        extra={
+            "columns": columns.loc[columns["flagged"], "column"].tolist(),
+            "threshold": NULL_FRACTION,
+            "missing_share": float(1.0 - present.mean()),
+        },
+        columns=columns,
+    )
+
+
 def find_null_columns(table: Any) -> IssueResult:
     """Flag columns that are empty, almost empty (at least 95% missing) or constant.
 
-    One record per column in ``details`` (``column``, ``missing_fraction``, ``n_unique``,
-    ``problem``); ``scores`` per column are ``1 - missing_fraction``, and 0 for a constant
-    column, which carries no information either.
+    The column half of :func:`find_nulls`. ``columns`` holds one record per column
+    (``column``, ``score``, ``missing_fraction``, ``n_unique``, ``problem``); a column's score
+    is ``1 - missing_fraction``, and 0 for a constant column, which carries no information
+    either.
 
     Examples
     --------
     >>> t = pd.DataFrame({"a": [1, 2, 3], "b": [None] * 3, "c": [5, 5, 5]})
-    >>> find_null_columns(t).to_frame()["row"].tolist()
+    >>> find_null_columns(t).to_frame()["column"].tolist()
     ['b', 'c']
     """
+    columns = _null_columns(_check_table(table))
+    count = int(columns["flagged"].sum())
+    return IssueResult(
+        issue="null",
+        mask=None,
+        scores=None,
+        details=_row_details(np.array([], dtype=object)),
+        score=float(columns["score"].mean()),
+        count=count,
+        is_issue=count > 0,
+        extra={
+            "columns": columns.loc[columns["flagged"], "column"].tolist(),
+            "threshold": NULL_FRACTION,
+        },
+        columns=columns,
+    )
+
+
+def _check_table(table: Any) -> pd.DataFrame:
     if isinstance(table, np.ndarray) and table.ndim == 2:
         table = pd.DataFrame(table)
     if not isinstance(table, pd.DataFrame):
@@ -756,38 +882,30 @@ def find_null_columns(table: Any) -> IssueResult:
         )
     if table.shape[0] == 0 or table.shape[1] == 0:
         raise ShapeError(f"table is empty (shape {table.shape}): there is nothing to check.")
+    return table
+
+
+def _null_columns(table: pd.DataFrame) -> pd.DataFrame:
     missing = table.isna().mean().to_numpy(dtype=float)
     n_unique = table.nunique(dropna=True).to_numpy()
     problem = np.full(missing.size, "", dtype=object)
     problem[n_unique == 1] = "constant"
     problem[missing >= NULL_FRACTION] = "almost empty"
     problem[missing == 1.0] = "empty"
-    flagged = problem != ""
-    scores = np.where(problem == "constant", 0.0, 1.0 - missing)
     detail = [
         f"{p}: {m:.1%} missing, {u} distinct value(s)" if p else ""
         for p, m, u in zip(problem, missing, n_unique, strict=True)
     ]
-    details = pd.DataFrame(
+    return pd.DataFrame(
         {
             "column": [str(c) for c in table.columns],
+            "score": np.where(problem == "constant", 0.0, 1.0 - missing),
             "detail": detail,
-            "flagged": flagged,
+            "flagged": problem != "",
             "missing_fraction": missing,
             "n_unique": n_unique,
             "problem": problem,
         }
-    )
-    count = int(flagged.sum())
-    return IssueResult(
-        issue="null",
-        mask=None,
-        scores=scores,
-        details=details,
-        score=float(scores.mean()),
-        count=count,
-        is_issue=count > 0,
-        extra={"columns": [str(c) for c in table.columns[flagged]], "threshold": NULL_FRACTION},
     )
 
 
@@ -807,9 +925,11 @@ def find_data_issues(
 
     Parameters
     ----------
-    X : DataFrame or array-like of shape (n_rows, n_features)
+    X : DataFrame or array-like of shape (n_rows, n_features), or None
         Numeric features. A DataFrame is also checked column by column for ``null``; only the
         checks that use features (neighbour checks, underperforming groups) reject NaN in X.
+        Without features (None), ``outlier`` reads ``pred_probs``
+        (:func:`find_outliers_from_pred_probs`) and the feature checks are skipped.
     labels, pred_probs : array-like, optional
         Needed by ``class_imbalance`` (labels) and ``underperforming_group`` (both).
     issue_types : sequence of str, optional
@@ -817,11 +937,13 @@ def find_data_issues(
     **options
         ``k`` (neighbours, default 10), ``threshold`` (near duplicates), ``n_permutations``,
         ``random_state``, ``imbalance_threshold``, ``n_clusters``, ``feature_names``,
-        ``min_group_size``.
+        ``min_group_size``, ``neighbours`` (``"auto"``, ``"exact"`` or ``"approximate"``; see
+        :func:`labelwise.neighbours.nearest_neighbours`).
 
     Notes
     -----
-    ``near_duplicate``, ``outlier`` and ``non_iid`` share one nearest-neighbour search.
+    ``near_duplicate``, ``outlier`` and ``non_iid`` share one nearest-neighbour search: exact up
+    to 20,000 rows, through an approximate (faiss inverted-file) index above.
 
     Examples
     --------
@@ -832,31 +954,24 @@ def find_data_issues(
     (['outlier'], 'needs labels')
     """
     known = {"k", "threshold", "n_permutations", "random_state", "imbalance_threshold"}
-    known |= {"n_clusters", "feature_names", "min_group_size"}
+    known |= {"n_clusters", "feature_names", "min_group_size", "neighbours"}
     unknown = sorted(set(options) - known)
     if unknown:
         raise ConfigError(f"unknown option(s) {unknown}; known options are {sorted(known)}.")
-    if issue_types is None:
-        chosen = list(ISSUE_TYPES)
-    else:
-        if isinstance(issue_types, str):
-            issue_types = [issue_types]
-        chosen = list(issue_types)
-        bad = [t for t in chosen if t not in ISSUE_TYPES]
-        if bad:
-            listed = ", ".join(repr(t) for t in ISSUE_TYPES)
-            raise ConfigError(f"unknown issue type(s) {bad}; choose from {listed}.")
+    chosen = _chosen_types(issue_types)
     results: dict[str, IssueResult] = {}
     skipped: dict[str, str] = {}
     random_state = options.get("random_state", 0)
 
     if "null" in chosen:
         if isinstance(X, pd.DataFrame):
-            results["null"] = find_null_columns(X)
+            results["null"] = find_nulls(X)
         else:
             skipped["null"] = "needs X as a pandas DataFrame"
     knn_types = [t for t in ("near_duplicate", "outlier", "non_iid") if t in chosen]
-    if not knn_types and "underperforming_group" not in chosen:
+    if X is None:
+        n = _rows_without_features(labels, pred_probs)
+    elif not knn_types and "underperforming_group" not in chosen:
         n = len(X)  # only column checks and labels: the features need not be numeric
     else:
         arr = _check_features(X)
@@ -866,10 +981,16 @@ def find_data_issues(
     if pred_probs is not None:
         _check_length("pred_probs", np.shape(pred_probs)[0], n)
 
-    if knn_types:
+    if X is None:
+        for name in knn_types:
+            skipped[name] = "needs features"
+        if "outlier" in knn_types and pred_probs is not None:
+            results["outlier"] = find_outliers_from_pred_probs(pred_probs, labels)
+            del skipped["outlier"]
+    elif knn_types:
         k = _check_k(options.get("k", 10), n)
         Z = _standardized(arr)
-        nb = _neighbours(Z, k)
+        nb = nearest_neighbours(Z, k, method=options.get("neighbours", "auto"))
         for name in knn_types:
             if name == "near_duplicate":
                 results[name] = _near_duplicates(nb, options.get("threshold"), _n_varying(Z))
@@ -885,7 +1006,9 @@ def find_data_issues(
             threshold = options.get("imbalance_threshold", IMBALANCE_THRESHOLD)
             results["class_imbalance"] = find_class_imbalance(labels, threshold=threshold)
     if "underperforming_group" in chosen:
-        if labels is None or pred_probs is None:
+        if X is None:
+            skipped["underperforming_group"] = "needs features"
+        elif labels is None or pred_probs is None:
             skipped["underperforming_group"] = "needs labels and pred_probs"
         else:
             results["underperforming_group"] = find_underperforming_groups(
@@ -899,3 +1022,27 @@ def find_data_issues(
             )
     ordered = {t: results[t] for t in ISSUE_TYPES if t in results}
     return DataIssues(results=ordered, skipped={t: skipped[t] for t in ISSUE_TYPES if t in skipped})
+
+
+def _chosen_types(issue_types: Any) -> list[str]:
+    if issue_types is None:
+        return list(ISSUE_TYPES)
+    if isinstance(issue_types, str):
+        issue_types = [issue_types]
+    chosen = list(issue_types)
+    bad = [t for t in chosen if t not in ISSUE_TYPES]
+    if bad:
+        listed = ", ".join(repr(t) for t in ISSUE_TYPES)
+        raise ConfigError(f"unknown issue type(s) {bad}; choose from {listed}.")
+    return chosen
+
+
+def _rows_without_features(labels: Any, pred_probs: Any) -> int:
+    if pred_probs is not None:
+        return int(np.shape(pred_probs)[0])
+    if labels is not None:
+        return int(labels_array(labels).size)
+    raise InputError(
+        "find_data_issues needs something to check: features X, or at least labels or "
+        "pred_probs."
+    )
