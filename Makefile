@@ -61,6 +61,7 @@ bench: $(BENCH_VENV)/.installed $(CARD_VENV)/.installed $(ANCHORS_VENV)/.install
 	$(BENCH_PY) benchmarks/audit_models.py --timing --models old,auto
 	$(BENCH_PY) benchmarks/regression_scores.py
 	$(BENCH_PY) benchmarks/data_issues.py
+	$(BENCH_PY) benchmarks/neighbour_index.py --rows 100000 --features 50
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) $(CARD_VENV) $(ANCHORS_VENV) build dist src/*.egg-info .pytest_cache .ruff_cache

@@ -18,6 +18,7 @@ from labelwise.cli import _ui
 from labelwise.cli.card import card_command
 from labelwise.errors import ConfigError, DataFileError, InputError, LabelError
 from labelwise.issues.audit import audit
+from labelwise.issues.data_issues import ISSUE_TYPES
 from tests.conftest import shared_path
 
 N = 600
@@ -148,14 +149,7 @@ def test_near_copies_of_wine_rows_are_found_and_shown():
     types = {t["issue"]: t for t in card.data_issues["types"]}
     assert types["near_duplicate"]["count"] == 20 and types["near_duplicate"]["examples"]
     assert types["non_iid"]["is_issue"]  # the wine table is sorted by class
-    assert set(types) == {
-        "near_duplicate",
-        "outlier",
-        "non_iid",
-        "class_imbalance",
-        "underperforming_group",
-        "null",
-    }
+    assert list(types) == list(ISSUE_TYPES)
     assert "row_order" in set(card.alerts["kind"])
     html, markdown = card.to_html(), card.to_markdown()
     assert 'id="data-issues"' in html and "near copy (distance" in html
@@ -184,6 +178,25 @@ def test_data_issue_text_from_the_table_is_escaped():
     assert types["null"]["examples"][0]["column"] == hostile
     assert hostile not in card.to_html()
     assert types["underperforming_group"]["skipped"] == "needs labels and pred_probs"
+
+
+def test_a_large_table_is_checked_on_a_sample(monkeypatch):
+    from labelwise.card import _issues
+
+    monkeypatch.setattr(_issues, "MAX_ROWS", 300)
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame(rng.normal(size=(1000, 3)), columns=list("abc"))
+    frame["y"] = rng.choice(["p", "q"], 1000)
+    frame.loc[999, list("abc")] = 40.0  # far from everything
+    positions = _issues.sample_positions(1000, 0)
+    if 999 not in positions:  # the seed decides; make the test about the mapping either way
+        frame.loc[positions[-1], list("abc")] = 40.0
+    card = build(frame, label="y")
+    section = card.data_issues
+    assert section["rows_checked"] == 300 and "sample of 300 of the 1,000 rows" in section["method"]
+    outliers = {t["issue"]: t for t in section["types"]}["outlier"]
+    rows = [e["row"] for e in outliers["examples"]]
+    assert (999 if 999 in positions else positions[-1]) in rows  # positions in the whole table
 
 
 def test_near_duplicates_up_to_rounding_noise():

@@ -271,9 +271,10 @@ def _profile(
     n = len(frame)
     exact_hashes = [_rows.column_hash(frame[c]) for c in hashed]
     exact = _rows.row_hash(exact_hashes, n)
-    found = _issues.feature_issues(frame, hashed, seed)
+    positions = _issues.sample_positions(n, seed)
+    found = _issues.feature_issues(frame, hashed, positions, seed)
     clock.lap("data_issues")
-    near = _issues.near_ids(found, exact)
+    near = _issues.near_ids(found, exact, positions)
     dups = _rows.duplicates(exact, near, codes)
     clock.lap("duplicates")
     splits = None
@@ -289,6 +290,7 @@ def _profile(
         "splits": splits,
         "_feature_issues": found,
         "_compared": hashed,
+        "_positions": positions,
     }
 
 
@@ -399,6 +401,7 @@ def build(
     clock.lap("setup")
     profile = _profile(frame, label, roles, kinds, codes, classes, split, random_state, clock)
     feature_found, compared = profile.pop("_feature_issues"), profile.pop("_compared")
+    positions = profile.pop("_positions")
     descriptions = meta.get("variables", {})
     card: dict[str, Any] = {
         "schema": SCHEMA,
@@ -451,8 +454,10 @@ def build(
         card["label_health"] = _health.label_health(report, how)
     clock.lap("label_health")
     probs = report.pred_probs if label_health else None
-    label_found = _issues.label_issues(frame, compared, frame[label], probs, random_state)
-    card["data_issues"] = _issues.section([feature_found, label_found])
+    label_found = _issues.label_issues(
+        frame, compared, frame[label], probs, positions, random_state
+    )
+    card["data_issues"] = _issues.section([feature_found, label_found], positions, len(frame))
     clock.lap("data_issues_labels")
     card["alerts"] = _alerts.alerts(card)
     clock.lap("alerts")

@@ -1043,6 +1043,5 @@ def _rows_without_features(labels: Any, pred_probs: Any) -> int:
     if labels is not None:
         return int(labels_array(labels).size)
     raise InputError(
-        "find_data_issues needs something to check: features X, or at least labels or "
-        "pred_probs."
+        "find_data_issues needs something to check: features X, or at least labels or pred_probs."
     )
