@@ -152,13 +152,13 @@ class ChunkedProbs:
         if not path.exists():
             raise DataFileError(f"{path} does not exist; give the path of a .npy or .parquet file.")
         if path.suffix == ".npy":
-            self._array = np.load(path, mmap_mode="r")
+            self._array = _unreadable_as_data_file_error(path, np.load, path, mmap_mode="r")
         elif path.suffix == ".zarr":
             self._array = _open_zarr(path)
         elif path.suffix in (".parquet", ".pq"):
             import pyarrow.parquet as pq
 
-            self._parquet = pq.ParquetFile(path)
+            self._parquet = _unreadable_as_data_file_error(path, pq.ParquetFile, path)
             self.columns = list(self._parquet.schema_arrow.names)
         else:
             raise DataFileError(
@@ -495,3 +495,16 @@ class OneVsRest:
     def map(self, func: Callable, labels: np.ndarray, task: str, **kwargs: Any) -> Iterator:
         task = f"class {self.k}: {task}"
         return self.base.map(_binary_then, labels, task, inner=func, k=self.k, inner_kwargs=kwargs)
+
+
+def _unreadable_as_data_file_error(path: Path, opener: Callable, *args: Any, **kwargs: Any) -> Any:
+    """Open a file; a truncated or corrupt one is a DataFileError that names it."""
+    import pyarrow as pa
+
+    try:
+        return opener(*args, **kwargs)
+    except (ValueError, OSError, EOFError, pa.ArrowException) as exc:
+        raise DataFileError(
+            f"{path} could not be read ({type(exc).__name__}: {exc}); the file is truncated or "
+            "corrupt: write it again (np.save or DataFrame.to_parquet)."
+        ) from None
