@@ -318,6 +318,9 @@ def test_ground_truth_comparison(table):
     assert -1 <= truth["comparisons"][0]["pearson"] <= 1
     with pytest.raises(InputError, match="shares no column"):
         build(table, "target", reference=pd.DataFrame({"zzz": [1]}), label_health=False)
+    repeated = pd.DataFrame({"color": ["red", "red", "blue"], "census": [5, 3, 1]})
+    with pytest.raises(InputError, match="repeats key values in column 'color'"):
+        build(table, "target", reference=repeated, label_health=False)
 
 
 def _numbers(value) -> list[float]:

@@ -238,6 +238,14 @@ def ground_truth(table: pd.DataFrame, reference: pd.DataFrame) -> dict[str, Any]
         raise InputError(
             f"the reference table has no numeric column besides its key {key!r} to compare with."
         )
+    repeated = reference[key].astype(str)
+    repeated = repeated[repeated.duplicated()].unique().tolist()
+    if repeated:
+        raise InputError(
+            f"the reference table repeats key values in column {key!r} ({len(repeated)} repeated, "
+            f"e.g. {repeated[:3]}); give one row per key value (aggregate the reference first, "
+            "e.g. reference.groupby(key).sum())."
+        )
     counts = table[key].astype(str).value_counts()
     ref = reference.assign(**{"__key": reference[key].astype(str)}).set_index("__key")
     common = [k for k in ref.index if k in counts.index]
