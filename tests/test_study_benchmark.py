@@ -177,3 +177,23 @@ def test_mnist_validated_errors():
     assert three.test_set.counts()["correctable"] == 10
     five = correct_test_set(given, reviews, agreement=5)
     assert five.counts()["validated_errors"] == 5
+
+
+def test_no_flip_is_declared_between_equally_accurate_models():
+    """Two models equal on the corrected labels: one better on the errors, one on the rest."""
+    from labelwise.study.benchmark import correct_test_set
+
+    data = digits_stability_data(random_state=0)
+    fixed = correct_test_set(data.labels, data.reviews)
+    err = np.flatnonzero(fixed.corrected)
+    rest = np.flatnonzero(fixed.keep & ~fixed.corrected)
+    truth = fixed.labels
+    wrong = (truth + 1) % 10
+    a = truth.copy()
+    a[err] = wrong[err]  # a misses every error row
+    b = truth.copy()
+    b[rest[: err.size]] = wrong[rest[: err.size]]  # b misses as many other rows instead
+    study = benchmark_stability({"a": a, "b": b}, data.labels, data.reviews, repeats=3)
+    acc = study.accuracy.set_index("model")
+    assert acc.at["a", "accuracy_corrected"] == acc.at["b", "accuracy_corrected"]
+    assert not np.isfinite(study.flips.iloc[0]["flip_prevalence"])

@@ -644,6 +644,8 @@ def _flips(
     summary: pd.DataFrame, accuracy: pd.DataFrame, base: float, models: list[str]
 ) -> pd.DataFrame:
     means = summary.pivot(index="prevalence", columns="model", values="mean").sort_index()
+    spread = summary.pivot(index="prevalence", columns="model", values="std").sort_index()
+    repeats = summary.pivot(index="prevalence", columns="model", values="n_repeats").sort_index()
     acc = accuracy.set_index("model")
     rows = []
     for a, b in itertools.combinations(models, 2):
@@ -653,8 +655,14 @@ def _flips(
         leader, trailer = (a, b) if lead_a else (b, a)
         sign = 1.0 if lead_a else -1.0
         d = sign * diff  # leader minus trailer: positive until the flip
+        # A flip counts only once the trailer leads by more than twice the sampling error of
+        # the difference (a conservative bound from each model's spread over the repeats), and
+        # only between models whose corrected accuracies differ at all.
+        error = np.sqrt(spread[a] ** 2 + spread[b] ** 2) / np.sqrt(repeats[a])
+        margin = 2.0 * np.nan_to_num(error.to_numpy())
+        tied = acc.at[a, "accuracy_corrected"] == acc.at[b, "accuracy_corrected"]
         flip = np.nan
-        below = np.flatnonzero(d < 0)
+        below = np.flatnonzero(d < -margin) if not tied else np.array([], dtype=int)
         if below.size:
             j = below[0]
             flip = x[j] if j == 0 else x[j - 1] + (x[j] - x[j - 1]) * d[j - 1] / (d[j - 1] - d[j])
