@@ -379,7 +379,7 @@ def fit_command(
     ),
 ) -> None:
     """Fit a monitor on a reference window and save it as JSON."""
-    from labelwise.monitor import Monitor
+    from labelwise.monitor import Monitor, default_features
 
     names = split_names(features)
     columns = None
@@ -390,7 +390,7 @@ def fit_command(
     if table.empty:
         raise InputError(f"reference {str(reference)!r} holds no rows.")
     if names is None:
-        names = [c for c in table.columns if c not in (score, label)]
+        names = default_features(table.columns, score, label)
     with _ui.spinner("Fitting the monitor"):
         monitor = Monitor().fit(
             table,

@@ -23,8 +23,15 @@ from labelwise.monitor._composite import (
     level_of,
 )
 from labelwise.monitor._counts import Layout, WindowCounts
+from labelwise.monitor._fit import default_features
 from labelwise.monitor._monitor import DEFAULT_FLOORS, Monitor
-from labelwise.monitor._results import BLIND_SPOT, MetricRow, Reconciliation, WindowResult
+from labelwise.monitor._results import (
+    BLIND_SPOT,
+    METRIC_RANGES,
+    MetricRow,
+    Reconciliation,
+    WindowResult,
+)
 from labelwise.monitor._stats import (
     binned_ks,
     binned_wasserstein,
@@ -39,6 +46,7 @@ __all__ = [
     "DEFAULT_FLOORS",
     "DEFAULT_WEIGHTS",
     "LEVELS",
+    "METRIC_RANGES",
     "MONITORS",
     "PRESETS",
     "Layout",
@@ -51,6 +59,7 @@ __all__ = [
     "binned_ks",
     "binned_wasserstein",
     "composite_score",
+    "default_features",
     "expected_auc",
     "g_test_pvalue",
     "level_of",

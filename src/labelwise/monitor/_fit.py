@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,7 @@ from labelwise.monitor._counts import (
 )
 
 __all__ = [
+    "default_features",
     "check_labels",
     "feature_bins",
     "fit_calibration",
@@ -34,6 +35,37 @@ __all__ = [
 
 #: Rows used to fit the PCA; more adds time, not accuracy.
 _PCA_ROWS = 100_000
+
+
+def default_features(
+    columns: Iterable[Hashable], score: Hashable, label: Hashable | None = None
+) -> list[Hashable]:
+    """The columns a monitor watches when no features are named: all but the score and label.
+
+    ``Monitor.fit`` and ``labelwise monitor fit`` both take their default from here, so a
+    monitor fitted in Python watches the same columns as one fitted on the command line.
+
+    Parameters
+    ----------
+    columns : iterable of hashable
+        The reference's columns, in order.
+    score : hashable
+        The score column.
+    label : hashable, optional
+        The label column, if any.
+
+    Returns
+    -------
+    list
+        The remaining columns, in their original order.
+
+    Examples
+    --------
+    >>> default_features(["p", "income", "y", "region"], score="p", label="y")
+    ['income', 'region']
+    """
+    special = {score} if label is None else {score, label}
+    return [c for c in columns if c not in special]
 
 
 def check_labels(labels: Any, n: int | None = None, need_both: bool = True) -> np.ndarray:

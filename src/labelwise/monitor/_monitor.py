@@ -37,6 +37,7 @@ from labelwise.monitor._counts import (
 )
 from labelwise.monitor._fit import (
     check_labels,
+    default_features,
     feature_bins,
     fine_edges,
     fit_calibration,
@@ -44,7 +45,13 @@ from labelwise.monitor._fit import (
     frame_hash,
     importance_weights,
 )
-from labelwise.monitor._results import BLIND_SPOT, MetricRow, Reconciliation, WindowResult
+from labelwise.monitor._results import (
+    BLIND_SPOT,
+    MetricRow,
+    Reconciliation,
+    WindowResult,
+    clip_to_range,
+)
 from labelwise.monitor._stats import (
     bh_reject,
     binned_ks,
@@ -284,7 +291,9 @@ class Monitor:
         score : str
             Column of model scores, P(bad) in [0, 1].
         features : list of str, optional
-            Feature columns to monitor (numeric or categorical).
+            Feature columns to monitor (numeric or categorical). Default: every column of
+            ``reference`` except ``score`` and ``label`` (see :func:`default_features`), the
+            same columns ``labelwise monitor fit`` watches; ``[]`` watches none.
         label : str, optional
             Column of reference outcomes (1 = bad). Needed for calibration; without it the
             expected performance treats the raw scores as calibrated.
@@ -298,8 +307,9 @@ class Monitor:
         self
         """
         settings = self._settings()
-        features = list(features or [])
-        frame = self._check_reference(reference, score, features, label)
+        frame = self._check_frame(reference)
+        features = self._features(frame, score, features, label)
+        self._check_columns(frame, score, features, label)
         if not (isinstance(cutoff, (int, float)) and 0 < float(cutoff) < 1):
             raise ConfigError(f"cutoff must be a number strictly between 0 and 1, got {cutoff!r}.")
         scores = check_scores(frame[score], score)
@@ -394,9 +404,8 @@ class Monitor:
         self.n_reference_ = int(len(frame))
 
     @staticmethod
-    def _check_reference(
-        reference: Any, score: str, features: list[str], label: str | None
-    ) -> pd.DataFrame:
+    def _check_frame(reference: Any) -> pd.DataFrame:
+        """The reference with a fresh index, or an error if it is no frame or too short."""
         if not isinstance(reference, pd.DataFrame):
             raise InputTypeError(f"reference must be a pandas DataFrame, not {type(reference)}.")
         if len(reference) < 20:
@@ -404,15 +413,35 @@ class Monitor:
                 f"the reference has {len(reference)} rows; at least 20 are needed to fit bins "
                 "(thousands for stable thresholds)."
             )
+        return reference.reset_index(drop=True)
+
+    @staticmethod
+    def _features(
+        frame: pd.DataFrame, score: str, features: Sequence[str] | None, label: str | None
+    ) -> list[str]:
+        """The features to watch: those given, else every column but the score and label."""
+        if features is None:
+            return default_features(frame.columns, score, label)
+        if isinstance(features, str):
+            # list("income") would watch the columns "i", "n", "c", ...
+            raise ConfigError(
+                f"features must be a list of column names, not the string {features!r}; "
+                f"write features=[{features!r}]."
+            )
+        return list(features)
+
+    @staticmethod
+    def _check_columns(
+        frame: pd.DataFrame, score: str, features: list[str], label: str | None
+    ) -> None:
         if len(set(features)) != len(features) or score in features or label in features:
             raise ConfigError("features must be distinct and exclude the score and label columns.")
         wanted = [score, *features] + ([label] if label is not None else [])
-        missing = [c for c in wanted if c not in reference.columns]
+        missing = [c for c in wanted if c not in frame.columns]
         if missing:
             raise InputError(
-                f"the reference lacks column(s) {missing}; it has {list(reference.columns)[:20]}."
+                f"the reference lacks column(s) {missing}; it has {list(frame.columns)[:20]}."
             )
-        return reference.reset_index(drop=True)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "layout_"):
@@ -794,7 +823,7 @@ class Monitor:
 
         info("operational", "volume", float(n))
         appr, appr_ref, appr_se = (
-            stats["approval_rate"],
+            clip_to_range("approval_rate", stats["approval_rate"]),
             ref_stats["approval_rate"],
             null["se_shift"]["approval_rate"],
         )
@@ -806,8 +835,8 @@ class Monitor:
                 "approval_rate",
                 appr,
                 None,
-                appr_ref - half,
-                appr_ref + half,
+                clip_to_range("approval_rate", appr_ref - half),
+                clip_to_range("approval_rate", appr_ref + half),
                 appr_fired,
             )
         )
@@ -862,12 +891,13 @@ class Monitor:
         """Expected-performance rows with ±n_sigma sampling-error bands; returns the ratio.
 
         The band around an estimate is the spread of the realized metric over reference windows
-        of this size (what reconciliation compares with); a metric fires when its shift from the
-        reference estimate exceeds n_sigma times the null spread of that shift.
+        of this size (what reconciliation compares with), clipped to the metric's range; a metric
+        fires when its shift from the reference estimate exceeds n_sigma times the null spread of
+        that shift.
         """
         ratios = []
         for name in _PERFORMANCE:
-            value, ref_value = stats[name], ref_stats[name]
+            value, ref_value = clip_to_range(name, stats[name]), ref_stats[name]
             half = self.n_sigma * null["se"][name]
             limit = self.n_sigma * null["se_shift"][name]
             if not (np.isfinite(value) and np.isfinite(half) and half > 0 and limit > 0):
@@ -881,8 +911,8 @@ class Monitor:
                     f"expected_{name}",
                     value,
                     None,
-                    value - half,
-                    value + half,
+                    clip_to_range(name, value - half),
+                    clip_to_range(name, value + half),
                     bool(shift > limit),
                 )
             )
@@ -979,9 +1009,11 @@ class Monitor:
             est = estimates.get(name)
             if est is None or est["estimated"] is None:
                 continue
-            low, high = est["low"], est["high"]
+            # Clipped again: a monitor saved before bands were clipped holds raw ones.
+            low, high = clip_to_range(name, est["low"]), clip_to_range(name, est["high"])
             inside = low is None or (low <= value <= high)
-            rows.append({"metric": name, "realized": value, **est, "inside_band": inside})
+            band = {"low": low, "high": high}
+            rows.append({"metric": name, "realized": value, **est, **band, "inside_band": inside})
         notes.append(BLIND_SPOT)
         return Reconciliation(str(window_id), int(y.size), rows, notes)
 

@@ -15,7 +15,14 @@ import pandas as pd
 
 from labelwise.io import _jsonable
 
-__all__ = ["BLIND_SPOT", "MetricRow", "WindowResult", "Reconciliation"]
+__all__ = [
+    "BLIND_SPOT",
+    "METRIC_RANGES",
+    "MetricRow",
+    "WindowResult",
+    "Reconciliation",
+    "clip_to_range",
+]
 
 #: The sentence every report carries.
 BLIND_SPOT = (
@@ -23,6 +30,49 @@ BLIND_SPOT = (
     "moves no label-free signal; scores, features and uncertainty stay put. Only reconciliation "
     "against matured labels can reveal it."
 )
+
+
+#: The values each banded metric can take. A band of ± n_sigma sampling errors around an estimate
+#: near a bound would otherwise run past it (an AUC band up to 1.03 on a small window); the
+#: monitor clips every estimate and band to these before reporting or storing them. All of them
+#: are rates or probabilities; an error metric (MAE, RMSE) would get ``(0.0, math.inf)``.
+METRIC_RANGES: dict[str, tuple[float, float]] = {
+    "bad_rate": (0.0, 1.0),
+    "auc": (0.0, 1.0),
+    "precision": (0.0, 1.0),
+    "recall": (0.0, 1.0),
+    "approval_rate": (0.0, 1.0),
+}
+
+
+def clip_to_range(metric: str, value: float | None) -> float | None:
+    """``value`` clipped to the range of ``metric`` (see :data:`METRIC_RANGES`).
+
+    Parameters
+    ----------
+    metric : str
+        A key of :data:`METRIC_RANGES`, such as ``"auc"``.
+    value : float or None
+        The estimate or band edge; None and NaN pass through unchanged.
+
+    Returns
+    -------
+    float or None
+
+    Raises
+    ------
+    KeyError
+        When ``metric`` has no range: a new banded metric must be given one.
+
+    Examples
+    --------
+    >>> clip_to_range("auc", 1.024), clip_to_range("precision", -0.01), clip_to_range("auc", 0.7)
+    (1.0, 0.0, 0.7)
+    """
+    low, high = METRIC_RANGES[metric]
+    if value is None or math.isnan(value):
+        return value
+    return min(max(float(value), low), high)
 
 
 def _num(value: Any) -> float | None:
