@@ -15,6 +15,8 @@ from labelwise.issues.audit import AuditReport, audit, audit_predictions
 #: Suspected label errors listed in the card (most suspicious first).
 TOP_ERRORS = 20
 CONFUSED_PAIRS = 10
+#: The noise matrix shows at most this many classes: the largest by given count.
+MATRIX_CLASSES = 30
 
 
 def _model_name(report: AuditReport) -> str | None:
@@ -96,12 +98,29 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
+def _shown_noise_matrix(noise: Any) -> tuple[list[Any], list[list[float]]]:
+    """The classes the card's noise matrix shows, and the matrix among them.
+
+    With many classes a K x K grid is unreadable (and K^2 numbers): only the
+    :data:`MATRIX_CLASSES` classes with the most given labels are shown, in class order.
+    """
+    counts = np.asarray(noise.calibrated_joint.sum(axis=1))
+    shown = np.sort(np.argsort(-counts, kind="stable")[:MATRIX_CLASSES])
+    matrix = noise.noise_matrix
+    if isinstance(matrix, np.ndarray):
+        part = matrix[np.ix_(shown, shown)]
+    else:
+        part = matrix[shown][:, shown].toarray()
+    return [plain(c) for c in noise.classes[shown]], np.asarray(part, dtype=float).tolist()
+
+
 def label_health(report: AuditReport, how: dict[str, Any]) -> dict[str, Any]:
     """Noise rate with its interval, noise matrix, confused pairs, class quality, top errors."""
     noise = report.noise
     lo, hi = noise.noise_rate_interval
     quality = noise.class_quality()
     errors = report.to_frame().head(TOP_ERRORS)
+    matrix_classes, matrix = _shown_noise_matrix(noise)
     return {
         **how,
         "method": report.issues.method,
@@ -113,7 +132,8 @@ def label_health(report: AuditReport, how: dict[str, Any]) -> dict[str, Any]:
         "expected_issues": noise.expected_issues,
         "num_issues": int(report.issues.num_issues),
         "issue_share": report.issues.num_issues / report.n_rows,
-        "noise_matrix": np.asarray(noise.noise_matrix, dtype=float).tolist(),
+        "noise_matrix": matrix,
+        "noise_matrix_classes": matrix_classes,
         "noise_matrix_indexed": "[given][true], columns sum to 1: P(given | true)",
         "confused_pairs": _records(noise.confused_pairs(top=CONFUSED_PAIRS)),
         "class_quality": _records(quality),

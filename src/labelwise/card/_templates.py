@@ -219,7 +219,11 @@ calibration error {{ mq.calibration_error | num }}.{% if mq.reason %} Chosen bec
 <td>{{ c.noise_rate | num("pct") }}</td></tr>{% endfor %}</tbody></table></div>{% endif %}
 {% endif %}
 <h3>Noise matrix P(given | true)</h3>
-{{ svg.heatmap(health.noise_matrix, health.classes, health.classes, "noise matrix", kind="pct",
+{% if health.noise_matrix_classes | length < health.classes | length %}<p class="note">The
+{{ health.noise_matrix_classes | length }} classes with the most labels, of
+{{ health.classes | length }}.</p>{% endif %}
+{{ svg.heatmap(health.noise_matrix, health.noise_matrix_classes, health.noise_matrix_classes,
+"noise matrix", kind="pct",
 row_title="given ↓", col_title="true →") }}
 <div class="grid"><div class="box"><h3>Most confused pairs</h3><div class="scroll"><table>
 <thead><tr><th>Given</th><th>True</th><th>Count</th><th>Share of given</th></tr></thead><tbody>

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from labelwise._parallel import ordered_map
 
@@ -24,6 +25,11 @@ TOLERANCE = 1e-6
 BLOCK_ROWS = 1 << 16
 #: At most this many matrix entries per block, so wide matrices take fewer rows at a time.
 BLOCK_ELEMENTS = 1 << 20
+#: Up to this many classes the joint is a dense (K, K) array; above it, a sparse CSR array
+#: holding only the pairs that occur (see ``_sparse``), so memory grows with N + K, not K^2.
+DENSE_MAX_CLASSES = 2048
+#: Pending (cell, count) pairs are merged once they outnumber this (and the merged ones twice).
+_MERGE_AT = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,69 @@ def confident_thresholds(pred_probs: np.ndarray, groups: ClassGroups) -> np.ndar
     return thresholds_from(np.split(own, groups.bounds[1:-1]))
 
 
+class CellCounter:
+    """Counts of (given label, confident guess) cells, added block by block.
+
+    Cells are coded ``given * (K + 1) + guess``, the last column standing for "confident of no
+    class". Up to :data:`DENSE_MAX_CLASSES` classes the counts live in a dense array; above it,
+    as sorted (code, count) pairs merged as they come.
+    """
+
+    def __init__(self, n_classes: int) -> None:
+        self.n_classes = n_classes
+        n_cells = n_classes * (n_classes + 1)
+        self._dense = np.zeros(n_cells, np.int64) if n_classes <= DENSE_MAX_CLASSES else None
+        self._codes: list[np.ndarray] = []
+        self._counts: list[np.ndarray] = []
+        self._pending = 0
+        self._merged = 0
+
+    def add(self, codes: np.ndarray, counts: np.ndarray) -> None:
+        """Add the counts of distinct cell codes."""
+        if self._dense is not None:
+            self._dense[codes] += counts
+            return
+        self._codes.append(np.asarray(codes, np.int64))
+        self._counts.append(np.asarray(counts, np.int64))
+        self._pending += len(codes)
+        if self._pending > _MERGE_AT + 2 * self._merged:
+            self._merge()
+
+    def _merge(self) -> None:
+        codes, where = np.unique(np.concatenate(self._codes), return_inverse=True)
+        # Float weights are exact for counts below 2**53.
+        counts = np.bincount(where, weights=np.concatenate(self._counts)).astype(np.int64)
+        self._codes, self._counts = [codes], [counts]
+        self._pending = self._merged = codes.size
+
+    def pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """The non-zero cells as (codes, counts), codes ascending."""
+        if self._dense is not None:
+            seen = np.flatnonzero(self._dense)
+            return seen, self._dense[seen]
+        if not self._codes:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        self._merge()
+        return self._codes[0], self._counts[0]
+
+    def table(self) -> np.ndarray | sparse.csr_array:
+        """The (K, K + 1) table: dense, or CSR above :data:`DENSE_MAX_CLASSES` classes."""
+        k = self.n_classes
+        if self._dense is not None:
+            return self._dense.reshape(k, k + 1)
+        codes, counts = self.pairs()
+        given, guess = np.divmod(codes, k + 1)
+        return sparse.csr_array((counts, (given, guess)), shape=(k, k + 1))
+
+
+def raise_diagonal(joint: sparse.csr_array, present: np.ndarray | None = None) -> sparse.csr_array:
+    """``joint`` with each diagonal cell raised to at least 1 (only where ``present``, if given)."""
+    lift = (joint.diagonal() == 0).astype(joint.dtype)
+    if present is not None:
+        lift[~present] = 0
+    return sparse.csr_array(joint + sparse.diags_array(lift, dtype=joint.dtype))
+
+
 @dataclass(frozen=True)
 class ConfidentPass:
     """What one pass over the rows learns, given the thresholds.
@@ -83,7 +152,7 @@ class ConfidentPass:
     Attributes
     ----------
     thresholds : ndarray (K,)
-    cells : ndarray (K, K + 1) of int64
+    cells : ndarray (K, K + 1) of int64, or CSR array above ``DENSE_MAX_CLASSES`` classes
         ``cells[i, j]`` counts examples given label i whose confident guess is j; the last column
         counts examples confident of no class. Its first K columns are the raw confident joint.
     off_diagonal : ndarray of intp
@@ -105,8 +174,10 @@ class ConfidentPass:
         return self.cells.sum(axis=1)
 
     @property
-    def confident_joint(self) -> np.ndarray:
+    def confident_joint(self) -> np.ndarray | sparse.csr_array:
         """The confident joint C[given, guess], diagonal raised to at least 1."""
+        if not isinstance(self.cells, np.ndarray):
+            return raise_diagonal(self.cells[:, :-1])
         # Column-major, like the reference's (a transposed confusion matrix): whole-matrix sums
         # then add in the same order, so calibration rounds the same last bits the same way.
         joint = np.asfortranarray(self.cells[:, :-1])
@@ -182,12 +253,12 @@ def confident_pass(
 
 def merge_scan(parts: list, thresholds: np.ndarray, k: int) -> ConfidentPass:
     """Merge per-block scans (in row order) by addition and concatenation."""
-    cells = np.zeros(k * (k + 1), dtype=np.int64)
+    counter = CellCounter(k)
     for (seen, counts), *_ in parts:
-        cells[seen] += counts  # cells within one block are distinct
+        counter.add(seen, counts)  # cells within one block are distinct
     return ConfidentPass(
         thresholds=thresholds,
-        cells=cells.reshape(k, k + 1),
+        cells=counter.table(),
         off_diagonal=np.concatenate([p[1] for p in parts]),
         predicted=np.concatenate([p[2] for p in parts]).astype(np.min_scalar_type(k)),
         given_wins=np.concatenate([p[3] for p in parts]),

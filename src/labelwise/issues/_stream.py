@@ -35,11 +35,13 @@ from labelwise.errors import ConfigError, DataFileError, InputTypeError, ShapeEr
 from labelwise.issues._counting import (
     BLOCK_ELEMENTS,
     BLOCK_ROWS,
+    CellCounter,
     ConfidentPass,
     _scan_block,
     smallest_n,
     thresholds_from,
 )
+from labelwise.issues._sparse import column
 from labelwise.issues.scores import _scores
 
 __all__ = ["ChunkedProbs", "chunk_rows_for", "chunked_source", "parse_bytes"]
@@ -280,15 +282,15 @@ def _scan_chunk(
     n, k = block.shape
     step = max(1, min(BLOCK_ROWS, BLOCK_ELEMENTS // k))  # small blocks: small temporaries
     parts = [_scan_block(given, block, cut, s, min(s + step, n)) for s in range(0, n, step)]
-    cells = np.zeros(k * (k + 1), dtype=np.int64)
+    counter = CellCounter(k)
     for (seen, counts), *_ in parts:
-        cells[seen] += counts
-    seen = np.flatnonzero(cells)
+        counter.add(seen, counts)
+    seen, counts = counter.pairs()
     off = np.concatenate([p[1] for p in parts]) + start
     argmax = np.concatenate([p[2] for p in parts])
     wins = np.concatenate([p[3] for p in parts])
     scores = {name: _scores(given, block, name) for name in score_names}
-    return (seen, cells[seen], off, argmax, wins), scores
+    return (seen, counts, off, argmax, wins), scores
 
 
 def streamed_scan(
@@ -299,7 +301,7 @@ def streamed_scan(
     Per-row results are written into arrays allocated once, so no pass ever holds two copies.
     """
     n, k = labels.size, probs.n_classes
-    cells = np.zeros(k * (k + 1), dtype=np.int64)
+    counter = CellCounter(k)
     predicted = np.empty(n, dtype=np.min_scalar_type(k))
     given_wins = np.empty(n, dtype=bool)
     off_diagonal, scores = [], {}
@@ -308,7 +310,7 @@ def streamed_scan(
     for (seen, counts, off, argmax, wins), chunk_scores in probs.map(
         _scan_chunk, labels, "confident joint", cut=cut, score_names=score_names
     ):
-        cells[seen] += counts
+        counter.add(seen, counts)
         off_diagonal.append(off)
         stop = done + argmax.size
         predicted[done:stop], given_wins[done:stop] = argmax, wins
@@ -317,7 +319,7 @@ def streamed_scan(
         done = stop
     scan = ConfidentPass(
         thresholds=thresholds,
-        cells=cells.reshape(k, k + 1),
+        cells=counter.table(),
         off_diagonal=np.concatenate(off_diagonal),
         predicted=predicted,
         given_wins=given_wins,
@@ -383,7 +385,7 @@ def streamed_prune(
     by_class: bool,
 ) -> np.ndarray:
     """Rows flagged by noise rate (or by class), read in chunks; equal to the in-memory pass."""
-    wanted = _wanted_pairs(prune, checked_classes, counts, by_class, probs.n_classes)
+    wanted = _wanted_pairs(prune, checked_classes, counts, by_class)
     running = {pair: _Smallest(n) for pair, n in wanted.items()}
     for found in probs.map(_candidates_chunk, labels, "pruning", wanted=wanted):
         for pair, (values, rows, seen) in found.items():
@@ -398,20 +400,19 @@ def streamed_prune(
     return mask
 
 
-def _wanted_pairs(
-    prune: np.ndarray, checked: list[int], counts: np.ndarray, by_class: bool, k_total: int
-) -> dict:
+def _wanted_pairs(prune: Any, checked: list[int], counts: np.ndarray, by_class: bool) -> dict:
     """{(j, k): n}: take the n smallest values of pair (j, k) within given class k."""
     wanted = {}
     for k in checked:
+        toward = column(prune, k)
         if by_class:
-            n = int(counts[k] - prune[k, k])
+            n = int(counts[k] - toward[k])
             if n >= 1:
                 wanted[(k, k)] = n
             continue
-        for j in range(k_total):
-            if j != k and prune[j, k] > 0:
-                wanted[(j, k)] = int(prune[j, k])
+        for j in np.flatnonzero(toward > 0):
+            if j != k:
+                wanted[(int(j), k)] = int(toward[j])
     return wanted
 
 

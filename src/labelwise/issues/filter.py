@@ -16,14 +16,14 @@ from labelwise.errors import ConfigError, SmallClassWarning
 from labelwise.issues._counting import (
     ClassGroups,
     ConfidentPass,
-    calibrate_joint,
     confident_pass,
     confident_thresholds,
     largest_margins,
-    prune_counts,
+    raise_diagonal,
     round_preserving_row_totals,
     smallest_n,
 )
+from labelwise.issues._sparse import calibrate, column, prune, rescale_sparse
 from labelwise.issues._stream import chunked_source, streamed_prune, streamed_scan_inputs
 from labelwise.issues.scores import SCORE_METHODS, _scores
 
@@ -44,6 +44,8 @@ _PRUNING = ("prune_by_noise_rate", "prune_by_class", "both")
 #: Classes at least this big (on average) are pruned in parallel threads.
 _ROWS_PER_THREADED_CLASS = 20_000
 _RANKED = ("low_self_confidence", "low_normalized_margin", "pervasive2021")
+#: The small classes a warning names before it says how many more there are.
+SHOWN_SMALL_CLASSES = 5
 
 
 def engine_options(
@@ -190,6 +192,8 @@ def _wanted_per_class(
             f"num_to_remove_per_class needs one count >= 0 per class ({label_counts.size}), "
             f"got {num_to_remove!r}."
         )
+    if not isinstance(prune, np.ndarray):
+        return rescale_sparse(prune, label_counts, target)
     share = prune / np.sum(prune, axis=1)
     noise = share.sum(axis=1) - share.diagonal()
     scaled = (share.T * target / noise).T
@@ -210,9 +214,10 @@ def _pruned(
     def flag_class(k: int) -> np.ndarray:
         rows = groups.rows(k)
         probs = np.take(pred_probs, rows, axis=0)  # much faster than fancy indexing
+        toward = column(prune, k)
         if by_class:
-            return rows[smallest_n(probs[:, k], int(groups.counts[k] - prune[k, k]))]
-        return rows[largest_margins(probs, k, prune[:, k])]
+            return rows[smallest_n(probs[:, k], int(groups.counts[k] - toward[k]))]
+        return rows[largest_margins(probs, k, toward)]
 
     # Threads pay only when each class is big: many small classes are dominated by the
     # interpreter (which holds the GIL), and threads then slow them down.
@@ -226,8 +231,11 @@ def _pruned(
 def _pervasive_count(scan: ConfidentPass, n: int) -> int:
     # The diagonal is raised to 1 only for classes that occur: an empty class must not add a
     # phantom example to the count (the reference raises all, which changes nothing else here).
-    joint = scan.cells[:, :-1].copy()
     present = scan.label_counts > 0
+    if not isinstance(scan.cells, np.ndarray):
+        joint = raise_diagonal(scan.cells[:, :-1], present)
+        return int(np.floor(n * (1 - joint.diagonal().sum() / joint.sum())))
+    joint = scan.cells[:, :-1].copy()
     diagonal = joint.diagonal().copy()
     diagonal[present] = np.maximum(diagonal[present], 1)
     np.fill_diagonal(joint, diagonal)
@@ -255,15 +263,15 @@ def _flag(
         return mask
     else:
         counts = scan.label_counts
-        calibrated = calibrate_joint(scan.confident_joint, counts)
-        prune = prune_counts(calibrated, options["min_examples_per_class"], options["frac_noise"])
+        calibrated = calibrate(scan.confident_joint, counts)
+        kept = prune(calibrated, options["min_examples_per_class"], options["frac_noise"])
         if options["num_to_remove_per_class"] is not None:
-            prune = _wanted_per_class(prune, counts, options["num_to_remove_per_class"])
+            kept = _wanted_per_class(kept, counts, options["num_to_remove_per_class"])
         mask = np.ones(n, dtype=bool)
         if method in ("prune_by_class", "both"):
-            mask &= pruned(prune, True)
+            mask &= pruned(kept, True)
         if method in ("prune_by_noise_rate", "both"):
-            mask &= pruned(prune, False)
+            mask &= pruned(kept, False)
     # Rule 6: never flag an example whose (edged) prediction is its given label.
     mask &= ~scan.given_wins
     return mask
@@ -284,15 +292,18 @@ def _ranked_count(method: str, scan: ConfidentPass, n: int) -> int:
 
 
 def _checked_classes(counts: np.ndarray, minimum: int) -> list[int]:
-    """Classes whose labels are checked; warns about those too small to check."""
-    for k, n_k in enumerate(counts):
-        if 0 < n_k <= minimum:
-            warnings.warn(
-                f"Class {k} has {n_k} examples, not more than min_examples_per_class="
-                f"{minimum}; its labels are not checked.",
-                SmallClassWarning,
-                stacklevel=5,
-            )
+    """Classes whose labels are checked; one warning names those too small to check."""
+    small = np.flatnonzero((counts > 0) & (counts <= minimum))
+    if small.size:
+        shown = ", ".join(f"{k} ({counts[k]})" for k in small[:SHOWN_SMALL_CLASSES])
+        more = small.size - SHOWN_SMALL_CLASSES
+        more = f" and {more} more" if more > 0 else ""
+        warnings.warn(
+            f"{small.size} class(es) have at most min_examples_per_class={minimum} examples, "
+            f"so their labels are not checked: column {shown}{more}.",
+            SmallClassWarning,
+            stacklevel=5,
+        )
     # The reference never flags the single member of a class, whatever the minimum.
     return [k for k, n_k in enumerate(counts) if n_k > max(minimum, 1)]
 

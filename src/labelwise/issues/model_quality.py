@@ -48,8 +48,11 @@ class ModelQuality:
         The log loss of predicting the given-label frequencies for every row (their entropy).
     clean_accuracy : float
         Accuracy on the rows the audit did not flag (NaN when every row is flagged).
-    confusion : DataFrame
-        Rows per (given, predicted) pair, given labels as rows, predicted as columns.
+    pairs : DataFrame
+        Rows per (given, predicted) pair that occurs: columns ``given``, ``predicted``, ``rows``.
+        Only pairs seen are kept, so it grows with the data, not with the square of the classes.
+    classes : ndarray
+        Every class, in column order.
     doubts : tuple of str
         Plain-words reasons the noise estimate may reflect model error; empty when none.
     """
@@ -59,7 +62,8 @@ class ModelQuality:
     calibration_error: float
     baseline_log_loss: float
     clean_accuracy: float
-    confusion: pd.DataFrame
+    pairs: pd.DataFrame
+    classes: np.ndarray
     doubts: tuple[str, ...]
 
     @property
@@ -67,13 +71,22 @@ class ModelQuality:
         """True when no check casts doubt on the noise estimate."""
         return not self.doubts
 
+    @property
+    def confusion(self) -> pd.DataFrame:
+        """Rows per (given, predicted) pair as a (K, K) table: given as rows, predicted as columns.
+
+        Built on demand from :attr:`pairs`; with thousands of classes prefer ``pairs``.
+        """
+        names = pd.Index(list(self.classes))
+        table = self.pairs.pivot(index="given", columns="predicted", values="rows")
+        table = table.reindex(index=names, columns=names, fill_value=0).fillna(0).astype(int)
+        table.index.name, table.columns.name = "given", "predicted"
+        return table
+
     def confused_with(self, top: int | None = CONFUSED_SHOWN) -> pd.DataFrame:
         """The (given, predicted) pairs the model disagrees on most: given, predicted, rows."""
-        stacked = self.confusion.stack()
-        stacked.index.names = ["given", "predicted"]
-        frame = stacked.rename("rows").reset_index()
-        frame = frame[frame["given"] != frame["predicted"]]
-        frame = frame[frame["rows"] > 0].sort_values("rows", ascending=False, kind="stable")
+        frame = self.pairs[self.pairs["given"] != self.pairs["predicted"]]
+        frame = frame.sort_values("rows", ascending=False, kind="stable")
         return frame.head(top).reset_index(drop=True) if top is not None else frame
 
     def summary(self) -> dict[str, Any]:
@@ -100,11 +113,14 @@ def _entropy(codes: np.ndarray, n_classes: int) -> float:
     return float(-(share * np.log(share)).sum())
 
 
-def _confusion(codes: np.ndarray, top: np.ndarray, classes: np.ndarray) -> pd.DataFrame:
+def _pairs(codes: np.ndarray, top: np.ndarray, classes: np.ndarray) -> pd.DataFrame:
+    """Rows per (given, predicted) pair that occurs, in (given, predicted) column order."""
     k = classes.size
-    counts = np.bincount(codes * k + top, minlength=k * k).reshape(k, k)
-    index = pd.Index(list(classes), name="given")
-    return pd.DataFrame(counts, index=index, columns=pd.Index(list(classes), name="predicted"))
+    seen, rows = np.unique(codes.astype(np.int64) * k + top, return_counts=True)
+    given, predicted = np.divmod(seen, k)
+    return pd.DataFrame(
+        {"given": classes[given], "predicted": classes[predicted], "rows": rows.astype(np.int64)}
+    )
 
 
 def _doubt_clean(clean_accuracy: float, accuracy: float) -> str | None:
@@ -197,6 +213,7 @@ def assess_model(
         **metrics,
         baseline_log_loss=baseline,
         clean_accuracy=clean_accuracy,
-        confusion=_confusion(codes, top, classes),
+        pairs=_pairs(codes, top, classes),
+        classes=classes,
         doubts=tuple(d for d in doubts if d is not None),
     )

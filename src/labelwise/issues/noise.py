@@ -7,25 +7,54 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from labelwise._validate import check_inputs
 from labelwise.errors import ConfigError
 from labelwise.issues._counting import (
     ClassGroups,
     ConfidentPass,
-    calibrate_joint,
     confident_pass,
     confident_thresholds,
 )
+from labelwise.issues._sparse import calibrate
 from labelwise.issues._stream import chunked_source, streamed_scan_inputs
 
 __all__ = ["NoiseEstimate", "estimate_noise"]
 
 
-def _normalize(matrix: np.ndarray, axis: int) -> np.ndarray:
-    totals = matrix.sum(axis=axis, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(totals > 0, matrix / np.where(totals > 0, totals, 1), 0.0)
+#: Bootstrap replicates are computed in batches of about this many stored cells.
+_BOOTSTRAP_BATCH_CELLS = 1 << 20
+
+Matrix = np.ndarray | sparse.csr_array
+
+
+def _normalize(matrix: Matrix, axis: int) -> Matrix:
+    """Columns (axis 0) or rows (axis 1) scaled to sum to 1; all-zero ones stay zero."""
+    if isinstance(matrix, np.ndarray):
+        totals = matrix.sum(axis=axis, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(totals > 0, matrix / np.where(totals > 0, totals, 1), 0.0)
+    totals = matrix.sum(axis=axis)
+    scale = sparse.diags_array(np.divide(1.0, totals, out=np.zeros(totals.size), where=totals > 0))
+    return sparse.csr_array(matrix @ scale if axis == 0 else scale @ matrix)
+
+
+def _trace(matrix: Matrix) -> float:
+    return float(np.trace(matrix)) if isinstance(matrix, np.ndarray) else matrix.trace()
+
+
+def _matrix_json(matrix: Matrix) -> list | dict:
+    """A dense matrix as nested lists; a sparse one as its non-zero cells."""
+    if isinstance(matrix, np.ndarray):
+        return matrix.tolist()
+    cells = sparse.coo_array(matrix)
+    return {
+        "shape": list(matrix.shape),
+        "given": cells.row.tolist(),
+        "true": cells.col.tolist(),
+        "value": cells.data.tolist(),
+    }
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,7 +62,9 @@ class NoiseEstimate:
     """How noisy the labels are, estimated with confident learning.
 
     Matrices are indexed ``[given, true]`` unless said otherwise, rows and columns in ``classes``
-    order.
+    order. Up to 2,048 classes they are dense arrays; with more, scipy CSR arrays holding only
+    the pairs that occur (at most N + K of the K^2), so memory grows with the data, not with the
+    square of the class count.
 
     Attributes
     ----------
@@ -66,11 +97,11 @@ class NoiseEstimate:
     classes: np.ndarray
     n_examples: int
     thresholds: np.ndarray
-    confident_joint: np.ndarray
-    calibrated_joint: np.ndarray
-    joint: np.ndarray
-    noise_matrix: np.ndarray
-    inverse_noise_matrix: np.ndarray
+    confident_joint: Matrix
+    calibrated_joint: Matrix
+    joint: Matrix
+    noise_matrix: Matrix
+    inverse_noise_matrix: Matrix
     prior: np.ndarray
     given_prior: np.ndarray
     noise_rate: float
@@ -104,26 +135,31 @@ class NoiseEstimate:
                 "n_given": counts,
                 "given_share": self.given_prior,
                 "estimated_true_share": self.prior,
-                "label_quality": np.diagonal(self.inverse_noise_matrix),
-                "recall": np.diagonal(self.noise_matrix),
-                "expected_wrong": counts - np.diagonal(self.calibrated_joint),
+                "label_quality": self.inverse_noise_matrix.diagonal(),
+                "recall": self.noise_matrix.diagonal(),
+                "expected_wrong": counts - self.calibrated_joint.diagonal(),
             }
         )
 
     def confused_pairs(self, top: int | None = 10) -> pd.DataFrame:
-        """The (given, true) pairs holding the most estimated label errors, largest first."""
-        k = self.classes.size
-        given, true = np.nonzero(~np.eye(k, dtype=bool))
+        """The (given, true) pairs holding the most estimated label errors, largest first.
+
+        Only pairs with a positive count are listed, so the table grows with the errors found,
+        never with the square of the class count.
+        """
+        cells = sparse.coo_array(self.calibrated_joint)
+        off = (cells.row != cells.col) & (cells.data > 0)
+        given, true = cells.row[off], cells.col[off]
         frame = pd.DataFrame(
             {
                 "given": self.classes[given],
                 "true": self.classes[true],
-                "count": self.calibrated_joint[given, true],
+                "count": cells.data[off],
                 "joint": self.joint[given, true],
                 "share_of_given": self.inverse_noise_matrix[given, true],
             }
         )
-        frame = frame[frame["count"] > 0].sort_values(
+        frame = frame.sort_values(
             ["count", "given", "true"], ascending=[False, True, True], kind="stable"
         )
         return frame.head(top).reset_index(drop=True) if top else frame.reset_index(drop=True)
@@ -142,15 +178,16 @@ class NoiseEstimate:
             "noise_rate_interval": [lo, hi],
             "confidence": self.confidence,
             "expected_issues": self.expected_issues,
-            "matrices_indexed": "[given][true]",
+            "matrices_indexed": "[given][true]"
+            + ("" if isinstance(self.joint, np.ndarray) else ", as the non-zero cells"),
             "thresholds": self.thresholds.astype(float).tolist(),
             "prior": self.prior.tolist(),
             "given_prior": self.given_prior.tolist(),
-            "confident_joint": self.confident_joint.tolist(),
-            "calibrated_joint": self.calibrated_joint.tolist(),
-            "joint": self.joint.tolist(),
-            "noise_matrix": self.noise_matrix.tolist(),
-            "inverse_noise_matrix": self.inverse_noise_matrix.tolist(),
+            "confident_joint": _matrix_json(self.confident_joint),
+            "calibrated_joint": _matrix_json(self.calibrated_joint),
+            "joint": _matrix_json(self.joint),
+            "noise_matrix": _matrix_json(self.noise_matrix),
+            "inverse_noise_matrix": _matrix_json(self.inverse_noise_matrix),
             "class_quality": _records(self.class_quality()),
             "confused_pairs": _records(self.confused_pairs(top=None)),
         }
@@ -163,31 +200,109 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     ]
 
 
-def _noise_rate(cells: np.ndarray) -> float:
-    """1 - trace(Q) for (given, guess-or-none) cell counts."""
-    joint = cells[:, :-1].copy()
-    np.fill_diagonal(joint, np.maximum(joint.diagonal(), 1))
-    calibrated = calibrate_joint(joint, cells.sum(axis=1))
-    return float(1.0 - np.trace(calibrated) / calibrated.sum())
+@dataclass(frozen=True)
+class _CellLayout:
+    """Where the stored (given, guess) cells of the bootstrap go in the confident joint.
+
+    The joint's entries are the stored cells with a class guess, then every diagonal cell not
+    among them (it is raised to 1 in each replicate). ``rows_of_*`` are indicator matrices that
+    sum entries per given class.
+    """
+
+    joint_cells: np.ndarray
+    n_extra: int
+    entry_rows: np.ndarray
+    diagonal: np.ndarray
+    rows_of_cells: sparse.csr_array
+    rows_of_entries: sparse.csr_array
+
+    @classmethod
+    def of(cls, given: np.ndarray, guess: np.ndarray, k: int) -> _CellLayout:
+        joint_cells = np.flatnonzero(guess < k)
+        stored_diagonal = joint_cells[given[joint_cells] == guess[joint_cells]]
+        missing = np.setdiff1d(np.arange(k), given[stored_diagonal])
+        entry_rows = np.concatenate([given[joint_cells], missing])
+        diagonal = np.empty(k, dtype=np.intp)
+        diagonal[given[stored_diagonal]] = np.flatnonzero(given[joint_cells] == guess[joint_cells])
+        diagonal[missing] = joint_cells.size + np.arange(missing.size)
+        return cls(
+            joint_cells=joint_cells,
+            n_extra=missing.size,
+            entry_rows=entry_rows,
+            diagonal=diagonal,
+            rows_of_cells=_indicator(given, k),
+            rows_of_entries=_indicator(entry_rows, k),
+        )
+
+
+def _indicator(rows: np.ndarray, k: int) -> sparse.csr_array:
+    """(len(rows), K) matrix with a 1 at (i, rows[i]): ``values @ it`` sums values per row."""
+    ones = np.ones(rows.size)
+    return sparse.csr_array((ones, (np.arange(rows.size), rows)), shape=(rows.size, k))
+
+
+def _noise_rates(draws: np.ndarray, layout: _CellLayout) -> np.ndarray:
+    """1 - trace(Q) of each replicate's calibrated joint, from its stored-cell counts.
+
+    The calibration of :func:`labelwise.issues._counting.calibrate_joint`, on stored cells only:
+    each row is scaled to its label count and rounded keeping its rounded total, which moves
+    the row's diagonal cell by one exactly when its remainder ranks among the |d| largest (or
+    smallest) of its row, d being the row's rounding shortfall. Ties rank in cell order.
+    """
+    b = draws.shape[0]
+    label_counts = (layout.rows_of_cells.T @ draws.T).T
+    entries = np.concatenate(
+        [draws[:, layout.joint_cells], np.zeros((b, layout.n_extra))], axis=1
+    ).astype(float)
+    entries[:, layout.diagonal] = np.maximum(entries[:, layout.diagonal], 1)
+    rows = layout.entry_rows
+    row_totals = np.clip((layout.rows_of_entries.T @ entries.T).T, 1e-100, None)
+    scaled = entries / row_totals[:, rows] * label_counts[:, rows]
+    scaled *= label_counts.sum(axis=1, keepdims=True) / np.clip(
+        scaled.sum(axis=1, keepdims=True), 1e-100, None
+    )
+    ints = scaled.round()
+    remainders = scaled - ints
+    totals = np.round((layout.rows_of_entries.T @ scaled.T).T)
+    shortfall = np.round(totals - np.round((layout.rows_of_entries.T @ ints.T).T))
+    own = remainders[:, layout.diagonal][:, rows]
+    position = np.arange(rows.size)
+    first = position < layout.diagonal[rows]
+    up = (remainders > own) | ((remainders == own) & first)
+    down = (remainders < own) | ((remainders == own) & first)
+    ahead_up = (layout.rows_of_entries.T @ up.T.astype(float)).T
+    ahead_down = (layout.rows_of_entries.T @ down.T.astype(float)).T
+    ahead = np.where(shortfall > 0, ahead_up, ahead_down)
+    moved = np.sign(shortfall) * (ahead < np.abs(shortfall))
+    trace = (ints[:, layout.diagonal] + moved).sum(axis=1)
+    return 1.0 - trace / np.clip(totals.sum(axis=1), 1e-100, None)
 
 
 def _bootstrap_interval(
-    cells: np.ndarray, n_boot: int, confidence: float, seed: Any
+    cells: Matrix, n_boot: int, confidence: float, seed: Any
 ) -> tuple[float, float]:
     """Percentile interval of the noise rate over resampled examples.
 
     Resampling N examples with replacement, with the thresholds held fixed, draws the
-    (given label, confident guess) cell counts from a multinomial with the observed shares; so
-    the bootstrap costs O(n_boot * K^2), whatever N.
+    (given label, confident guess) cell counts from a multinomial with the observed shares.
+    Cells never seen stay empty in every replicate, so only the stored cells are drawn: the
+    bootstrap costs O(n_boot * cells seen), whatever N and however many classes.
     """
     if n_boot == 0:
         return (float("nan"), float("nan"))
     rng = np.random.default_rng(seed)
-    n = int(cells.sum())
-    draws = rng.multinomial(n, (cells / n).ravel(), size=n_boot).reshape(n_boot, *cells.shape)
-    rates = np.array([_noise_rate(draw) for draw in draws])
+    stored = sparse.coo_array(cells)
+    k = cells.shape[0]
+    layout = _CellLayout.of(stored.row, stored.col, k)
+    counts = stored.data.astype(np.int64)
+    n = int(counts.sum())
+    batch = max(1, _BOOTSTRAP_BATCH_CELLS // max(counts.size + k, 1))
+    rates = [
+        _noise_rates(rng.multinomial(n, counts / n, size=min(batch, n_boot - done)), layout)
+        for done in range(0, n_boot, batch)
+    ]
     tail = (1 - confidence) / 2 * 100
-    lo, hi = np.percentile(rates, [tail, 100 - tail])
+    lo, hi = np.percentile(np.concatenate(rates), [tail, 100 - tail])
     return (float(lo), float(hi))
 
 
@@ -202,7 +317,7 @@ def noise_from_scan(
     counts = scan.label_counts
     n = int(counts.sum())
     confident_joint = scan.confident_joint
-    calibrated = calibrate_joint(confident_joint, counts)
+    calibrated = calibrate(confident_joint, counts)
     joint = calibrated / np.clip(float(calibrated.sum()), 1e-100, None)
     return NoiseEstimate(
         classes=classes,
@@ -213,9 +328,9 @@ def noise_from_scan(
         joint=joint,
         noise_matrix=_normalize(joint, axis=0),
         inverse_noise_matrix=_normalize(joint, axis=1),
-        prior=joint.sum(axis=0),
+        prior=np.asarray(joint.sum(axis=0)),
         given_prior=counts / n,
-        noise_rate=float(1.0 - np.trace(joint)),
+        noise_rate=1.0 - _trace(joint),
         noise_rate_interval=_bootstrap_interval(scan.cells, n_boot, confidence, seed),
         confidence=confidence,
     )

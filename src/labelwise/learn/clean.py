@@ -236,7 +236,7 @@ class CleanClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def _final_weights(self, codes: np.ndarray, keep: np.ndarray, sample_weight: Any) -> np.ndarray:
         weights = np.ones(codes.size) if sample_weight is None else sample_weight.copy()
         if self.reweight and self.noise_ is not None:
-            recall = np.maximum(np.diagonal(self.noise_.noise_matrix), _MIN_RECALL)
+            recall = np.maximum(self.noise_.noise_matrix.diagonal(), _MIN_RECALL)
             weights *= 1.0 / recall[codes]
         weights[~keep] = 0.0
         return weights
