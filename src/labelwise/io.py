@@ -12,6 +12,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -35,6 +36,7 @@ __all__ = [
     "write_text",
     "write_png",
     "json_scalar",
+    "markdown_escape",
     "markdown_table",
 ]
 
@@ -363,10 +365,99 @@ def atomic_write(
         raise
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defused(value: Any) -> Any:
+    """``value`` with a ``'`` in front when it is text a spreadsheet would run as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _formula_mask(series: pd.Series) -> np.ndarray:
+    """Which cells of a text column are strings a spreadsheet would run as formulas."""
+    try:
+        # Vectorized: a string column is tested in Arrow, without a Python call per cell.
+        return series.str.startswith(FORMULA_STARTS).to_numpy(dtype=bool, na_value=False)
+    except (AttributeError, TypeError):  # objects pandas will not treat as text (bytes, ints)
+        return np.array([_defused(v) is not v for v in series], dtype=bool)
+
+
+def _defused_text(series: pd.Series) -> np.ndarray | None:
+    """An object or string column with formula-like text defused, or None when none is."""
+    mask = _formula_mask(series)
+    if not mask.any():
+        return None
+    out = series.to_numpy(dtype=object, copy=True)
+    out[mask] = ["'" + text for text in out[mask]]
+    return out
+
+
+def _defused_categories(series: pd.Series) -> np.ndarray | None:
+    """A categorical column as defused text, or None when no category needs it.
+
+    Categories are checked once each; the column is written as plain values, since a defused
+    category could collide with another (``=a`` and ``'=a``).
+    """
+    categories = series.cat.categories.to_numpy(dtype=object)
+    defused = np.array([_defused(c) for c in categories] + [np.nan], dtype=object)
+    if all(a is b for a, b in zip(defused[:-1], categories, strict=True)):
+        return None
+    return defused[series.cat.codes.to_numpy()]  # code -1 (missing) picks the NaN at the end
+
+
+def _defused_column(series: pd.Series) -> np.ndarray | None:
+    """The column with formula-like text defused, or None when it has none (numbers never)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return _defused_categories(series)
+    if pd.api.types.is_string_dtype(series.dtype):  # str, string and object columns
+        return _defused_text(series)
+    return None
+
+
+def _without_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every formula-like text cell and header defused; the input is not changed."""
+    changed = {}
+    for i, (_, series) in enumerate(frame.items()):
+        values = _defused_column(series)
+        if values is not None:
+            changed[i] = values
+    header = [_defused(c) if isinstance(c, str) else c for c in frame.columns]
+    if not changed and header == list(frame.columns):
+        return frame
+    out = frame.copy(deep=False)
+    for i, values in changed.items():
+        out.isetitem(i, pd.Series(values, index=frame.index, dtype=object))
+    out.columns = header
+    return out
+
+
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write ``frame`` to ``path`` as CSV, without its index, atomically. Returns the path."""
+    """Write ``frame`` to ``path`` as CSV, without its index, atomically.
+
+    Text that a spreadsheet would run as a formula is defused, as OWASP advises against CSV
+    injection: a text cell (object, string or categorical column) or a column name that starts
+    with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a single quote in front
+    (``=HYPERLINK(...)`` is written as ``'=HYPERLINK(...)``). Numeric columns are written as they
+    are, so ``-0.5`` stays a number; ``frame`` itself is not changed.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table to write.
+    path : str or PathLike
+        The CSV file; missing parent directories are created.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    safe = _without_formulas(frame)
     with atomic_write(path, newline="") as handle:
-        frame.to_csv(handle, index=False)
+        safe.to_csv(handle, index=False)
     return Path(path)
 
 
@@ -434,22 +525,86 @@ def json_scalar(value: Any) -> Any:
     return str(value)
 
 
+# Characters with a Markdown meaning inside a line: tables (|), code (`), links and images ([ ]),
+# emphasis (* _), strikethrough (~) and the backslash that escapes them all. A run of _ inside a
+# word (letters or digits on both sides) is left alone: CommonMark never reads it as emphasis.
+_MARKDOWN_INLINE = re.compile(r"(?P<word>(?<=[^\W_])_+(?=[^\W_]))|[\\`*_\[\]|~]")
+# What opens a block at the start of a line: heading, list item, setext or thematic break.
+_MARKDOWN_BLOCK_START = re.compile(r"^(?:([#+=-])|(\d{1,9})([.)])(?=\s|$))")
+_LINE_BREAKS = re.compile(r"\r\n|[\r\n\v\f\x85\u2028\u2029]")
+
+
+def _inline(match: re.Match) -> str:
+    return match.group() if match.group("word") else "\\" + match.group()
+
+
+def _block_start(match: re.Match) -> str:
+    if match.group(1):
+        return "\\" + match.group(1)
+    return match.group(2) + "\\" + match.group(3)
+
+
+def markdown_escape(value: Any) -> str:
+    r"""Text from data, made inert inside Markdown: no HTML, links, emphasis or table breaks.
+
+    Every piece of data text (column names, values, class names, metadata) goes through this
+    before it enters a Markdown file, so that a renderer that passes inline HTML shows it as text:
+
+    - ``&``, ``<`` and ``>`` become the entities ``&amp;``, ``&lt;`` and ``&gt;`` (no tag, no
+      autolink, no entity from the data);
+    - the backslash, the backtick, ``*``, ``_``, ``[``, ``]``, ``|`` and ``~`` get a backslash
+      (no code span, emphasis, link, image, strikethrough or extra table cell), except ``_``
+      inside a word (``validated_errors``), which CommonMark never reads as emphasis;
+    - line breaks become spaces and surrounding spaces are dropped, so the text stays in its
+      table cell or list item;
+    - a leading ``#``, ``+``, ``=``, ``-`` or ``1.`` (digits then ``.`` or ``)`` and a space)
+      gets a backslash, so the text cannot open a heading or a list when it starts a line.
+
+    Numbers come out as ``str(value)``; text that needs none of this is unchanged.
+
+    Parameters
+    ----------
+    value : object
+        Text from the data, or a number.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> markdown_escape("<b>x|y</b>")
+    '&lt;b&gt;x\\|y&lt;/b&gt;'
+    >>> markdown_escape(-0.5)
+    '-0.5'
+    """
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)):
+        return str(value)
+    text = _LINE_BREAKS.sub(" ", str(value)).strip()
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MARKDOWN_INLINE.sub(_inline, text)
+    return _MARKDOWN_BLOCK_START.sub(_block_start, text, count=1)
+
+
 def markdown_table(frame: pd.DataFrame, digits: int = 4) -> str:
-    """A DataFrame as a GitHub markdown table; floats to ``digits`` significant digits.
+    r"""A DataFrame as a GitHub markdown table; floats to ``digits`` significant digits.
+
+    Column names and text cells go through :func:`markdown_escape`, so data cannot add HTML,
+    links or cells; numbers are written as numbers.
 
     >>> import pandas as pd
-    >>> print(markdown_table(pd.DataFrame({"a": [1.23456], "b": ["x"]})), end="")
+    >>> print(markdown_table(pd.DataFrame({"a": [1.23456], "b": ["x|y"]})), end="")
     | a | b |
     |---|---|
-    | 1.235 | x |
+    | 1.235 | x\|y |
     """
 
     def cell(value: Any) -> str:
         if isinstance(value, (float, np.floating)):
             return "–" if not np.isfinite(value) else f"{value:.{digits}g}"
-        return str(value)
+        return markdown_escape(value)
 
-    header = [str(c) for c in frame.columns]
+    header = [markdown_escape(c) for c in frame.columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(False)]
     return "\n".join(lines) + "\n"

@@ -7,7 +7,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,9 @@ class Card:
         ``ground_truth``, ``duplicates``, ``splits``, ``annotators``, ``label_health``,
         ``alerts``, ``timings``). See ``docs/card.md``.
 
+    A card built from a DataFrame also keeps a reference to that frame (not a copy, and not in
+    :attr:`data`), which :meth:`to_croissant` writes as the data file the JSON-LD describes.
+
     Examples
     --------
     >>> import pandas as pd
@@ -49,6 +52,7 @@ class Card:
     """
 
     data: dict[str, Any]
+    _frame: pd.DataFrame | None = field(default=None, repr=False)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Card:
@@ -97,16 +101,73 @@ class Card:
         return self._render(render_markdown, path)
 
     def to_croissant(self, path: str | os.PathLike | None = None) -> str:
-        """Croissant 1.0 JSON-LD with the Responsible-AI fields the metadata and numbers fill."""
+        """Croissant 1.0 JSON-LD with the Responsible-AI fields the metadata and numbers fill.
+
+        The record set reads every column from one file, named with its SHA-256, as Croissant
+        requires. A card built from a file names that file (``contentUrl`` is its name, relative
+        to the JSON-LD). A card built from a DataFrame has no file, so the frame itself is
+        written as CSV beside ``path`` (``card.croissant.json`` -> ``card.csv``, UTF-8, no
+        index, values as they are) and the JSON-LD names that copy. Without ``path`` nothing is
+        written and the text names ``card.csv`` with the checksum of the copy :meth:`save`
+        would write.
+
+        Parameters
+        ----------
+        path : str or PathLike, optional
+            Where to write the JSON-LD (atomically).
+
+        Returns
+        -------
+        str
+            The JSON-LD text.
+
+        Raises
+        ------
+        InputError
+            When the card was built from a DataFrame but no longer holds it (a card made with
+            :meth:`from_dict`): there is no data for the JSON-LD to describe.
+        """
         from labelwise.card._text import render_croissant
 
-        return self._render(render_croissant, path)
+        self._check_croissant_data()
+        data = json.loads(self.to_json())
+        data_file = None
+        if self._frame is not None:
+            data_file = self._frame_copy(path)
+        text = render_croissant(data, data_file)
+        if path is not None:
+            io.write_text(text, path)
+        return text
+
+    def _check_croissant_data(self) -> None:
+        if self.data["metadata"]["file_name"] is None and self._frame is None:
+            raise InputError(
+                "this card was built from a DataFrame and no longer holds it (it was made with "
+                "Card.from_dict), so its Croissant JSON-LD would describe no data; build the "
+                "card again from the DataFrame, or from a CSV or Parquet file of it."
+            )
+
+    def _frame_copy(self, path: str | os.PathLike | None) -> dict[str, Any]:
+        """The CSV copy of the frame the JSON-LD describes; written beside ``path`` if given."""
+        from labelwise.card._text import data_file_for, frame_csv_sha256, write_frame_csv
+
+        name = data_file_for(path)
+        if path is None:
+            sha256 = frame_csv_sha256(self._frame)
+        else:
+            sha256 = write_frame_csv(self._frame, Path(path).parent / name)
+        return {"name": name, "format": "text/csv", "sha256": sha256}
 
     def save(self, directory: str | os.PathLike, stem: str = "card") -> dict[str, Path]:
         """Write ``card.html``, ``card.json``, ``card.md`` and ``card.croissant.json``.
 
         Returns the written paths by format (``html``, ``json``, ``markdown``, ``croissant``).
+        A card built from a DataFrame also writes the frame as ``{stem}.csv`` (``data``), the
+        data file the Croissant JSON-LD describes (see :meth:`to_croissant`); a card that no
+        longer holds its frame raises :class:`~labelwise.errors.InputError` before it writes
+        anything.
         """
+        self._check_croissant_data()
         folder = Path(directory)
         paths = {
             "html": folder / f"{stem}.html",
@@ -118,6 +179,10 @@ class Card:
         self.to_json(paths["json"])
         self.to_markdown(paths["markdown"])
         self.to_croissant(paths["croissant"])
+        if self._frame is not None:
+            from labelwise.card._text import data_file_for
+
+            paths["data"] = folder / data_file_for(paths["croissant"])
         return paths
 
     def __repr__(self) -> str:
@@ -138,10 +203,14 @@ def _read(table: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
     if isinstance(table, pd.DataFrame):
         return table, {"file_name": None, "format": "pandas.DataFrame"}
     if isinstance(table, (str, os.PathLike)):
+        from labelwise.card._text import file_sha256
+
         path = Path(table)
         frame = io.read_table(path)
-        fmt = "text/csv" if path.suffix.lower() in (".csv", ".tsv") else "application/x-parquet"
-        return frame, {"file_name": path.name, "format": fmt}
+        formats = {".csv": "text/csv", ".tsv": "text/tab-separated-values"}
+        fmt = formats.get(path.suffix.lower(), "application/x-parquet")
+        # Croissant names each file with its checksum.
+        return frame, {"file_name": path.name, "format": fmt, "sha256": file_sha256(path)}
     raise InputTypeError(
         f"table must be a DataFrame or a CSV/Parquet path, got {type(table).__name__}."
     )
@@ -176,6 +245,7 @@ def _metadata_module(
         "description": meta.get("description"),
         "file_name": source["file_name"],
         "format": source["format"],
+        "sha256": source.get("sha256"),
         "url": meta.get("url"),
         "domain": meta.get("domain"),
         "keywords": meta.get("keywords", []),
@@ -462,4 +532,4 @@ def build(
     card["alerts"] = _alerts.alerts(card)
     clock.lap("alerts")
     card["timings"] = clock.seconds
-    return Card(card)
+    return Card(card, _frame=table if isinstance(table, pd.DataFrame) else None)

@@ -1,14 +1,31 @@
-"""The Markdown dataset card and the Croissant JSON-LD, rendered from the card's dict only."""
+"""The Markdown dataset card and the Croissant JSON-LD, rendered from the card's dict only.
+
+Text from the data or the metadata goes through :func:`labelwise.io.markdown_escape` before it
+enters the Markdown, so a renderer that passes inline HTML shows it as text; the YAML front
+matter keeps the exact values but writes the characters HTML and Markdown act on as YAML
+escapes. The Croissant JSON-LD escapes the same characters as JSON escapes, so it can be pasted
+into a ``<script type="application/ld+json">`` of a web page.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
+import os
+import re
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from labelwise.card._svg import fmt
+from labelwise.io import atomic_write, markdown_escape
 
+md = markdown_escape
+
+#: The JSON-LD context of Croissant 1.0, as the reference implementation (mlcroissant) writes it.
 CROISSANT_CONTEXT = {
     "@language": "en",
     "@vocab": "https://schema.org/",
@@ -21,17 +38,31 @@ CROISSANT_CONTEXT = {
     "conformsTo": "dct:conformsTo",
     "data": {"@id": "cr:data", "@type": "@json"},
     "dataType": {"@id": "cr:dataType", "@type": "@vocab"},
+    "equivalentProperty": "cr:equivalentProperty",
     "examples": {"@id": "cr:examples", "@type": "@json"},
     "extract": "cr:extract",
     "field": "cr:field",
     "fileObject": "cr:fileObject",
     "fileProperty": "cr:fileProperty",
+    "fileSet": "cr:fileSet",
     "format": "cr:format",
+    "includes": "cr:includes",
+    "isLiveDataset": "cr:isLiveDataset",
+    "jsonPath": "cr:jsonPath",
     "key": "cr:key",
     "md5": "cr:md5",
+    "parentField": "cr:parentField",
+    "path": "cr:path",
     "recordSet": "cr:recordSet",
     "references": "cr:references",
+    "regex": "cr:regex",
+    "repeated": "cr:repeated",
+    "replace": "cr:replace",
+    "samplingRate": "cr:samplingRate",
+    "separator": "cr:separator",
     "source": "cr:source",
+    "subField": "cr:subField",
+    "transform": "cr:transform",
 }
 _DATA_TYPES = {"numeric": "sc:Float", "boolean": "sc:Boolean", "datetime": "sc:Date"}
 
@@ -42,13 +73,34 @@ def _size_category(rows: int) -> str:
     return next((name for bound, name in bounds if rows < bound), "n>10M")
 
 
-def _table(headers: list[str], rows: list[list[Any]]) -> str:
-    def cell(v: Any) -> str:
-        return str(v).replace("|", "\\|").replace("\n", " ")
+def _num(value: Any, kind: str = "float") -> str:
+    """A number as :func:`fmt` writes it; anything else is data text, escaped."""
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return fmt(value, kind)
+    return md(value)
 
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table of cells that are already Markdown (data text escaped by the caller)."""
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+# What a Markdown renderer that does not know front matter would turn into a tag or a link.
+_YAML_UNSAFE = re.compile(r"<(?=[A-Za-z/!?])|[\[\]]")
+
+
+class _FrontMatterDumper(yaml.SafeDumper):
+    """Writes text holding a ``_YAML_UNSAFE`` match double-quoted, so it can be escaped."""
+
+
+def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.Node:
+    style = '"' if _YAML_UNSAFE.search(text) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_FrontMatterDumper.add_representer(str, _represent_text)
 
 
 def _front_matter(card: dict[str, Any]) -> str:
@@ -61,21 +113,27 @@ def _front_matter(card: dict[str, Any]) -> str:
         "task_categories": ["tabular-classification"],
     }
     front = {k: v for k, v in front.items() if v}
-    return "---\n" + yaml.safe_dump(front, sort_keys=False, allow_unicode=True) + "---\n"
+    text = yaml.dump(
+        front, Dumper=_FrontMatterDumper, sort_keys=False, allow_unicode=True, width=2**31
+    )
+    # Every match is inside a double-quoted scalar (the keys are ours), where a \xNN escape
+    # means the character itself: YAML readers get the exact text back.
+    text = _YAML_UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02X}", text)
+    return "---\n" + text + "---\n"
 
 
 def _health_md(health: dict[str, Any] | None) -> list[str]:
     if not health:
         return ["Not computed."]
     lo, hi = health["noise_rate_interval"]
-    how = health["source"] + (f" ({health['model']})" if health.get("model") else "")
+    how = md(health["source"]) + (f" ({md(health['model'])})" if health.get("model") else "")
     if "folds" in health:
         how += f", {health['folds']} folds, seed {health['seed']}"
     out = [
         f"- Estimated label noise: **{fmt(health['noise_rate'], 'pct')}** "
         f"({fmt(health['confidence'], 'pct')} interval {fmt(lo, 'pct')} – {fmt(hi, 'pct')})",
         f"- Suspected label errors: {fmt(health['num_issues'], 'int')} "
-        f"({fmt(health['issue_share'], 'pct')}), method {health['method']}",
+        f"({fmt(health['issue_share'], 'pct')}), method {md(health['method'])}",
         f"- Predictions from: {how}",
         *_model_md(health.get("model_quality")),
         "",
@@ -83,11 +141,11 @@ def _health_md(health: dict[str, Any] | None) -> list[str]:
             ["class", "given", "label quality", "recall", "expected wrong"],
             [
                 [
-                    r["class"],
-                    fmt(r["n_given"], "int"),
-                    fmt(r["label_quality"], "pct"),
-                    fmt(r["recall"], "pct"),
-                    fmt(r["expected_wrong"], "int"),
+                    md(r["class"]),
+                    _num(r["n_given"], "int"),
+                    _num(r["label_quality"], "pct"),
+                    _num(r["recall"], "pct"),
+                    _num(r["expected_wrong"], "int"),
                 ]
                 for r in health["class_quality"]
             ],
@@ -98,20 +156,25 @@ def _health_md(health: dict[str, Any] | None) -> list[str]:
         _table(
             ["given", "true", "count", "share of given"],
             [
-                [r["given"], r["true"], fmt(r["count"], "int"), fmt(r["share_of_given"], "pct")]
+                [
+                    md(r["given"]),
+                    md(r["true"]),
+                    _num(r["count"], "int"),
+                    _num(r["share_of_given"], "pct"),
+                ]
                 for r in health["confused_pairs"]
             ],
-        ),
+        ),  # fmt: skip
         "",
         "Top suspected errors:",
         "",
         _table(
             ["rank", "row", "given", "suggested", "score"],
             [
-                [r["rank"], r["row"], r["given"], r["suggested"], fmt(r["score"])]
+                [md(r["rank"]), md(r["row"]), md(r["given"]), md(r["suggested"]), _num(r["score"])]
                 for r in health["top_errors"][:10]
             ],
-        ),
+        ),  # fmt: skip
     ]
     return out
 
@@ -127,7 +190,8 @@ def _model_md(quality: dict[str, Any] | None) -> list[str]:
         f"{fmt(quality['baseline_log_loss'])}), calibration error "
         f"{fmt(quality['calibration_error'])}"
     ]
-    return out + [f"- **Caution:** {doubt}" for doubt in quality["doubts"]]
+    # Doubts name classes and models, so they are escaped like data.
+    return out + [f"- **Caution:** {md(doubt)}" for doubt in quality["doubts"]]
 
 
 def _data_issues_md(section: dict[str, Any] | None) -> list[str]:
@@ -137,33 +201,30 @@ def _data_issues_md(section: dict[str, Any] | None) -> list[str]:
     rows = []
     for t in section["types"]:
         if "skipped" in t:
-            rows.append([t["issue"], "", "", f"skipped: {t['skipped']}"])
+            rows.append([t["issue"], "", "", f"skipped: {md(t['skipped'])}"])
             continue
         verdict = "issue" if t["is_issue"] else "no issue"
         if "p_value" in t:
             verdict += f" (p = {fmt(t['p_value'])})"
-        rows.append([t["issue"], fmt(t["count"], "int"), fmt(t["score"]), verdict])
+        rows.append([t["issue"], _num(t["count"], "int"), _num(t["score"]), verdict])
     out = ["", "## Data issues", "", _table(["issue", "found", "score", "verdict"], rows)]
     for t in section["types"]:
         examples = [
-            [t["issue"], "" if e["row"] is None else e["row"], e["column"] or "", e["detail"]]
+            [t["issue"], "" if e["row"] is None else md(e["row"]),
+             md(e["column"] or ""), md(e["detail"])]
             for e in t.get("examples", [])
-        ]
+        ]  # fmt: skip
         if examples:
             out += ["", _table(["issue", "row", "column", "detail"], examples)]
     return out
 
 
-def render_markdown(card: dict[str, Any]) -> str:
-    """A dataset card in Markdown (YAML front matter, then one section per topic)."""
-    meta, prov, uses, lab = card["metadata"], card["provenance"], card["uses"], card["label"]
-    dup = card["duplicates"]
-    out = [_front_matter(card), f"# {meta['name']}", "", meta.get("description") or "", ""]
-    out += ["## Summary", ""]
-    out += [
+def _summary_md(card: dict[str, Any]) -> list[str]:
+    meta, lab, dup = card["metadata"], card["label"], card["duplicates"]
+    out = [
         f"- Rows: {fmt(meta['rows'], 'int')}; columns: {fmt(meta['columns'], 'int')}; "
         f"missing cells: {fmt(meta['missing_cells_share'], 'pct')}",
-        f"- Label `{lab['column']}`: {len(lab['classes'])} classes, largest / smallest "
+        f"- Label {md(lab['column'])}: {len(lab['classes'])} classes, largest / smallest "
         f"{fmt(lab['balance']['max_min_ratio'])}",
         f"- Duplicate rows: {fmt(dup['duplicate_rows'], 'int')}; near-duplicates: "
         f"{fmt(dup['near_duplicate_rows'], 'int')}; identical features with different labels: "
@@ -171,79 +232,81 @@ def render_markdown(card: dict[str, Any]) -> str:
     ]
     for key, title in (("license", "License"), ("url", "URL"), ("release_date", "Released")):
         if meta.get(key):
-            out.append(f"- {title}: {meta[key]}")
-    out += ["", "## Label health", "", *_health_md(card.get("label_health")), ""]
-    out += ["## Alerts", ""]
-    out.append(
-        _table(
-            ["severity", "column", "kind", "value", "mitigation"],
-            [
-                [
-                    a["severity"],
-                    a["column"] or "(table)",
-                    a["kind"],
-                    fmt(a["value"]),
-                    a["mitigation"],
-                ]
-                for a in card["alerts"]
-            ],
-        )
-        if card["alerts"]
-        else "None."
-    )
-    out += ["", "## Dataset structure", ""]
-    out.append(
-        _table(
-            ["column", "role", "kind", "missing", "unique", "description"],
-            [
-                [
-                    v["name"],
-                    v["role"],
-                    v["kind"],
-                    fmt(card["statistics"][v["index"]]["missing_share"], "pct"),
-                    fmt(card["statistics"][v["index"]]["unique"], "int"),
-                    v["description"] or "",
-                ]
-                for v in card["variables"]
-            ],
+            out.append(f"- {title}: {md(meta[key])}")
+    return out
+
+
+def _alerts_md(alerts: list[dict[str, Any]]) -> str:
+    if not alerts:
+        return "None."
+    rows = [
+        [a["severity"], "(table)" if a["column"] is None else md(a["column"]), a["kind"],
+         _num(a["value"]), md(a["mitigation"])]
+        for a in alerts
+    ]  # fmt: skip
+    return _table(["severity", "column", "kind", "value", "mitigation"], rows)
+
+
+def _structure_md(card: dict[str, Any]) -> str:
+    rows = []
+    for v in card["variables"]:
+        stats = card["statistics"][v["index"]]
+        rows.append(
+            [md(v["name"]), v["role"], v["kind"], _num(stats["missing_share"], "pct"),
+             _num(stats["unique"], "int"), md(v["description"] or "")]
         )  # fmt: skip
-    )
-    splits = card.get("splits")
-    if splits:
-        out += ["", "## Splits", ""]
-        out.append(
-            _table(
-                ["split", "rows", "largest / smallest", "TV distance to all"],
-                [
-                    [
-                        s["split"],
-                        fmt(s["n"], "int"),
-                        fmt(s["max_min_ratio"]),
-                        fmt(s["tv_distance_to_overall"]),
-                    ]
-                    for s in splits["splits"]
-                ],
-            )  # fmt: skip
-        )
-        leaks = [f"{x['a']}/{x['b']}: {x['identical_rows']}" for x in splits["leakage"]]
-        out += ["", "Rows identical across splits: " + ", ".join(leaks)]
+    return _table(["column", "role", "kind", "missing", "unique", "description"], rows)
+
+
+def _splits_md(splits: dict[str, Any] | None) -> list[str]:
+    if not splits:
+        return []
+    rows = [
+        [md(s["split"]), _num(s["n"], "int"), _num(s["max_min_ratio"]),
+         _num(s["tv_distance_to_overall"])]
+        for s in splits["splits"]
+    ]  # fmt: skip
+    table = _table(["split", "rows", "largest / smallest", "TV distance to all"], rows)
+    leaks = [f"{md(x['a'])}/{md(x['b'])}: {x['identical_rows']}" for x in splits["leakage"]]
+    return ["", "## Splits", "", table, "", "Rows identical across splits: " + ", ".join(leaks)]
+
+
+def _uses_md(uses: dict[str, Any], prov: dict[str, Any]) -> list[str]:
+    out = ["", "## Uses", ""]
+    out += [f"- Intended: {md(u)}" for u in uses["intended_uses"]]
+    out += [f"- Out of scope: {md(u)}" for u in uses["out_of_scope_uses"]]
+    for key, title in (("sensitive_info", "Sensitive information"), ("biases", "Known biases"),
+                       ("limitations", "Limitations")):  # fmt: skip
+        if uses.get(key):
+            out.append(f"- {title}: {md(uses[key])}")
+    out += ["", "## Provenance", ""]
+    for key, value in prov.items():
+        if value:
+            out.append(f"- {key.replace('_', ' ').capitalize()}: {md(value)}")
+    return out
+
+
+def render_markdown(card: dict[str, Any]) -> str:
+    """A dataset card in Markdown (YAML front matter, then one section per topic).
+
+    Every text from the data or the metadata is escaped with :func:`markdown_escape`, so the
+    card shows it as text even where the renderer passes inline HTML; numbers are written as
+    numbers.
+    """
+    meta = card["metadata"]
+    out = [_front_matter(card), f"# {md(meta['name'])}", "", md(meta.get("description") or "")]
+    out += ["", "## Summary", "", *_summary_md(card)]
+    out += ["", "## Label health", "", *_health_md(card.get("label_health")), ""]
+    out += ["## Alerts", "", _alerts_md(card["alerts"])]
+    out += ["", "## Dataset structure", "", _structure_md(card)]
+    out += _splits_md(card.get("splits"))
     out += _data_issues_md(card.get("data_issues"))
     if card.get("annotators"):
         out += [
             "",
             f"Annotator agreement (Fleiss' kappa): {fmt(card['annotators']['fleiss_kappa'])}",
         ]
-    out += ["", "## Uses", ""]
-    out += [f"- Intended: {u}" for u in uses["intended_uses"]]
-    out += [f"- Out of scope: {u}" for u in uses["out_of_scope_uses"]]
-    for key, title in (("sensitive_info", "Sensitive information"), ("biases", "Known biases"),
-                       ("limitations", "Limitations")):  # fmt: skip
-        if uses.get(key):
-            out.append(f"- {title}: {uses[key]}")
-    out += ["", "## Provenance", ""]
-    for key, value in prov.items():
-        if value:
-            out.append(f"- {key.replace('_', ' ').capitalize()}: {value}")
+    out += _uses_md(card["uses"], card["provenance"])
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -271,9 +334,168 @@ def _rai(card: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in rai.items() if v}
 
 
-def render_croissant(card: dict[str, Any]) -> str:
-    """Croissant 1.0 JSON-LD: dataset fields, one record set of the columns, and RAI fields."""
+# --- Croissant ---------------------------------------------------------------------------------
+
+#: The name of the CSV copy of a DataFrame when no Croissant path says otherwise.
+DEFAULT_DATA_FILE = "card.csv"
+_CHUNK = 1 << 20
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file, read in 1 MiB chunks so a large table is never held in memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _HashingSink:
+    """A text file that only hashes what is written to it (UTF-8, as the CSV copy is saved)."""
+
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256()
+
+    def write(self, text: str) -> int:
+        self.digest.update(text.encode("utf-8"))
+        return len(text)
+
+    def __iter__(self):  # pandas only accepts objects that look like files
+        return iter(())
+
+
+def _frame_to_csv(frame: pd.DataFrame, handle: Any) -> None:
+    # Fixed line ends, so the checksum does not depend on the platform.
+    frame.to_csv(handle, index=False, lineterminator="\n")
+
+
+def frame_csv_sha256(frame: pd.DataFrame) -> str:
+    """The SHA-256 of the CSV copy :func:`write_frame_csv` writes, computed without a file."""
+    sink = _HashingSink()
+    _frame_to_csv(frame, sink)
+    return sink.digest.hexdigest()
+
+
+def write_frame_csv(frame: pd.DataFrame, path: str | os.PathLike) -> str:
+    """Write ``frame`` as CSV (UTF-8, no index), atomically, and return the file's SHA-256.
+
+    The copy is faithful: unlike :func:`labelwise.io.write_csv`, text that looks like a formula
+    is not prefixed, because the Croissant JSON-LD describes the values of the data themselves.
+    """
+    with atomic_write(path, newline="", encoding="utf-8") as handle:
+        _frame_to_csv(frame, handle)
+    return file_sha256(path)
+
+
+def data_file_for(croissant_path: str | os.PathLike | None) -> str:
+    """The name of the CSV copy of a DataFrame written beside a Croissant file.
+
+    ``card.croissant.json`` and ``card.json`` give ``card.csv``; no path gives
+    :data:`DEFAULT_DATA_FILE`.
+    """
+    if croissant_path is None:
+        return DEFAULT_DATA_FILE
+    name = Path(croissant_path).name
+    stem = name[: -len(".croissant.json")] if name.endswith(".croissant.json") else Path(name).stem
+    data = f"{stem}.csv"
+    return data if data != name else f"{stem}.data.csv"
+
+
+_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._~-]+")
+
+
+def _node_ids(prefix: str, names: list[Any]) -> list[str]:
+    """Unique JSON-LD ``@id``s: mlcroissant refuses spaces, and ids must be valid IRIs."""
+    ids: list[str] = []
+    for i, name in enumerate(names):
+        slug = _ID_UNSAFE.sub("_", str(name)).strip("_") or f"column{i}"
+        node, k = f"{prefix}{slug}", i
+        while node in ids:  # names that differ only in unsafe characters
+            node, k = f"{prefix}{slug}_{k}", k + 1
+        ids.append(node)
+    return ids
+
+
+def _iso_date(value: Any) -> str | None:
+    """``value`` when it is an ISO 8601 date or date-time (Croissant requires one), else None."""
+    text = str(value) if value else ""
+    for parse in (dt.date.fromisoformat, dt.datetime.fromisoformat):
+        try:
+            parse(text)
+            return text
+        except ValueError:
+            continue
+    return None
+
+
+def _distribution(data_file: dict[str, Any]) -> dict[str, Any]:
+    (file_id,) = _node_ids("", [data_file["name"]])
+    return {
+        "@type": "cr:FileObject",
+        "@id": file_id,
+        "name": data_file["name"],
+        "contentUrl": data_file["name"],
+        "encodingFormat": data_file["format"],
+        **({"sha256": data_file["sha256"]} if data_file.get("sha256") else {}),
+    }
+
+
+def _fields(card: dict[str, Any], file_id: str) -> list[dict[str, Any]]:
+    """One ``cr:Field`` per column, each read from that column of the data file."""
+    variables = card["variables"]
+    fields = []
+    for v, node in zip(
+        variables, _node_ids("records/", [v["name"] for v in variables]), strict=True
+    ):
+        numeric_int = v["kind"] == "numeric" and "int" in v["dtype"].lower()
+        entry: dict[str, Any] = {
+            "@type": "cr:Field",
+            "@id": node,
+            "name": str(v["name"]),
+            "dataType": "sc:Integer" if numeric_int else _DATA_TYPES.get(v["kind"], "sc:Text"),
+            "source": {"fileObject": {"@id": file_id}, "extract": {"column": str(v["name"])}},
+        }
+        if v["description"]:
+            entry["description"] = v["description"]
+        fields.append(entry)
+    return fields
+
+
+def _creator(prov: dict[str, Any]) -> dict[str, Any] | None:
+    if not prov.get("creator"):
+        return None
+    person = {"@type": "sc:Person", "name": prov["creator"], "email": prov.get("contact")}
+    return {k: v for k, v in person.items() if v}
+
+
+def _json_for_html(doc: dict[str, Any]) -> str:
+    """JSON text with ``<``, ``>`` and ``&`` as ``\\u`` escapes: the same JSON, but safe to paste
+    into a ``<script type="application/ld+json">`` element (no ``</script>`` from the data)."""
+    text = json.dumps(doc, indent=2, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
+
+
+def render_croissant(card: dict[str, Any], data_file: dict[str, Any] | None = None) -> str:
+    """Croissant 1.0 JSON-LD: dataset fields, a file, one record set of its columns, RAI fields.
+
+    Parameters
+    ----------
+    card : dict
+        The card's dict.
+    data_file : dict, optional
+        The file the record set reads: ``name`` (also its ``contentUrl``, relative to the JSON-LD),
+        ``format`` (a MIME type) and ``sha256``. By default the table's own file, from the
+        card's metadata (``file_name``, ``format``, ``sha256``).
+
+    Returns
+    -------
+    str
+        The JSON-LD, which mlcroissant (the reference validator) loads without error.
+    """
     meta, prov = card["metadata"], card["provenance"]
+    if data_file is None:
+        data_file = {"name": meta["file_name"], "format": meta["format"]}
+        data_file["sha256"] = meta.get("sha256")  # None in cards saved before checksums
     name = meta["name"]
     doc: dict[str, Any] = {
         "@context": CROISSANT_CONTEXT,
@@ -287,45 +509,17 @@ def render_croissant(card: dict[str, Any]) -> str:
         "license": meta.get("license"),
         "url": meta.get("url"),
         "keywords": meta.get("keywords") or None,
-        "datePublished": meta.get("release_date"),
+        "datePublished": _iso_date(meta.get("release_date")),
         "version": meta.get("version"),
         "citeAs": prov.get("citation"),
-        "creator": {"@type": "sc:Person", "name": prov["creator"], "email": prov.get("contact")}
-        if prov.get("creator")
-        else None,
+        "creator": _creator(prov),
     }
-    record_fields = []
-    file_id = meta.get("file_name") or f"{name}-table"
-    if meta.get("file_name"):
-        doc["distribution"] = [
-            {
-                "@type": "cr:FileObject",
-                "@id": file_id,
-                "name": meta["file_name"],
-                "contentUrl": meta.get("url") or meta["file_name"],
-                "encodingFormat": meta["format"],
-            }
-        ]
-    for v in card["variables"]:
-        entry: dict[str, Any] = {
-            "@type": "cr:Field",
-            "@id": f"records/{v['name']}",
-            "name": str(v["name"]),
-            "dataType": "sc:Integer"
-            if v["kind"] == "numeric" and "int" in v["dtype"].lower()
-            else _DATA_TYPES.get(v["kind"], "sc:Text"),
-        }
-        if v["description"]:
-            entry["description"] = v["description"]
-        if meta.get("file_name"):
-            entry["source"] = {
-                "fileObject": {"@id": file_id},
-                "extract": {"column": str(v["name"])},
-            }
-        record_fields.append(entry)
+    distribution = _distribution(data_file)
+    doc["distribution"] = [distribution]
+    fields = _fields(card, distribution["@id"])
     doc["recordSet"] = [
-        {"@type": "cr:RecordSet", "@id": "records", "name": "records", "field": record_fields}
+        {"@type": "cr:RecordSet", "@id": "records", "name": "records", "field": fields}
     ]
     doc.update(_rai(card))
     doc = {k: v for k, v in doc.items() if v is not None}
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return _json_for_html(doc)
