@@ -4,10 +4,11 @@ With K classes the dense joint holds K^2 cells, but at most N + K of them are ev
 cell per example, plus the diagonal). Above :data:`DENSE_MAX_CLASSES` classes, the cell counts,
 the calibrated joint and the pruning counts are scipy CSR arrays, and every step below works on
 their stored entries alone, with the dense path's formulas. Zero cells stay zero through each
-step (scaling keeps them zero, rounding moves only entries with a remainder). The results equal
-the dense ones except where a scaled count is a whole number give or take float error: the sum
-over K^2 cells and the one over the stored cells differ in the last bit, and such a cell may
-round the other way (each row still keeps its total).
+step (scaling keeps them zero, rounding moves only entries with a remainder), and equal rounding
+remainders are broken as the dense sort breaks them. The results equal the dense ones, except
+where a scaled count sits on a rounding edge give or take float error: the sum over K^2 cells
+and the one over the stored cells may differ in the last bit, and such a cell may round the
+other way (each row still keeps its total).
 """
 
 from __future__ import annotations
@@ -36,12 +37,13 @@ def _row_of_entry(matrix: sparse.csr_array) -> np.ndarray:
     return np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
 
 
-def _round_rows(values: np.ndarray, rows: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+def _round_rows(values: np.ndarray, rows: np.ndarray, matrix: sparse.csr_array) -> np.ndarray:
     """Round each row's entries (CSR order) to integers that keep the row's rounded total.
 
     As in the dense rounding: when a row's rounded entries miss its rounded total by d, the |d|
     entries with the largest remainder go up (d > 0), or those with the smallest go down.
     """
+    indptr = matrix.indptr
     k = indptr.size - 1
     ints = values.round()
     totals = np.bincount(rows, weights=values, minlength=k).round()
@@ -51,10 +53,29 @@ def _round_rows(values: np.ndarray, rows: np.ndarray, indptr: np.ndarray) -> np.
         if abs(diff[row]) > stop - start:
             ints[start:stop] = round_preserving_sum(values[start:stop])
             continue
-        step = -1 if diff[row] < 0 else 1
-        order = np.argsort(values[start:stop] - ints[start:stop])[::-step]
-        ints[start + order[: int(abs(diff[row]))]] += step
+        step, moved = (-1 if diff[row] < 0 else 1), int(abs(diff[row]))
+        picked = _moved_entries(values[start:stop], matrix.indices[start:stop], step, moved, matrix)
+        ints[start + picked] += step
     return ints.astype(np.int64)
+
+
+def _moved_entries(
+    values: np.ndarray, columns: np.ndarray, step: int, moved: int, matrix: sparse.csr_array
+) -> np.ndarray:
+    """The ``moved`` entries of one row whose remainder is largest (step 1) or smallest (-1).
+
+    Equal remainders straddling the cut are broken as the dense rounding breaks them: numpy's
+    sort is not stable, so its choice among equals depends on the whole dense row, zeros
+    included; only then is that row built (one row of K numbers, not K^2).
+    """
+    remainders = values - values.round()
+    order = np.argsort(remainders)[::-step]
+    if moved >= order.size or remainders[order[moved - 1]] != remainders[order[moved]]:
+        return order[:moved]
+    dense = np.zeros(matrix.shape[1])
+    dense[columns] = values
+    chosen = np.argsort(dense - dense.round())[::-step][:moved]
+    return np.searchsorted(columns, chosen)
 
 
 def calibrate_sparse(joint: sparse.csr_array, label_counts: np.ndarray) -> sparse.csr_array:
@@ -65,7 +86,7 @@ def calibrate_sparse(joint: sparse.csr_array, label_counts: np.ndarray) -> spars
     row_totals = np.clip(scaled.sum(axis=1), 1e-100, None)
     scaled.data = scaled.data / row_totals[rows] * label_counts[rows]
     scaled.data = scaled.data / np.clip(scaled.data.sum(), 1e-100, None) * label_counts.sum()
-    rounded = _round_rows(scaled.data, rows, scaled.indptr)
+    rounded = _round_rows(scaled.data, rows, scaled)
     calibrated = sparse.csr_array((rounded, scaled.indices, scaled.indptr), shape=scaled.shape)
     calibrated.eliminate_zeros()
     return calibrated
@@ -131,7 +152,7 @@ def rescale_sparse(
         shape=(k, k),
     )
     scaled.sort_indices()
-    rounded = _round_rows(scaled.data, _row_of_entry(scaled), scaled.indptr)
+    rounded = _round_rows(scaled.data, _row_of_entry(scaled), scaled)
     result = sparse.csr_array((rounded, scaled.indices, scaled.indptr), shape=(k, k))
     result.eliminate_zeros()
     return result
