@@ -70,6 +70,8 @@ def table_csv(tmp_path):
 def check_outputs(out, n_examples: int) -> tuple[pd.DataFrame, dict]:
     issues = pd.read_csv(out / "label_issues.csv")
     assert issues.columns.tolist()[:5] == ISSUE_COLUMNS
+    # `row` numbers the rows, as in every labelwise file; an `index` would only repeat it.
+    assert not {"index", "table_index"} & set(issues.columns)
     assert issues["rank"].tolist() == list(range(1, len(issues) + 1))
     assert issues["score"].is_monotonic_increasing
     noise = json.loads((out / "noise.json").read_text())
@@ -189,6 +191,22 @@ def test_audit_from_parquet_table(runner, table_csv, tmp_path):
     check_outputs(out, n_examples=120)
 
 
+def test_a_parquet_tables_own_index_is_kept_apart_from_row(runner, table_csv, tmp_path):
+    table = pd.read_csv(table_csv)
+    table.index = pd.Index([f"id{i}" for i in range(len(table))], name="id")
+    table.to_parquet(tmp_path / "table.parquet")
+    out = tmp_path / "out"
+    result = invoke(
+        runner,
+        *("audit", tmp_path / "table.parquet", "-l", "species", "--cv", "2", "-o", out),
+        *("--bootstrap", "0"),
+    )
+    assert result.exit_code == 0, result.output
+    issues = pd.read_csv(out / "label_issues.csv")
+    assert issues.columns.tolist() == [*ISSUE_COLUMNS, "table_index"]
+    assert (issues["table_index"] == "id" + issues["row"].astype(str)).all()
+
+
 # --- bad input: exit status 2 and one readable line -------------------------------------------
 
 
@@ -226,9 +244,15 @@ def test_unknown_suffix(runner, tmp_path):
 def test_unknown_method(runner, arrays):
     labels_path, probs_path, _, _ = arrays
     result = invoke(
-        runner, "audit", "--labels", labels_path, "--pred-probs", probs_path, "-m", "vibes"
+        runner, "audit", "--labels", labels_path, "--pred-probs", probs_path, "--method", "vibes"
     )
     assert_clean_error(result, "method='vibes'", "prune_by_class")
+
+
+def test_short_m_is_the_model(runner, table_csv):
+    # -m is --model in every command; a --method name given to it is refused, not misread.
+    result = invoke(runner, "audit", table_csv, "-l", "species", "-m", "prune_by_noise_rate")
+    assert_clean_error(result, "model='prune_by_noise_rate'")
 
 
 def test_labels_that_do_not_match_pred_probs(runner, arrays, tmp_path):

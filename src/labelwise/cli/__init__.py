@@ -54,17 +54,18 @@ def _root(
     """Audit, learn from, document and monitor imperfect labels."""
 
 
-app.command("audit")(audit_command)
-app.command("demo")(demo_command)
-app.command("card")(card_command)
-app.command("benchmark-noise")(benchmark_noise_command)
+# LabelwiseCommand: `--help` shows no value type (<bool>) beside flags, which take no value.
+app.command("audit", cls=_ui.LabelwiseCommand)(audit_command)
+app.command("demo", cls=_ui.LabelwiseCommand)(demo_command)
+app.command("card", cls=_ui.LabelwiseCommand)(card_command)
+app.command("benchmark-noise", cls=_ui.LabelwiseCommand)(benchmark_noise_command)
 app.add_typer(monitor_app, name="monitor")
-app.command("serve")(serve_command)
-app.command("benchmark")(benchmark_command)
-app.command("budget")(budget_command)
-app.command("cot")(cot_command)
-app.command("preferences")(preferences_command)
-app.command("detect-corruption")(detect_corruption_command)
+app.command("serve", cls=_ui.LabelwiseCommand)(serve_command)
+app.command("benchmark", cls=_ui.LabelwiseCommand)(benchmark_command)
+app.command("budget", cls=_ui.LabelwiseCommand)(budget_command)
+app.command("cot", cls=_ui.LabelwiseCommand)(cot_command)
+app.command("preferences", cls=_ui.LabelwiseCommand)(preferences_command)
+app.command("detect-corruption", cls=_ui.LabelwiseCommand)(detect_corruption_command)
 
 
 def main() -> None:

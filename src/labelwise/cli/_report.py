@@ -23,6 +23,8 @@ from labelwise.issues.noise import NoiseEstimate
 #: The leading columns of ``label_issues.csv``, in order.
 ISSUE_COLUMNS = ("rank", "row", "given", "suggested", "score")
 ISSUES_FILE = "label_issues.csv"
+#: The table's own index of a flagged row, in ``label_issues.csv`` only where it is not ``row``.
+TABLE_INDEX = "table_index"
 NOISE_FILE = "noise.json"
 #: Confused pairs shown on the console (the JSON file holds all of them).
 CONFUSED_SHOWN = 5
@@ -43,6 +45,20 @@ def issues_columns_first(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[[*ISSUE_COLUMNS, *rest]]
 
 
+def table_index_column(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without the ``index`` column of ``to_frame()`` where it only repeats ``row``.
+
+    ``row`` numbers the rows in every labelwise file. A table read from a file is indexed by
+    position, so its ``index`` is ``row`` again; a Parquet file that saved its own index (ids,
+    dates) keeps it, as :data:`TABLE_INDEX`.
+    """
+    if "index" not in frame.columns:
+        return frame
+    if (frame["index"] == frame["row"]).all():
+        return frame.drop(columns="index")
+    return frame.rename(columns={"index": TABLE_INDEX})
+
+
 def noise_document(noise: NoiseEstimate, method: str, summary: Mapping[str, Any]) -> dict:
     """The contents of ``noise.json``: the noise estimate, the flagging method and the summary."""
     return {**noise.to_dict(), "method": method, "summary": dict(summary)}
@@ -50,7 +66,8 @@ def noise_document(noise: NoiseEstimate, method: str, summary: Mapping[str, Any]
 
 def write_results(out_dir: Path, issues: pd.DataFrame, document: Mapping[str, Any]) -> Written:
     """Write ``label_issues.csv`` and ``noise.json`` into ``out_dir`` (created if needed)."""
-    issues_path = io.write_csv(issues_columns_first(issues), out_dir / ISSUES_FILE)
+    columns = issues_columns_first(table_index_column(issues))
+    issues_path = io.write_csv(columns, out_dir / ISSUES_FILE)
     noise_path = io.write_json(document, out_dir / NOISE_FILE)
     return Written(issues=issues_path, noise=noise_path)
 
@@ -68,10 +85,10 @@ def issues_table(
     """A table of the ``top`` first rows of an issues frame, with ``extra`` columns at the end."""
     columns = [*ISSUE_COLUMNS, *extra]
     shown = frame.head(top)
-    table = Table(title=title, title_justify="left")
+    table = _ui.ResultTable(title=title)
     for name in columns:
-        numeric = name in ("rank", "row", "score")
-        table.add_column(name, justify="right" if numeric else "left", no_wrap=numeric)
+        numeric = name in ("rank", "row", "score", "residual", "z")
+        table.add_column(name, justify="right" if numeric else "left")
     for row in shown[columns].itertuples(index=False):
         table.add_row(*(_cell(v) for v in row))
     return table
@@ -101,7 +118,7 @@ def confused_table(noise: NoiseEstimate, top: int = CONFUSED_SHOWN) -> Table | N
     pairs = noise.confused_pairs(top=top)
     if pairs.empty:
         return None
-    table = Table(title="Most confused classes", title_justify="left")
+    table = _ui.ResultTable(title="Most confused classes")
     for name, justify in (("given", "left"), ("true", "left"), ("count", "right")):
         table.add_column(name, justify=justify)
     table.add_column("share of given", justify="right")
@@ -142,7 +159,7 @@ def model_table(report: AuditReport) -> Table | None:
     choice = report.model_choice
     if choice is None or report.quality is None:
         return None
-    table = Table(title=f"Model: {choice.name}", title_justify="left")
+    table = _ui.ResultTable(title=f"Model: {choice.name}")
     for name in ("model", "accuracy", "log loss", "calibration error", "noise rate"):
         table.add_column(name, justify="left" if name == "model" else "right")
     q = report.quality
@@ -230,7 +247,7 @@ def write_data_issues(
 
 def data_issues_table(summary: Mapping[str, Any]) -> Table:
     """One row per data-issue type: how many flagged, the dataset's score, and the verdict."""
-    table = Table(title="Data issues", title_justify="left")
+    table = _ui.ResultTable(title="Data issues")
     for name, justify in (("issue", "left"), ("count", "right"), ("score", "right")):
         table.add_column(name, justify=justify)
     table.add_column("verdict")
@@ -248,7 +265,7 @@ def data_issues_table(summary: Mapping[str, Any]) -> Table:
 def regression_model_table(report: RegressionAuditReport) -> Table:
     """Every candidate regressor's out-of-sample R², MAE and RMSE, the model used marked."""
     choice, q = report.model_choice, report.quality
-    table = Table(title=f"Model: {choice.name}", title_justify="left")
+    table = _ui.ResultTable(title=f"Model: {choice.name}")
     for name in ("model", "R²", "MAE", "RMSE"):
         table.add_column(name, justify="left" if name == "model" else "right")
     for c in choice.candidates:

@@ -230,7 +230,7 @@ def audit_command(
     ),
     out: Path = typer.Option(DEFAULT_OUT, "--out", "-o", help="Directory for the result files."),
     method: str = typer.Option(
-        METHODS[0], "--method", "-m", help=f"How issues are flagged: {', '.join(METHODS)}."
+        METHODS[0], "--method", help=f"How issues are flagged: {', '.join(METHODS)}."
     ),
     cv: int | None = typer.Option(
         None, "--cv", min=2, help=f"Cross-validation folds for DATA (default {DEFAULT_CV})."
@@ -244,6 +244,7 @@ def audit_command(
     model: str | None = typer.Option(
         None,
         "--model",
+        "-m",
         help=f"The model: auto (default: the best of {', '.join(AUTO_CANDIDATES)} by "
         f"out-of-sample log loss, or their average), {'|'.join(MODELS)}, or module:Class.",
     ),

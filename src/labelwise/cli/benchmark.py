@@ -41,9 +41,9 @@ def _predictions(items: list[str]) -> dict[str, np.ndarray]:
 
 
 def _table(study: BenchmarkStability) -> Table:
-    table = Table(title="Accuracy on original vs corrected test labels")
+    table = _ui.ResultTable(title="Accuracy on original vs corrected test labels")
     for column in study.accuracy.columns:
-        table.add_column(str(column), justify="left" if column == "model" else "right")
+        table.add_column(_ui.header(column), justify="left" if column == "model" else "right")
     for row in study.accuracy.itertuples(index=False):
         table.add_row(*(f"{v:.4f}" if isinstance(v, float) else str(v) for v in row))
     return table

@@ -73,7 +73,7 @@ def _cell_progress() -> Iterator[Callable[[int, int], None]]:
 
 def _table(bench: NoiseBenchmark) -> Table:
     wide = bench.pivot()
-    table = Table(title="Clean test accuracy (mean ± 95% half-width over seeds)")
+    table = _ui.ResultTable(title="Clean test accuracy (mean ± 95% half-width over repeats)")
     for column in wide.columns:
         table.add_column(str(column), justify="left" if column in ("dataset", "noise") else "right")
     for row in wide.itertuples(index=False):
@@ -90,6 +90,7 @@ def _write(bench: NoiseBenchmark, out: Path) -> list[Path]:
 
 
 def benchmark_noise_command(
+    ctx: typer.Context,
     datasets: str = typer.Option(
         "digits,breast_cancer,wine", "--datasets", help="Comma-separated bundled datasets."
     ),
@@ -97,11 +98,15 @@ def benchmark_noise_command(
         "symmetric,pair,instance", "--noise", help="Comma-separated noise types."
     ),
     rates: str = typer.Option("0.2,0.4,0.6", "--rates", help="Comma-separated noise rates."),
-    seeds: int = typer.Option(3, "--seeds", min=1, help="Number of seeds (0, 1, ...)."),
+    repeats: int = typer.Option(3, "--repeats", min=1, help="Runs of each cell, seeded 0, 1, 2..."),
+    old_repeats: int | None = typer.Option(None, "--seeds", min=1, hidden=True),
     methods: str = typer.Option(
         ",".join(METHODS),
         "--methods",
-        help="Comma-separated methods to compare; with PyTorch also " + ", ".join(TORCH_METHODS),
+        help=f"Comma-separated methods to compare, by default {', '.join(METHODS)}; with "
+        f"PyTorch also {', '.join(TORCH_METHODS)}.",
+        # The default spelled with commas alone is one long word that help would cut short.
+        show_default=False,
     ),
     out: Path = typer.Option(DEFAULT_OUT, "--out", "-o", help="Directory for the result files."),
     data: Path | None = typer.Option(
@@ -118,6 +123,7 @@ def benchmark_noise_command(
     Writes noise_benchmark.csv (every accuracy), noise_benchmark.md (the summary) and
     noise_benchmark.png (accuracy vs noise rate) to --out.
     """
+    repeats = _ui.renamed_option(ctx, "--repeats", repeats, "--seeds", old_repeats)
     if (data is None) != (label is None):
         raise ConfigError("--data and --label go together: give both or neither.")
     table = io.read_table(data) if data is not None else None
@@ -127,7 +133,7 @@ def benchmark_noise_command(
             noise_types=_split(noise, "--noise"),
             rates=_floats(rates),
             methods=_split(methods, "--methods"),
-            seeds=list(range(seeds)),
+            seeds=list(range(repeats)),
             table=table,
             label=label,
             progress=progress,

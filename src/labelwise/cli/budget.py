@@ -14,6 +14,10 @@ from labelwise.study.budget import LabelBudget, label_budget
 
 DEFAULT_OUT = Path("labelwise-budget")
 STEM = "label_budget"
+#: Columns of the regimes table that hold words, shown left-justified.
+TEXT_COLUMNS = ("best_method", "regime")
+#: Columns of the regimes table that hold the study's settings rather than accuracies.
+SETTINGS = ("budget", "best_fraction")
 
 
 def _numbers(text: str, option: str) -> list[float]:
@@ -26,17 +30,26 @@ def _numbers(text: str, option: str) -> list[float]:
     return values
 
 
+def _cell(column: str, value: object) -> str:
+    """Budgets and shares as given (``40``, ``0.5``); accuracies to three decimals."""
+    if not isinstance(value, float):
+        return str(value)
+    return f"{value:g}" if column in SETTINGS else f"{value:.3f}"
+
+
 def _table(study: LabelBudget) -> Table:
     regimes = study.regimes()
-    table = Table(title="Best share of the budget on strong labels")
+    table = _ui.ResultTable(title="Best share of the budget on strong labels")
     for column in regimes.columns:
-        table.add_column(str(column), justify="left" if column == "regime" else "right")
+        justify = "left" if column in TEXT_COLUMNS else "right"
+        table.add_column(_ui.header(column), justify=justify)
     for row in regimes.itertuples(index=False):
-        table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+        table.add_row(*(_cell(c, v) for c, v in zip(regimes.columns, row, strict=True)))
     return table
 
 
 def budget_command(
+    ctx: typer.Context,
     dataset: str = typer.Option("digits", "--dataset", help="Bundled dataset (digits, wine...)."),
     data: Path | None = typer.Option(None, "--data", help="A CSV/Parquet table instead."),
     label: str | None = typer.Option(None, "--label", help="The label column of --data."),
@@ -48,13 +61,17 @@ def budget_command(
     strong_cost: float = typer.Option(1.0, "--strong-cost", help="Cost of one clean label."),
     weak: str = typer.Option("model", "--weak", help="Cheap labeler: model or annotator."),
     weak_accuracy: float = typer.Option(0.79, "--weak-accuracy", help="Annotator accuracy."),
-    seeds: int = typer.Option(3, "--seeds", min=1, help="Number of seeds (0, 1, ...)."),
+    repeats: int = typer.Option(
+        3, "--repeats", min=1, help="Runs of each budget and mix, seeded 0, 1, 2..."
+    ),
+    old_repeats: int | None = typer.Option(None, "--seeds", min=1, hidden=True),
     out: Path = typer.Option(DEFAULT_OUT, "--out", "-o", help="Directory for the result files."),
 ) -> None:
     """Train at every budget and weak/strong mix; report regimes and the cost-accuracy frontier.
 
     Writes label_budget.md, label_budget.csv (every run) and label_budget.png to --out.
     """
+    repeats = _ui.renamed_option(ctx, "--repeats", repeats, "--seeds", old_repeats)
     X = y = None
     if (data is None) != (label is None):
         raise ConfigError("--data and --label go together: give both or neither.")
@@ -74,7 +91,7 @@ def budget_command(
             strong_cost=strong_cost,
             weak_labeler=weak,
             weak_accuracy=weak_accuracy,
-            seeds=list(range(seeds)),
+            seeds=list(range(repeats)),
         )
     written = [
         io.write_text(study.to_markdown(), out / f"{STEM}.md"),

@@ -37,7 +37,7 @@ def card_command(
     ),
     label: str = typer.Option(..., "--label", "-l", help="The label column of DATA."),
     metadata: Path | None = typer.Option(
-        None, "--metadata", "-m", help="YAML metadata: provenance, uses, variables (docs/card.md)."
+        None, "--metadata", help="YAML metadata: provenance, uses, variables (docs/card.md)."
     ),
     out: Path = typer.Option(DEFAULT_OUT, "--out", "-o", help="Directory for the card files."),
     split: str = typer.Option(

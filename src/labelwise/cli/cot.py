@@ -18,7 +18,7 @@ STEM = "cot_protocol"
 
 
 def _table(result: CotProtocol) -> Table:
-    table = Table(title=f"{result.model_name}: {result.verdict}")
+    table = _ui.ResultTable(title=f"{result.model_name}: {result.verdict}")
     for column in ("condition", "format", "accuracy", "95% interval", "delta vs clean", "p"):
         table.add_column(column, justify="left" if column in ("condition", "format") else "right")
     sens = result.sensitivity.set_index(["format", "position"])

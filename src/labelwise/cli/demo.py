@@ -68,7 +68,7 @@ def demo_command(
     out: Path = typer.Option(DEFAULT_OUT, "--out", "-o", help="Directory for the result files."),
     top: int = typer.Option(10, "--top", min=0, help="Issues shown on the console."),
     model: str = typer.Option(
-        "auto", "--model", help="The model, as in `labelwise audit --model` (default: auto)."
+        "auto", "--model", "-m", help="The model, as in `labelwise audit --model` (default: auto)."
     ),
 ) -> None:
     """Flip some labels of scikit-learn's digits, audit them, and score what was found.

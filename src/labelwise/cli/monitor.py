@@ -53,6 +53,7 @@ SEVERITY_STYLES = {
 }
 
 monitor_app = typer.Typer(
+    cls=_ui.LabelwiseSubgroup,
     help="Watch a deployed classifier without labels: fit, check windows, reconcile, verify.",
     no_args_is_help=True,
     add_completion=False,
@@ -283,14 +284,14 @@ def results_table(results: Sequence[dict], title: str) -> Table:
     """A rich table of each window's composite and severity."""
     from labelwise.monitor.dashboard import when
 
-    table = Table(title=title, title_justify="left")
+    table = _ui.ResultTable(title=title)
     width = min(40, max((len(str(r["window"])) for r in results), default=6))
-    # Window ids are what users type into `reconcile`: never cut them short.
-    table.add_column("window", no_wrap=True, min_width=width)
+    # Window ids are what users type into `reconcile`: never cut them short (a long one folds).
+    table.add_column("window", min_width=width)
     table.add_column("period")
     table.add_column("rows", justify="right")
     table.add_column("composite", justify="right")
-    table.add_column("severity", no_wrap=True)
+    table.add_column("severity", min_width=max(map(len, SEVERITY_STYLES)))
     table.add_column("fired")
     for r in results:
         severity = str(r.get("severity"))
@@ -595,7 +596,7 @@ def _store_reconciliation(
 
 def reconciliation_table(rows: Sequence[dict], window: str, n_labels: int) -> Table:
     """Estimated against realized metrics, the gap and whether it stayed inside the band."""
-    table = Table(title=f"window {window}: {n_labels} matured labels", title_justify="left")
+    table = _ui.ResultTable(title=f"window {window}: {n_labels} matured labels")
     for name in ("metric", "estimated", "realized", "gap", "band"):
         table.add_column(name, justify="left" if name == "metric" else "right")
     table.add_column("inside band")
@@ -641,7 +642,7 @@ def verify_command(
     raise typer.Exit(EXIT_BROKEN)
 
 
-monitor_app.command("fit")(fit_command)
-monitor_app.command("check")(check_command)
-monitor_app.command("reconcile")(reconcile_command)
-monitor_app.command("verify")(verify_command)
+monitor_app.command("fit", cls=_ui.LabelwiseCommand)(fit_command)
+monitor_app.command("check", cls=_ui.LabelwiseCommand)(check_command)
+monitor_app.command("reconcile", cls=_ui.LabelwiseCommand)(reconcile_command)
+monitor_app.command("verify", cls=_ui.LabelwiseCommand)(verify_command)

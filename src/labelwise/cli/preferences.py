@@ -18,7 +18,7 @@ STEM = "preference_audit"
 
 def _table(audit: PreferenceAudit) -> Table:
     s = audit.summary
-    table = Table(title=f"Preference audit: {audit.verdict}")
+    table = _ui.ResultTable(title=f"Preference audit: {audit.verdict}")
     table.add_column("measure")
     table.add_column("value", justify="right")
     rows = [
