@@ -101,3 +101,11 @@ def test_cli(tmp_path):
     ]
     bad = CliRunner().invoke(app, ["budget", "--budgets", "x", "--out", str(tmp_path)])
     assert bad.exit_code == 2 and "--budgets" in bad.output
+
+
+def test_one_seed_shows_no_spread():
+    """With one seed there is no standard deviation: no "± 0.000" in the grid."""
+    study = label_budget(budgets=[10, 40], fractions=[0, 1], methods=["sequential"], seeds=[0])
+    text = study.to_markdown()
+    grid = text.split("over seeds")[1].split("Fitted")[0]
+    assert "±" not in grid

@@ -39,6 +39,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelEncoder, StandardScaler
 
+from labelwise._optional import require
 from labelwise.errors import ConfigError, InputError, ShapeError
 from labelwise.io import markdown_table, write_png
 from labelwise.simulate import inject_noise
@@ -206,8 +207,10 @@ class LabelBudget:
     def to_markdown(self) -> str:
         """Regimes per budget, the accuracy grid, the fitted curves and the Pareto frontier."""
         grid = self.summary()
+        # One seed has no spread: the mean alone, rather than a misleading "± 0.000".
         grid["cell"] = [
-            f"{m:.3f} ± {s:.3f}" for m, s in zip(grid["mean"], grid["std"].fillna(0), strict=True)
+            f"{m:.3f}" if np.isnan(s) else f"{m:.3f} ± {s:.3f}"
+            for m, s in zip(grid["mean"], grid["std"], strict=True)
         ]
         grid["column"] = [
             f"f={f:g}" if m == "single" else f"f={f:g} {m}"
@@ -245,7 +248,7 @@ class LabelBudget:
 
 def _figure(study: LabelBudget):
     # Figure without pyplot: no global state, no GUI backend, safe in threads and servers.
-    from matplotlib.figure import Figure
+    Figure = require("matplotlib.figure", "plotting").Figure
 
     summary = study.summary()
     figure = Figure(figsize=(11, 4.2), layout="constrained")
