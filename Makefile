@@ -5,13 +5,15 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
+LOWEST_VENV := .venv-lowest
+
 BENCH_VENV := .bench-venv
 BENCH_PY   := $(BENCH_VENV)/bin/python
 # The anchors that need pandas < 3 get environments of their own.
 CARD_VENV    := .bench-card-venv
 ANCHORS_VENV := .bench-anchors-venv
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-lowest lint bench clean
 
 $(STAMP): pyproject.toml requirements/dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +33,19 @@ lint: $(STAMP)
 # and starts them (as root) and exports where they are, in the same shell as pytest.
 test: lint
 	. scripts/test-services.sh && $(PY) -m pytest -n 2 -q
+	$(MAKE) test-lowest
+
+# The lowest versions pyproject.toml declares (requirements/lowest.txt), without the other
+# extras: every test that needs none of them runs there; the rest skip (services included).
+$(LOWEST_VENV)/.installed: pyproject.toml requirements/lowest.txt
+	rm -rf $(LOWEST_VENV)
+	$(PYTHON) -m venv $(LOWEST_VENV)
+	$(LOWEST_VENV)/bin/python -m pip install --quiet -r requirements/lowest.txt
+	$(LOWEST_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+test-lowest: $(LOWEST_VENV)/.installed
+	env -u LABELWISE_REQUIRE_SERVICES $(LOWEST_VENV)/bin/python -m pytest -n 2 -q -p no:cacheprovider --disable-warnings
 
 $(BENCH_VENV)/.installed: pyproject.toml requirements/dev.txt requirements/bench.txt
 	test -x $(BENCH_PY) || $(PYTHON) -m venv $(BENCH_VENV)
@@ -64,4 +79,4 @@ bench: $(BENCH_VENV)/.installed $(CARD_VENV)/.installed $(ANCHORS_VENV)/.install
 	$(BENCH_PY) benchmarks/neighbour_index.py --rows 100000 --features 50
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) $(CARD_VENV) $(ANCHORS_VENV) build dist src/*.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(LOWEST_VENV) $(BENCH_VENV) $(CARD_VENV) $(ANCHORS_VENV) build dist src/*.egg-info .pytest_cache .ruff_cache

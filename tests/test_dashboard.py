@@ -6,7 +6,9 @@ import re
 from urllib.parse import quote
 
 import pytest
-from fastapi.testclient import TestClient
+
+pytest.importorskip("fastapi", reason="the dashboard needs labelwise[serve]")
+from fastapi.testclient import TestClient  # noqa: E402
 
 from labelwise.errors import DataFileError
 from labelwise.monitor import dashboard

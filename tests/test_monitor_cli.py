@@ -269,6 +269,7 @@ def test_split_windows_and_every():
 
 
 def test_serve_binds_loopback_by_default(monkeypatch, work):
+    pytest.importorskip("uvicorn")
     assert invoke("monitor", "check", work / "monitor.json", work / "w1.parquet").exit_code == 0
     calls = {}
 

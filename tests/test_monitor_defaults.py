@@ -5,13 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from labelwise.cli.monitor import monitor_app
 from labelwise.errors import ConfigError
 from labelwise.monitor import METRIC_RANGES, Monitor, default_features
-from labelwise.monitor.dashboard import create_app
 from labelwise.monitor.store import MonitorStore
 
 
@@ -114,6 +112,9 @@ def test_bands_and_estimates_stay_in_each_metric_range(sharp_monitor, rows):
 
 
 def test_stored_results_and_dashboard_show_clipped_bands(sharp_monitor, tmp_path):
+    TestClient = pytest.importorskip("fastapi.testclient").TestClient
+    from labelwise.monitor.dashboard import create_app
+
     mon = Monitor.from_dict(sharp_monitor.to_dict())
     result = mon.check(sharp(40, 3), window_id="w1").to_dict()
     path = tmp_path / "monitor.db"

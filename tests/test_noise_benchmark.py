@@ -139,3 +139,12 @@ def test_wide_mlp_base_runs_every_model_on_it():
 def test_processes_give_the_same_results(tiny):
     parallel = noise_benchmark(**TINY, n_jobs=2)
     pd.testing.assert_frame_equal(parallel.results, tiny.results)
+
+
+def test_cleanlab_runs_inside_worker_processes():
+    """cleanlab's own process pool crashed inside the workers (NameError); it now runs in one."""
+    pytest.importorskip("cleanlab")
+    grid = {**TINY, "methods": ["cleanlab"], "seeds": [0, 1]}
+    parallel = noise_benchmark(**grid, n_jobs=2)
+    assert parallel.results["accuracy"].between(0, 1).all()
+    pd.testing.assert_frame_equal(parallel.results, noise_benchmark(**grid, n_jobs=1).results)

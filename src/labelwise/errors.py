@@ -16,6 +16,7 @@ __all__ = [
     "ProbabilityError",
     "LabelError",
     "ConfigError",
+    "MissingDependencyError",
     "DataFileError",
     "StoreError",
     "EndpointError",
@@ -51,6 +52,10 @@ class LabelError(InputError):
 
 class ConfigError(LabelwiseError, ValueError):
     """A parameter has an invalid value (unknown method name, negative count...)."""
+
+
+class MissingDependencyError(ConfigError, ImportError):
+    """An optional package a feature needs is not installed; the message names the extra."""
 
 
 class DataFileError(LabelwiseError, OSError):

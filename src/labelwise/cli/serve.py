@@ -44,11 +44,11 @@ def serve_command(
     port: int = typer.Option(DEFAULT_PORT, "--port", min=1, max=65535, help="Port to listen on."),
 ) -> None:
     """Serve the monitoring dashboard (read-only) until interrupted with Ctrl+C."""
-    import uvicorn
-
+    from labelwise._optional import require
     from labelwise.monitor.dashboard import create_app, display_url
     from labelwise.monitor.store import default_store_url
 
+    uvicorn = require("uvicorn", "labelwise serve")
     url = db if db is not None else default_store_url(Path.cwd())
     app = create_app(url)
     console = _ui.err()

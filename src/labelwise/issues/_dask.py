@@ -15,21 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from labelwise.errors import ConfigError, DataFileError, ShapeError
+from labelwise._optional import require
+from labelwise.errors import DataFileError, ShapeError
 from labelwise.issues._stream import apply_to_chunk, warn_drift
 
 __all__ = ["DaskProbs", "dask_array_from_npy", "dask_client"]
 
 
 def _require_dask() -> Any:
-    try:
-        import dask
-        import dask.array
-    except ImportError:  # pragma: no cover - the extra is installed in the test environment
-        raise ConfigError(
-            "the Dask backend needs dask: pip install 'labelwise[dask]' (dask[distributed])."
-        ) from None
-    return dask
+    require("dask.array", "the Dask backend")
+    return require("dask", "the Dask backend")
 
 
 class DaskProbs:

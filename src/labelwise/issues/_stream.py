@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from labelwise._optional import require
 from labelwise._validate import (
     Checked,
     check_block,
@@ -237,12 +238,7 @@ def warn_drift(drifted: int, task: str) -> None:
 
 
 def _open_zarr(path: Path) -> Any:
-    try:
-        import zarr
-    except ImportError:
-        raise DataFileError(
-            f"{path} is a Zarr store, but zarr is not installed: pip install zarr."
-        ) from None
+    zarr = require("zarr", f"reading the Zarr store {path}")
     return zarr.open_array(str(path), mode="r")
 
 

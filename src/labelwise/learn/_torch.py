@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import importlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from numbers import Integral, Real
@@ -38,7 +37,8 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from labelwise.errors import ConfigError, InputError, LabelError
+from labelwise._optional import require
+from labelwise.errors import ConfigError, InputError, LabelError, MissingDependencyError
 
 __all__ = [
     "TORCH_PIN",
@@ -55,7 +55,7 @@ __all__ = [
 TORCH_PIN = "torch==2.13.0"
 
 
-class TorchUnavailableError(ConfigError, ImportError):
+class TorchUnavailableError(MissingDependencyError):
     """A neural estimator was used but torch is not installed."""
 
 
@@ -69,12 +69,9 @@ def require_torch() -> Any:
     'torch'
     """
     try:
-        return importlib.import_module("torch")
-    except ImportError:
-        raise TorchUnavailableError(
-            "the neural methods need PyTorch, which is not installed; install it with "
-            f"`pip install {TORCH_PIN}` (or `pip install 'labelwise[torch]'`)."
-        ) from None
+        return require("torch", "the neural methods")
+    except MissingDependencyError as exc:
+        raise TorchUnavailableError(str(exc)) from None
 
 
 # --- the network ---------------------------------------------------------------------------------

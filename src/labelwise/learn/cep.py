@@ -34,17 +34,13 @@ import pandas as pd
 from scipy import linalg, stats
 from scipy.optimize import linear_sum_assignment
 
+from labelwise._optional import require
 from labelwise.errors import ConfigError
-from labelwise.io import write_png
+from labelwise.io import markdown_escape, write_png
 from labelwise.vision.conditions import flip_conditions
 
-try:
-    import torch
-    from torch import nn
-except ImportError:  # pragma: no cover - torch is an optional extra
-    raise ImportError(
-        "labelwise.learn.cep needs PyTorch: pip install 'labelwise[torch]'."
-    ) from None
+torch = require("torch", "labelwise.learn.cep")
+nn = torch.nn
 
 __all__ = [
     "NOISES",
@@ -344,7 +340,7 @@ class CEPStudy:
                     "d_entropy",
                 )
             ]
-            lines.append(f"| {r['setting']} | " + " | ".join(cells) + " |")
+            lines.append(f"| {markdown_escape(r['setting'])} | " + " | ".join(cells) + " |")
         lines.append("")
         lines.append(
             f"Means over {len(set(self.results['seed']))} seeds and {self.params.get('n_classes')} "
@@ -355,7 +351,7 @@ class CEPStudy:
 
     def plot(self, path: str | os.PathLike) -> str | os.PathLike:
         """Save W2 and entropy against the corruption rate, CEP as horizontal bands (PNG)."""
-        from matplotlib.figure import Figure
+        Figure = require("matplotlib.figure", "plotting").Figure
 
         summary = self.summary()
         flips = summary[summary["cep"] == ""].sort_values("rate")

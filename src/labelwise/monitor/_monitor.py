@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats as sps
 from sklearn.metrics import roc_auc_score
 
+from labelwise._optional import require
 from labelwise._parallel import one_blas_thread, resolve_n_jobs
 from labelwise.errors import ConfigError, DataFileError, InputError, InputTypeError
 from labelwise.io import _jsonable, write_json
@@ -703,10 +704,7 @@ class Monitor:
         return None
 
     def _count_dask(self, frame: Any) -> WindowCounts:
-        try:
-            import dask
-        except ImportError:  # pragma: no cover - dask is installed in the test environment
-            raise ConfigError("check_dask needs dask: pip install 'labelwise[dask]'.") from None
+        dask = require("dask", "check_dask")
         self.layout_.check_columns(frame.columns)
         parts = frame[self.layout_.columns].to_delayed()
         tasks = [dask.delayed(_count_partition)(self.layout_, part) for part in parts]

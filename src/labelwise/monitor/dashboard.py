@@ -935,6 +935,10 @@ def create_app(store_url: str | os.PathLike, store: Any = None) -> Any:
     fastapi.FastAPI
     """
     import jinja2
+
+    from labelwise._optional import require
+
+    require("fastapi", "the monitoring dashboard")
     from fastapi import FastAPI, Request
     from fastapi.responses import HTMLResponse, JSONResponse
     from starlette.exceptions import HTTPException as StarletteHTTPException

@@ -40,6 +40,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
+from labelwise._optional import require
 from labelwise.errors import ConfigError, InputError, StoreError
 from labelwise.monitor._chain import (
     GENESIS,
@@ -252,6 +253,8 @@ def _sqlite_engine(url: URL) -> Engine:
 def _make_engine(url: URL) -> Engine:
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
+    if url.get_driver_name() == "psycopg":
+        require("psycopg", "a PostgreSQL monitor store")
     return sa.create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
 
 

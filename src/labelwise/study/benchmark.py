@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from labelwise._optional import require
 from labelwise._validate import labels_array
 from labelwise.errors import ConfigError, DataFileError, InputError, ShapeError
 from labelwise.io import markdown_table, read_table, write_png
@@ -175,10 +176,11 @@ def read_review_csv(
     --------
     >>> table = pd.DataFrame({"index": [0, 0, 0, 1, 1, 1], "reviewer": [1, 2, 3] * 2,
     ...                       "label": ["cat", "dog", "dog", "dog", "dog", "neither"]})
-    >>> read_review_csv(table, labels=["cat", "dog"])[["index", "suggested", "n_suggested"]]
-       index suggested  n_suggested
-    0      0       dog            2
-    1      1       NaN            0
+    >>> reviews = read_review_csv(table, labels=["cat", "dog"])
+    >>> reviews["n_suggested"].tolist(), reviews["suggested"].iloc[0]
+    ([2, 0], 'dog')
+    >>> bool(reviews["suggested"].isna().iloc[1])  # no majority for example 1
+    True
     """
     table = source if isinstance(source, pd.DataFrame) else read_table(source)
     given_all = labels_array(labels)
@@ -559,7 +561,7 @@ class BenchmarkStability:
 
 def _figure(study: BenchmarkStability):
     # Figure without pyplot: no global state, no GUI backend, safe in threads and servers.
-    from matplotlib.figure import Figure
+    Figure = require("matplotlib.figure", "plotting").Figure
 
     summary = study.summary()
     figure = Figure(figsize=(6.4, 4.2), layout="constrained")

@@ -45,8 +45,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from labelwise._optional import require
 from labelwise.errors import ConfigError, EndpointError, InputError, InputTypeError
-from labelwise.io import write_png
+from labelwise.io import markdown_escape, write_png
 
 __all__ = [
     "ANSWER_PLACEHOLDER",
@@ -431,9 +432,14 @@ class CotProtocol:
         }
 
     def to_markdown(self) -> str:
-        """The prerequisites, the sweep and the verdict as GitHub markdown."""
+        """The prerequisites, the sweep and the verdict as GitHub markdown.
+
+        The model name and the condition labels are escaped with
+        :func:`~labelwise.io.markdown_escape`, as they can come from the caller.
+        """
         c = self.checks
-        lines = [f"### {self.model_name}: {self.verdict}", ""]
+        md = markdown_escape
+        lines = [f"### {md(self.model_name)}: {self.verdict}", ""]
         lines += [f"- {reason}" for reason in self.reasons]
         lines += [
             "",
@@ -442,7 +448,7 @@ class CotProtocol:
         ]
         for r in self.accuracy.itertuples(index=False):
             lines.append(
-                f"| {r.condition} | {r.format} | {r.n} | {r.accuracy:.3f} "
+                f"| {md(r.condition)} | {md(r.format)} | {r.n} | {r.accuracy:.3f} "
                 f"| [{r.low:.3f}, {r.high:.3f}] |"
             )
         lines += [
@@ -452,7 +458,8 @@ class CotProtocol:
         ]
         for r in self.sensitivity.itertuples(index=False):
             lines.append(
-                f"| {r.format} | {r.position} | {r.delta:+.3f} | [{r.low:+.3f}, {r.high:+.3f}] "
+                f"| {md(r.format)} | {md(r.position)} | {r.delta:+.3f} "
+                f"| [{r.low:+.3f}, {r.high:+.3f}] "
                 f"| {r.n_discordant} | {_p(r.p_value)} |"
             )
         lines += [
@@ -482,7 +489,7 @@ def plot_protocols(
     question-only as a reference line) and the followed-wrong rate against its question-only
     baseline. Written atomically as PNG; returns ``path``."""
     # Figure without pyplot: no global state, no GUI backend, safe in threads and servers.
-    from matplotlib.figure import Figure
+    Figure = require("matplotlib.figure", "plotting").Figure
 
     rows = len(results)
     figure = Figure(figsize=(10, 3.2 * rows), layout="constrained")

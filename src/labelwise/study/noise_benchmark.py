@@ -49,8 +49,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
+from labelwise._optional import require
 from labelwise.errors import ConfigError, InputError
-from labelwise.io import write_png
+from labelwise.io import markdown_table, write_png
 from labelwise.learn import CleanClassifier, SpectralTruncation, fit_with_refinement
 from labelwise.predict import default_model
 from labelwise.simulate import inject_noise
@@ -196,16 +197,15 @@ class NoiseBenchmark:
         return wide[order].reset_index().rename_axis(columns=None)
 
     def to_markdown(self) -> str:
-        """The :meth:`pivot` table as GitHub markdown (mean accuracy ± 95% half-width)."""
-        wide = self.pivot()
-        header = [str(c) for c in wide.columns]
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        for row in wide.itertuples(index=False):
-            cells = [f"{v:g}" if isinstance(v, float) else str(v) for v in row]
-            lines.append("| " + " | ".join(cells) + " |")
+        """The :meth:`pivot` table as GitHub markdown (mean accuracy ± 95% half-width).
+
+        Dataset names can come from the user's table, so cells go through
+        :func:`~labelwise.io.markdown_table`, which escapes text.
+        """
+        table = markdown_table(self.pivot(), digits=6)  # 6 digits: what ``:g`` wrote before
         notes = [f"\n- {note}" for note in self.notes]
         caption = "\nMean clean test accuracy over seeds ± half-width of a 95% t-interval."
-        return "\n".join(lines) + "\n" + caption + "".join(notes) + "\n"
+        return table + caption + "".join(notes) + "\n"
 
     def plot(self, path: str | os.PathLike) -> os.PathLike | str:
         """Save accuracy vs rate per method, one panel per dataset x noise type (PNG).
@@ -224,7 +224,7 @@ def _cell(mean: float, half: float) -> str:
 
 def _figure(summary: pd.DataFrame):
     # Figure without pyplot: no global state, no GUI backend, safe in threads and servers.
-    from matplotlib.figure import Figure
+    Figure = require("matplotlib.figure", "plotting").Figure
 
     panels = summary[["dataset", "noise"]].drop_duplicates().itertuples(index=False)
     panels = list(panels)
@@ -365,7 +365,13 @@ def _cleanlab(X, y_noisy, y_clean, seed, base):
     from cleanlab.classification import CleanLearning  # optional dependency
 
     model = _base(base, seed)
-    return CleanLearning(model, cv_n_folds=CV_FOLDS, seed=seed, verbose=False).fit(X, y_noisy)
+    # One process: cleanlab's own pool cannot start inside a worker (its globals are missing
+    # there), and the cells already run in parallel.
+    single = {"n_jobs": 1}
+    cleaner = CleanLearning(
+        model, cv_n_folds=CV_FOLDS, seed=seed, verbose=False, find_label_issues_kwargs=single
+    )
+    return cleaner.fit(X, y_noisy)
 
 
 def _hidden(mlp: MLPClassifier, Z: np.ndarray) -> np.ndarray:

@@ -44,8 +44,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from labelwise._optional import require
 from labelwise.errors import ConfigError, InputError, InputTypeError
-from labelwise.io import write_png
+from labelwise.io import markdown_escape, write_png
 
 __all__ = [
     "PREFERENCE_VERDICTS",
@@ -424,8 +425,13 @@ class PreferenceAudit:
         }
 
     def to_markdown(self) -> str:
-        """Tables and verdict as GitHub markdown."""
+        """Tables and verdict as GitHub markdown.
+
+        Row names, Bradley-Terry terms and n-grams of the prompts are data, escaped with
+        :func:`~labelwise.io.markdown_escape`.
+        """
         s = self.summary
+        md = markdown_escape
         lines = [f"### Verdict: {self.verdict}", ""]
         lines += [f"- {r}" for r in self.reasons]
         lines += [
@@ -434,7 +440,7 @@ class PreferenceAudit:
             "|---|---|---|",
         ]
         for name, row in self.table.iterrows():
-            lines.append(f"| {name} | {row.iloc[0]} | {row.iloc[1]} |")
+            lines.append(f"| {md(name)} | {row.iloc[0]} | {row.iloc[1]} |")
         lines += [
             "",
             f"Attribute rate: chosen {s['rate_chosen']:.3f}, rejected {s['rate_rejected']:.3f}, "
@@ -447,7 +453,7 @@ class PreferenceAudit:
         ]
         for r in self.bradley_terry.itertuples(index=False):
             lines.append(
-                f"| {r.term} | {r.coef:+.3f} | {r.se:.3f} | [{r.low:+.3f}, {r.high:+.3f}] "
+                f"| {md(r.term)} | {r.coef:+.3f} | {r.se:.3f} | [{r.low:+.3f}, {r.high:+.3f}] "
                 f"| {_p(r.p_value)} |"
             )
         bon = self.best_of_n
@@ -463,7 +469,8 @@ class PreferenceAudit:
             lines += ["", "| n-gram | pairs | win rate | without | q |", "|---|---|---|---|---|"]
             for r in sig.head(10).itertuples(index=False):
                 lines.append(
-                    f"| {r.ngram} | {r.n_pairs} | {r.win_rate:.3f} | {r.win_rate_without:.3f} "
+                    f"| {md(r.ngram)} | {r.n_pairs} | {r.win_rate:.3f} "
+                    f"| {r.win_rate_without:.3f} "
                     f"| {_p(r.q_value)} |"
                 )
         return "\n".join(lines) + "\n"
@@ -472,7 +479,7 @@ class PreferenceAudit:
         """Save attribute rates, Bradley-Terry coefficients and the best-of-N forecast (PNG,
         written atomically). Returns ``path``."""
         # Figure without pyplot: no global state, no GUI backend, safe in threads and servers.
-        from matplotlib.figure import Figure
+        Figure = require("matplotlib.figure", "plotting").Figure
 
         figure = Figure(figsize=(12, 3.4), layout="constrained")
         ax_rate, ax_bt, ax_bon = figure.subplots(1, 3)

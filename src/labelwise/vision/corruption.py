@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from labelwise._optional import require
 from labelwise.errors import ConfigError, DataFileError, InputError, ShapeError
 from labelwise.io import atomic_write
 
@@ -397,13 +398,7 @@ def corruption_iou(pred: np.ndarray, truth: np.ndarray) -> float:
 
 
 def _torch():
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is an optional extra
-        raise ConfigError(
-            "the corruption detector needs PyTorch: pip install 'labelwise[torch]'."
-        ) from None
-    return torch
+    return require("torch", "the corruption detector")
 
 
 def _build_network(mode: str, widths: tuple[int, int, int], dim: int):
