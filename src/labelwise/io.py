@@ -9,6 +9,7 @@ one, never half of one.
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import math
 import os
@@ -581,7 +582,7 @@ def markdown_escape(value: Any) -> str:
     if isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)):
         return str(value)
     text = _LINE_BREAKS.sub(" ", str(value)).strip()
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = html.escape(text, quote=False)
     text = _MARKDOWN_INLINE.sub(_inline, text)
     return _MARKDOWN_BLOCK_START.sub(_block_start, text, count=1)
 

@@ -351,13 +351,17 @@ def file_sha256(path: str | os.PathLike) -> str:
 
 
 class _HashingSink:
-    """A text file that only hashes what is written to it (UTF-8, as the CSV copy is saved)."""
+    """A text file that hashes what is written to it (UTF-8, as the CSV copy is saved), and
+    passes it on to ``target`` when one is given, so a file is hashed as it is written."""
 
-    def __init__(self) -> None:
+    def __init__(self, target: Any = None) -> None:
         self.digest = hashlib.sha256()
+        self.target = target
 
     def write(self, text: str) -> int:
         self.digest.update(text.encode("utf-8"))
+        if self.target is not None:
+            self.target.write(text)
         return len(text)
 
     def __iter__(self):  # pandas only accepts objects that look like files
@@ -383,8 +387,9 @@ def write_frame_csv(frame: pd.DataFrame, path: str | os.PathLike) -> str:
     is not prefixed, because the Croissant JSON-LD describes the values of the data themselves.
     """
     with atomic_write(path, newline="", encoding="utf-8") as handle:
-        _frame_to_csv(frame, handle)
-    return file_sha256(path)
+        sink = _HashingSink(handle)
+        _frame_to_csv(frame, sink)
+    return sink.digest.hexdigest()
 
 
 def data_file_for(croissant_path: str | os.PathLike | None) -> str:
