@@ -162,7 +162,7 @@ def test_threads_do_not_change_results(monitor, tmp_path):
 
 @pytest.mark.parametrize("n", [300, 3_000, 30_000, 300_000])
 def test_row_weights_have_multinomial_moments(n):
-    from labelwise.monitor._monitor import _row_weights
+    from labelwise.monitor._null import row_weights as _row_weights
 
     t, draws = 1000, 400
     weights = _row_weights(np.random.default_rng(0), n, t, draws)
@@ -180,7 +180,7 @@ def test_row_weights_have_multinomial_moments(n):
 @pytest.mark.parametrize("n", [20_000, 200_000])
 def test_fast_null_draws_match_exact_multinomial(monitor, n):
     from labelwise.monitor._counts import tally_many
-    from labelwise.monitor._monitor import _row_weights
+    from labelwise.monitor._null import row_weights as _row_weights
 
     sample = monitor.null_sample_
     t = len(sample["score_fine"])

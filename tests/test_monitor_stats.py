@@ -23,7 +23,8 @@ from labelwise.monitor import (
     psi,
     psi_null_mean,
 )
-from labelwise.monitor._counts import _fine_codes, _fine_edges, quantile_edges
+from labelwise.monitor._counts import _fine_edges, quantile_edges
+from labelwise.monitor._counts import fine_codes as _fine_codes
 from labelwise.monitor._stats import bh_reject
 
 PAPER = PRESETS["governance-paper"]

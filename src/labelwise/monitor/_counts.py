@@ -10,7 +10,7 @@ files and Dask partitions by plain addition and every statistic is computed from
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,9 +18,18 @@ import numpy as np
 import pandas as pd
 
 from labelwise.errors import InputError, InputTypeError, ProbabilityError
-from labelwise.monitor._stats import binary_entropy
 
-__all__ = ["FeatureBins", "Layout", "WindowCounts", "tally", "tally_many", "quantile_edges"]
+__all__ = [
+    "FeatureBins",
+    "Layout",
+    "WindowCounts",
+    "bin_codes",
+    "check_scores",
+    "fine_codes",
+    "quantile_edges",
+    "tally",
+    "tally_many",
+]
 
 #: How many unseen category values a window keeps as examples for its report.
 _UNSEEN_EXAMPLES = 10
@@ -47,7 +56,7 @@ def _fine_edges(values: np.ndarray, n_bins: int) -> np.ndarray:
     return np.unique(np.quantile(values, np.linspace(0.0, 1.0, n_bins + 1)))
 
 
-def _fine_codes(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+def fine_codes(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """0 below ``edges[0]``, 1..len-1 for the right-closed intervals, len(edges) above the top."""
     codes = np.searchsorted(edges[1:-1], values, side="left") + 1
     codes[values < edges[0]] = 0
@@ -219,36 +228,27 @@ def check_scores(column: pd.Series, name: str) -> np.ndarray:
 
 @dataclass
 class Layout:
-    """Everything fixed at fit time that turns rows into counts (picklable, JSON-able)."""
+    """Everything fixed at fit time that turns rows into counts (picklable, JSON-able).
 
-    score: str
-    cutoff: float
-    near_band: float
-    score_edges: np.ndarray  # inner decile edges, PSI
-    fine_edges: np.ndarray  # fine grid, KS / Wasserstein / expected AUC
-    confidence_edges: np.ndarray  # fine grid of max(p, 1 - p)
+    ``output`` is the model output's part (score, class probabilities or prediction: see
+    :mod:`labelwise.monitor._output`); the feature bins and the PCA are the same for every kind.
+    """
+
+    output: Any
     features: list[FeatureBins] = field(default_factory=list)
-    calibration: tuple[np.ndarray, np.ndarray] | None = None
     pca: dict | None = None
 
     @property
     def columns(self) -> list[str]:
-        return [self.score, *(f.name for f in self.features)]
-
-    def calibrate(self, scores: np.ndarray) -> np.ndarray:
-        """Calibrated probabilities (the isotonic map, or the scores unchanged)."""
-        if self.calibration is None:
-            return scores
-        x, y = self.calibration
-        return np.interp(scores, x, y)
+        return [*self.output.columns, *(f.name for f in self.features)]
 
     def check_columns(self, names: Sequence[Any]) -> None:
         missing = [c for c in self.columns if c not in set(names)]
         if missing:
             raise InputError(
                 f"the window lacks column(s) {missing} that the monitor was fitted on; every "
-                "window needs the score and all reference features (a feature that is not "
-                "collected any more should be sent as an all-missing column)."
+                "window needs the model's output and all reference features (a feature that is "
+                "not collected any more should be sent as an all-missing column)."
             )
 
     def pca_error(
@@ -270,24 +270,8 @@ class Layout:
                 f"a window must be a pandas DataFrame (or a Parquet path), not {type(frame)}."
             )
         self.check_columns(frame.columns)
-        p = check_scores(frame[self.score], self.score)
-        conf = np.maximum(p, 1.0 - p)
-        declined = (p >= self.cutoff).astype(float)
-        pos = self.calibrate(p)
-        lo, hi = self.fine_edges[0], self.fine_edges[-1]
-        enc: dict[str, Any] = {
-            "score_coarse": bin_codes(p, self.score_edges),
-            "score_fine": _fine_codes(p, self.fine_edges),
-            "conf_fine": _fine_codes(conf, self.confidence_edges),
-            "below": np.maximum(lo - p, 0.0),
-            "above": np.maximum(p - hi, 0.0),
-            "entropy": binary_entropy(p),
-            "near": (np.abs(p - self.cutoff) <= self.near_band).astype(float),
-            "declined": declined,
-            "pos": pos,
-            "pos_declined": pos * declined,
-            "unseen": {},
-        }
+        enc: dict[str, Any] = self.output.encode(frame)
+        enc["unseen"] = {}
         numeric: dict[str, np.ndarray] = {}
         for fb in self.features:
             column = frame[fb.name]
@@ -305,76 +289,55 @@ class Layout:
         return enc
 
     def sizes(self) -> dict[str, int]:
-        """Length of every histogram in a tally."""
-        out = {
-            "score_coarse": len(self.score_edges) + 1,
-            "score_fine": len(self.fine_edges) + 1,
-            "conf_fine": len(self.confidence_edges) + 1,
-        }
+        """Length of every plain histogram in a tally."""
+        out = dict(self.output.sizes())
         for fb in self.features:
             out["feat:" + fb.name] = fb.n_bins
         return out
 
+    def summed(self, enc: Mapping[str, Any]) -> tuple[str, ...]:
+        """Per-row values a tally sums."""
+        pca = ("pca_err", "pca_high", "pca_n") if "pca_err" in enc else ()
+        return tuple(self.output.summed(enc)) + pca
+
     def to_dict(self) -> dict:
         return {
-            "score": self.score,
-            "cutoff": self.cutoff,
-            "near_band": self.near_band,
-            "score_edges": self.score_edges,
-            "fine_edges": self.fine_edges,
-            "confidence_edges": self.confidence_edges,
+            "kind": self.output.kind,
+            "output": self.output.to_dict(),
             "features": [f.to_dict() for f in self.features],
-            "calibration": None if self.calibration is None else list(self.calibration),
             "pca": self.pca,
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> Layout:
+        from labelwise.monitor._kinds import output_from_dict
+
         pca = d["pca"]
         if pca is not None:
             pca = {k: (np.asarray(v, float) if k != "columns" else v) for k, v in pca.items()}
             pca["high"] = float(pca["high"])
-        cal = d["calibration"]
-        return cls(
-            score=d["score"],
-            cutoff=float(d["cutoff"]),
-            near_band=float(d["near_band"]),
-            score_edges=np.asarray(d["score_edges"], float),
-            fine_edges=np.asarray(d["fine_edges"], float),
-            confidence_edges=np.asarray(d["confidence_edges"], float),
-            features=[FeatureBins.from_dict(f) for f in d["features"]],
-            calibration=None if cal is None else (np.asarray(cal[0]), np.asarray(cal[1])),
-            pca=pca,
-        )
-
-
-#: Per-row values that a tally sums (weighted by bootstrap weights when given).
-_SUMMED = ("below", "above", "entropy", "near", "declined", "pos", "pos_declined")
+        # Files written before the output had its own part hold a binary score's fields here.
+        output = output_from_dict(d.get("kind", "binary"), d.get("output", d))
+        return cls(output, [FeatureBins.from_dict(f) for f in d["features"]], pca)
 
 
 def tally(layout: Layout, enc: dict[str, Any], weights: np.ndarray | None = None) -> dict:
     """Reduce an encoded chunk to histogram counts and sums; ``weights`` are row multiplicities."""
-    sizes = layout.sizes()
-    n = float(len(enc["score_fine"]) if weights is None else weights.sum())
+    n = float(len(enc[next(iter(layout.sizes()))]) if weights is None else weights.sum())
     out: dict[str, np.ndarray] = {"n": np.array([n])}
-    for key, size in sizes.items():
+    for key, size in layout.sizes().items():
         out[key] = np.bincount(enc[key], weights=weights, minlength=size).astype(float)
-    # Expected positives per fine score bin drive the expected AUC.
-    w_pos = enc["pos"] if weights is None else enc["pos"] * weights
-    out["fine_pos"] = np.bincount(enc["score_fine"], weights=w_pos, minlength=sizes["score_fine"])
-    if "label" in enc:  # reference rows only: realized outcomes for the sampling-error bands
-        w_lab = enc["label"] if weights is None else enc["label"] * weights
-        out["fine_label"] = np.bincount(
-            enc["score_fine"], weights=w_lab, minlength=sizes["score_fine"]
-        )
-        enc = {**enc, "label_declined": enc["label"] * enc["declined"]}
-    summed = _SUMMED + (("pca_err", "pca_high", "pca_n") if "pca_err" in enc else ())
-    summed += ("label", "label_declined") if "label" in enc else ()
-    for key in summed:
+    for name, (code, value, size) in layout.output.weighted(enc).items():
+        w = enc[value] if weights is None else enc[value] * weights
+        out[name] = np.bincount(enc[code], weights=w, minlength=size).astype(float)
+    for key in layout.summed(enc):
         values = enc[key]
         # An elementwise product, not a BLAS dot: threaded BLAS calls on short vectors stall
         # badly when the machine is busy.
         out[key] = np.array([values.sum() if weights is None else (values * weights).sum()])
+    for key in layout.output.vectors(enc):
+        values = enc[key]
+        out[key] = (values if weights is None else values * weights[:, None]).sum(axis=0)
     return out
 
 
@@ -394,29 +357,26 @@ def tally_many(layout: Layout, enc: dict[str, Any], weights: np.ndarray) -> dict
     weights = np.asarray(weights, dtype=np.float32)
     t = weights.shape[1]
     rows = np.arange(t)
-    if "label" in enc:
-        enc = {**enc, "label_declined": enc["label"] * enc["declined"]}
-    blocks, cols, data, start = {}, [], [], 0
+    blocks, row_ids, cols, data, start = {}, [], [], [], 0
 
-    def block(name: str, size: int, where: np.ndarray, values: np.ndarray) -> None:
+    def block(name: str, size: int, where: np.ndarray, values: Any, per_row: int = 1) -> None:
         nonlocal start
         blocks[name] = (start, size)
+        row_ids.append(np.repeat(rows, per_row) if per_row > 1 else rows)
         cols.append(where + start)
-        data.append(np.broadcast_to(np.asarray(values, dtype=np.float32), (t,)))
+        data.append(np.broadcast_to(np.asarray(values, dtype=np.float32), (t * per_row,)))
         start += size
 
-    sizes = layout.sizes()
-    for key, size in sizes.items():
+    for key, size in layout.sizes().items():
         block(key, size, enc[key], np.float32(1.0))
-    block("fine_pos", sizes["score_fine"], enc["score_fine"], enc["pos"])
-    if "label" in enc:
-        block("fine_label", sizes["score_fine"], enc["score_fine"], enc["label"])
-    summed = _SUMMED + (("pca_err", "pca_high", "pca_n") if "pca_err" in enc else ())
-    summed += ("label", "label_declined") if "label" in enc else ()
-    for key in ("n", *summed):
+    for name, (code, value, size) in layout.output.weighted(enc).items():
+        block(name, size, enc[code], enc[value])
+    for key in ("n", *layout.summed(enc)):
         block(key, 1, np.zeros(t, dtype=np.intp), np.float32(1.0) if key == "n" else enc[key])
+    for key, size in layout.output.vectors(enc).items():
+        block(key, size, np.tile(np.arange(size), t), np.ravel(enc[key]), per_row=size)
     matrix = sparse.csr_matrix(
-        (np.concatenate(data), (np.tile(rows, len(cols)), np.concatenate(cols))),
+        (np.concatenate(data), (np.concatenate(row_ids), np.concatenate(cols))),
         shape=(t, start),
     )
     counts = np.asarray(weights @ matrix, dtype=float)

@@ -22,6 +22,7 @@ __all__ = [
     "WindowResult",
     "Reconciliation",
     "clip_to_range",
+    "metric_range",
 ]
 
 #: The sentence every report carries.
@@ -34,15 +35,29 @@ BLIND_SPOT = (
 
 #: The values each banded metric can take. A band of ± n_sigma sampling errors around an estimate
 #: near a bound would otherwise run past it (an AUC band up to 1.03 on a small window); the
-#: monitor clips every estimate and band to these before reporting or storing them. All of them
-#: are rates or probabilities; an error metric (MAE, RMSE) would get ``(0.0, math.inf)``.
+#: monitor clips every estimate and band to these before reporting or storing them. Per-class
+#: metrics (``precision[cat]``) and macro averages (``macro_f1``) share their metric's range.
 METRIC_RANGES: dict[str, tuple[float, float]] = {
     "bad_rate": (0.0, 1.0),
     "auc": (0.0, 1.0),
     "precision": (0.0, 1.0),
     "recall": (0.0, 1.0),
+    "f1": (0.0, 1.0),
+    "accuracy": (0.0, 1.0),
     "approval_rate": (0.0, 1.0),
+    "mae": (0.0, math.inf),
+    "rmse": (0.0, math.inf),
 }
+
+
+def metric_range(metric: str) -> tuple[float, float]:
+    """The range of ``metric``, a per-class metric or a macro average (KeyError when unknown).
+
+    >>> metric_range("precision[cat]"), metric_range("macro_f1"), metric_range("mae")
+    ((0.0, 1.0), (0.0, 1.0), (0.0, inf))
+    """
+    base = metric.split("[", 1)[0].removeprefix("macro_")
+    return METRIC_RANGES[base]
 
 
 def clip_to_range(metric: str, value: float | None) -> float | None:
@@ -51,7 +66,8 @@ def clip_to_range(metric: str, value: float | None) -> float | None:
     Parameters
     ----------
     metric : str
-        A key of :data:`METRIC_RANGES`, such as ``"auc"``.
+        A key of :data:`METRIC_RANGES`, such as ``"auc"``, a per-class metric such as
+        ``"recall[dog]"`` or a macro average such as ``"macro_precision"``.
     value : float or None
         The estimate or band edge; None and NaN pass through unchanged.
 
@@ -69,7 +85,7 @@ def clip_to_range(metric: str, value: float | None) -> float | None:
     >>> clip_to_range("auc", 1.024), clip_to_range("precision", -0.01), clip_to_range("auc", 0.7)
     (1.0, 0.0, 0.7)
     """
-    low, high = METRIC_RANGES[metric]
+    low, high = metric_range(metric)
     if value is None or math.isnan(value):
         return value
     return min(max(float(value), low), high)

@@ -1,0 +1,489 @@
+"""A regression model's output: one real-valued prediction per row.
+
+Drift of the prediction (PSI on reference deciles, KS and Wasserstein on a fine reference-quantile
+grid, the share outside the reference's range) and an expected error without labels by direct
+loss estimation: on the reference, where targets are known, a model of the error learns how
+large |y - y_hat| and (y - y_hat)^2 are given the features and the prediction; on a window, the
+mean of its predicted errors estimates the MAE, and the square root of the mean predicted squared
+error the RMSE. It sees the error grow where the inputs move into regions where the model was
+already weak; like every label-free estimate it cannot see a change of P(y | x).
+
+The error model is gradient-boosted trees of depth :data:`DEPTH` (scikit-learn), fitted on a random
+half of the reference so that the other half gives the reference's own estimate out of sample,
+and stored as plain arrays: the monitor file stays JSON, and predicting is a few vector
+comparisons per tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import GradientBoostingRegressor
+
+from labelwise.errors import InputError, InputTypeError, LabelError
+from labelwise.monitor._counts import (
+    FeatureBins,
+    _numeric_values,
+    bin_codes,
+    fine_codes,
+    quantile_edges,
+)
+from labelwise.monitor._fit import fine_edges
+from labelwise.monitor._output import Output, Rows, ratio
+from labelwise.monitor._stats import binned_ks, binned_wasserstein, psi, psi_null_mean
+
+__all__ = ["RegressionOutput", "TreeEnsemble", "check_targets", "check_predictions"]
+
+#: Depth of every tree of the error model (complete binary trees of 2**DEPTH leaves).
+DEPTH = 3
+#: Trees per error model, and their learning rate.
+N_TREES = 100
+LEARNING_RATE = 0.1
+#: Reference rows the error model is fitted on, at most (half the reference below this).
+FIT_ROWS = 50_000
+
+
+def check_predictions(column: pd.Series, name: str) -> np.ndarray:
+    """Predictions as finite float64, or an error naming the column and the first bad row."""
+    if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
+        raise InputTypeError(
+            f"prediction column {name!r} has dtype {column.dtype}; it must hold the model's "
+            "numeric predictions."
+        )
+    values = column.to_numpy(dtype=float, na_value=np.nan)
+    if not np.isfinite(values).all():
+        bad = int(np.flatnonzero(~np.isfinite(values))[0])
+        raise InputError(
+            f"prediction column {name!r} holds a missing or infinite value at row {bad}; every "
+            "monitored row needs a prediction."
+        )
+    return values
+
+
+def check_targets(values: Any, what: str = "targets") -> np.ndarray:
+    """Realized targets as finite float64."""
+    try:
+        y = np.asarray(pd.to_numeric(pd.Series(np.asarray(values)), errors="raise"), float)
+    except (TypeError, ValueError):
+        raise LabelError(f"{what} must be numbers for a regression monitor.") from None
+    if not np.isfinite(y).all():
+        bad = int(np.flatnonzero(~np.isfinite(y))[0])
+        raise LabelError(f"{what} hold a missing or infinite value at row {bad}.")
+    return y
+
+
+@dataclass
+class TreeEnsemble:
+    """Boosted regression trees as arrays: ``init + rate * sum of leaf values``, clipped at 0.
+
+    Every tree is stored complete to depth :data:`DEPTH`: a leaf reached early is a node that
+    sends every row left (threshold +inf) onto copies of itself.
+    """
+
+    init: float
+    rate: float
+    feature: np.ndarray  # trees x (2**DEPTH - 1) internal nodes, level by level
+    threshold: np.ndarray
+    leaf: np.ndarray  # trees x 2**DEPTH
+
+    @classmethod
+    def from_sklearn(cls, model: GradientBoostingRegressor) -> TreeEnsemble:
+        trees = [est.tree_ for est in model.estimators_[:, 0]]
+        inner, leaves = 2**DEPTH - 1, 2**DEPTH
+        feature = np.zeros((len(trees), inner), dtype=np.intp)
+        threshold = np.full((len(trees), inner), np.inf)
+        leaf = np.zeros((len(trees), leaves))
+        for t, tree in enumerate(trees):
+            _complete(tree, 0, 0, 0, feature[t], threshold[t], leaf[t])
+        return cls(
+            float(model.init_.constant_.ravel()[0]),
+            float(model.learning_rate),
+            feature,
+            threshold,
+            leaf,
+        )
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Predictions for rows x features ``x`` (no missing values), clipped at zero.
+
+        The trees compare float32 values, as scikit-learn's do, so the predictions equal its
+        own. Each level's branch is chosen by selecting among the comparisons of all its nodes
+        with the bits of the levels above (bitwise, no gathers), and the leaves of
+        :data:`_GROUP` trees at a time are looked up at once in a table of their summed values.
+        """
+        columns = [np.ascontiguousarray(x[:, j], dtype=np.float32) for j in range(x.shape[1])]
+        threshold = _float32_below(self.threshold)
+        total = np.full(x.shape[0], self.init)
+        n_trees = self.feature.shape[0]
+        for first in range(0, n_trees, _GROUP):
+            trees = range(first, min(first + _GROUP, n_trees))
+            code = np.zeros(x.shape[0], dtype=np.uint16)
+            for t in trees:
+                for bit in self._path(columns, threshold, t):
+                    code <<= 1
+                    code |= bit
+            total += _group_table(self.leaf[list(trees)], self.rate).take(code)
+        return np.maximum(total, 0.0)
+
+    def _path(self, columns: list[np.ndarray], threshold: np.ndarray, t: int) -> list:
+        """The branch taken at each level of tree ``t`` (True: right), most significant first."""
+        bits: list[np.ndarray] = []
+        for level in range(DEPTH):
+            first = 2**level - 1
+            right = [
+                columns[self.feature[t, p]] > threshold[t, p] for p in range(first, 2 * first + 1)
+            ]
+            bits.append(_select(right, bits))
+        return bits
+
+    def to_dict(self) -> dict:
+        return {
+            "init": self.init,
+            "rate": self.rate,
+            "feature": self.feature.tolist(),
+            "threshold": [[_finite_or_none(v) for v in row] for row in self.threshold],
+            "leaf": self.leaf.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> TreeEnsemble:
+        threshold = np.array(
+            [[np.inf if v is None else v for v in row] for row in d["threshold"]], dtype=float
+        )
+        return cls(
+            float(d["init"]),
+            float(d["rate"]),
+            np.asarray(d["feature"], dtype=np.intp).reshape(threshold.shape),
+            threshold,
+            np.asarray(d["leaf"], dtype=float).reshape(threshold.shape[0], 2**DEPTH),
+        )
+
+
+def _float32_below(threshold: np.ndarray) -> np.ndarray:
+    """The largest float32 at or below each threshold: for a float32 x, x > t32 iff x > t.
+
+    Comparing float32 columns with float64 thresholds would convert every column to float64.
+    """
+    t32 = threshold.astype(np.float32)
+    above = t32.astype(float) > threshold
+    t32[above] = np.nextafter(t32[above], np.float32(-np.inf))
+    return t32
+
+
+def _select(options: list[np.ndarray], bits: list[np.ndarray]) -> np.ndarray:
+    """The option at path index ``bits`` (most significant first) of each row."""
+    for bit in reversed(bits):  # adjacent options differ in the last bit, then the one before
+        # b ? hi : lo, bitwise on booleans: several times faster than np.where.
+        options = [
+            lo ^ ((hi ^ lo) & bit) for lo, hi in zip(options[::2], options[1::2], strict=True)
+        ]
+    return options[0]
+
+
+#: Trees whose leaves are looked up together: 8**4 = 4096 summed values, a uint16 code.
+_GROUP = 4
+
+
+def _group_table(leaves: np.ndarray, rate: float) -> np.ndarray:
+    """Summed leaf values of a few trees for every combination of their leaves."""
+    table = np.zeros(1)
+    for values in leaves:
+        table = (table[:, None] + rate * values[None, :]).ravel()
+    return table
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None  # JSON has no infinity
+
+
+def _complete(tree: Any, node: int, pos: int, level: int, feature, threshold, leaf) -> None:
+    """Copy ``tree`` below ``node`` into complete-tree position ``pos`` (see TreeEnsemble)."""
+    if level == DEPTH:
+        leaf[pos - (2**DEPTH - 1)] = tree.value[node].ravel()[0]
+        return
+    left, right = tree.children_left[node], tree.children_right[node]
+    if left == -1:  # a leaf above the last level: every row goes on, to copies of it
+        left = right = node
+    else:
+        feature[pos], threshold[pos] = tree.feature[node], tree.threshold[node]
+    _complete(tree, left, 2 * pos + 1, level + 1, feature, threshold, leaf)
+    _complete(tree, right, 2 * pos + 2, level + 1, feature, threshold, leaf)
+
+
+@dataclass
+class ErrorInputs:
+    """How a chunk becomes the error model's input matrix: features, then the prediction."""
+
+    numeric: list[str] = field(default_factory=list)
+    fill: list[float] = field(default_factory=list)  # reference medians for missing values
+    categorical: list[str] = field(default_factory=list)
+    categories: list[list] = field(default_factory=list)
+
+    @classmethod
+    def fit(cls, frame: pd.DataFrame, bins: Sequence[FeatureBins]) -> ErrorInputs:
+        out = cls()
+        for fb in bins:
+            if fb.kind == "numeric":
+                values = _numeric_values(frame[fb.name], fb.name)
+                finite = values[np.isfinite(values)]
+                out.numeric.append(fb.name)
+                out.fill.append(float(np.median(finite)) if finite.size else 0.0)
+            else:
+                out.categorical.append(fb.name)
+                out.categories.append(list(fb.categories))
+        return out
+
+    def matrix(self, frame: pd.DataFrame, prediction: np.ndarray) -> np.ndarray:
+        columns = []
+        for name, fill in zip(self.numeric, self.fill, strict=True):
+            values = _numeric_values(frame[name], name)
+            columns.append(np.where(np.isfinite(values), values, fill))
+        for name, cats in zip(self.categorical, self.categories, strict=True):
+            # Unseen and missing categories share code -1: the trees put them with the lowest.
+            columns.append(pd.Index(cats).get_indexer(pd.Index(frame[name])).astype(float))
+        columns.append(prediction)
+        return np.column_stack(columns)
+
+    def to_dict(self) -> dict:
+        return {
+            "numeric": self.numeric,
+            "fill": self.fill,
+            "categorical": self.categorical,
+            "categories": self.categories,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> ErrorInputs:
+        return cls(
+            list(d["numeric"]), list(d["fill"]), list(d["categorical"]), list(d["categories"])
+        )
+
+
+@dataclass
+class RegressionOutput(Output):
+    """Bins of the prediction and the error models of a regression monitor (JSON-able)."""
+
+    kind: ClassVar[str] = "regression"
+    thresholded: ClassVar[tuple[str, ...]] = (
+        "score_psi",
+        "score_ks",
+        "score_wasserstein",
+        "out_of_range_share",
+    )
+
+    prediction: str
+    score_edges: np.ndarray
+    fine_edges: np.ndarray
+    prediction_std: float
+    inputs: ErrorInputs | None = None
+    abs_model: TreeEnsemble | None = None
+    sq_model: TreeEnsemble | None = None
+
+    @classmethod
+    def fit(
+        cls,
+        frame: pd.DataFrame,
+        predictions: np.ndarray,
+        targets: np.ndarray | None,
+        *,
+        prediction: str,
+        bins: Sequence[FeatureBins],
+        n_bins: int,
+        fine_bins: int,
+        random_state: int,
+    ) -> tuple[RegressionOutput, dict, np.ndarray | None]:
+        """The output fitted on the reference; returns it, fit info and the error model's rows."""
+        output = cls(
+            prediction=prediction,
+            score_edges=quantile_edges(predictions, n_bins),
+            fine_edges=fine_edges(predictions, fine_bins),
+            prediction_std=float(np.std(predictions)),
+        )
+        if targets is None:
+            return output, {"error_model": False, "reason": "no reference targets"}, None
+        err = targets - predictions
+        rng = np.random.default_rng([random_state, 2])  # its own stream
+        n = len(predictions)
+        fit_rows = np.zeros(n, dtype=bool)
+        fit_rows[rng.choice(n, min(n // 2, FIT_ROWS), replace=False)] = True
+        output.inputs = ErrorInputs.fit(frame, bins)
+        x = output.inputs.matrix(frame.loc[fit_rows], predictions[fit_rows])
+        output.abs_model = _boost(x, np.abs(err[fit_rows]), random_state)
+        output.sq_model = _boost(x, err[fit_rows] ** 2, random_state)
+        info = {
+            "error_model": True,
+            "error_model_rows": int(fit_rows.sum()),
+            "reference_mae": float(np.mean(np.abs(err))),
+            "reference_rmse": float(np.sqrt(np.mean(err**2))),
+        }
+        return output, info, fit_rows
+
+    @property
+    def columns(self) -> list[str]:
+        return [self.prediction]
+
+    # --- encoding -------------------------------------------------------------------------------
+
+    def encode(self, frame: pd.DataFrame) -> dict[str, Any]:
+        yhat = check_predictions(frame[self.prediction], self.prediction)
+        lo, hi = self.fine_edges[0], self.fine_edges[-1]
+        enc: dict[str, Any] = {
+            "score_coarse": bin_codes(yhat, self.score_edges),
+            "score_fine": fine_codes(yhat, self.fine_edges),
+            "below": np.maximum(lo - yhat, 0.0),
+            "above": np.maximum(yhat - hi, 0.0),
+            "prediction": yhat,
+        }
+        if self.abs_model is not None:
+            x = self.inputs.matrix(frame, yhat)
+            enc["abs_hat"] = self.abs_model.predict(x)
+            enc["sq_hat"] = self.sq_model.predict(x)
+            enc["err_n"] = np.ones_like(yhat)
+        return enc
+
+    def encode_labels(self, enc: dict[str, Any], labels: np.ndarray) -> dict[str, Any]:
+        err = labels - enc["prediction"]
+        return {"abs_err": np.abs(err), "sq_err": err**2}
+
+    def exclude_fit_rows(self, enc: dict[str, Any], fit_rows: np.ndarray) -> None:
+        """Rows the error model was fitted on do not count towards its reference estimate."""
+        for key in ("abs_hat", "sq_hat", "err_n"):
+            if key in enc:
+                enc[key] = np.where(fit_rows, 0.0, enc[key])
+
+    def sizes(self) -> dict[str, int]:
+        return {"score_coarse": len(self.score_edges) + 1, "score_fine": len(self.fine_edges) + 1}
+
+    def summed(self, enc: Mapping[str, Any]) -> tuple[str, ...]:
+        keys = ("below", "above", "prediction")
+        keys += ("abs_hat", "sq_hat", "err_n") if "abs_hat" in enc else ()
+        return keys + (("abs_err", "sq_err") if "abs_err" in enc else ())
+
+    # --- statistics -----------------------------------------------------------------------------
+
+    def statistics(self, ref: dict, cur: dict, smoothing: float, light: bool) -> dict:
+        n_r, n_c = ref["n"][..., 0], cur["n"][..., 0]
+        s: dict[str, Any] = {}
+        s["score_psi"], parts = psi(ref["score_coarse"], cur["score_coarse"], smoothing)
+        s["score_ks"] = binned_ks(ref["score_fine"], cur["score_fine"])
+        w = binned_wasserstein(
+            ref["score_fine"],
+            cur["score_fine"],
+            self.fine_edges,
+            (ref["below"][..., 0], cur["below"][..., 0]),
+            (ref["above"][..., 0], cur["above"][..., 0]),
+        )
+        s["score_wasserstein"] = w / self.prediction_std if self.prediction_std > 0 else np.nan
+        s["out_of_range_share"] = (cur["score_fine"][..., 0] + cur["score_fine"][..., -1]) / n_c
+        s["mean_prediction"] = cur["prediction"][..., 0] / n_c
+        s["mean_prediction_reference"] = ref["prediction"][..., 0] / n_r
+        if not light:
+            s["score_psi_corrected"] = max(
+                0.0, float(s["score_psi"]) - psi_null_mean(len(ref["score_coarse"]), n_r, n_c)
+            )
+            s["score_contributions"] = parts.tolist()
+        return s
+
+    def performance(self, t: dict, realized: bool = True) -> dict:
+        if "abs_hat" not in t:
+            return {"mae": float("nan"), "rmse": float("nan")}
+        n_err = t["err_n"][..., 0]
+        out = {
+            "mae": ratio(t["abs_hat"][..., 0], n_err),
+            "rmse": np.sqrt(ratio(t["sq_hat"][..., 0], n_err)),
+        }
+        if realized and "abs_err" in t:
+            n = t["n"][..., 0]
+            out["realized_mae"] = ratio(t["abs_err"][..., 0], n)
+            out["realized_rmse"] = np.sqrt(ratio(t["sq_err"][..., 0], n))
+        return {k: (float(v) if np.ndim(v) == 0 else v) for k, v in out.items()}
+
+    @property
+    def banded(self) -> tuple[str, ...]:
+        return ("mae", "rmse")
+
+    def drift_rows(self, rows: Rows) -> dict[str, float]:
+        ratios = {"score": rows.gated("score", "psi", "score_psi")}
+        rows.info("score", "psi_corrected", rows.stats["score_psi_corrected"])
+        rows.gated("score", "ks", "score_ks")
+        rows.gated("score", "wasserstein_norm", "score_wasserstein")
+        rows.info("score", "mean_prediction", rows.stats["mean_prediction"])
+        rows.info("score", "mean_prediction_reference", rows.stats["mean_prediction_reference"])
+        return ratios
+
+    def rows(self, rows: Rows) -> dict[str, float]:
+        ratios = {"entropy": float("nan"), "confidence": float("nan")}
+        ratios["performance"] = rows.estimates(("mae", "rmse"))
+        rows.info("operational", "volume", float(rows.n_rows))
+        ratios["operational"] = rows.gated(
+            "operational", "out_of_range_share", "out_of_range_share"
+        )
+        return ratios
+
+    def notes(self, stats: dict) -> list[str]:
+        notes = []
+        if stats["out_of_range_share"] > 0:
+            notes.append(
+                f"{stats['out_of_range_share']:.2%} of predictions lie outside the reference range "
+                f"[{self.fine_edges[0]:.4g}, {self.fine_edges[-1]:.4g}]"
+            )
+        if self.abs_model is None:
+            notes.append("no reference targets: no expected error (fit with label=... for one)")
+        return notes
+
+    def bin_details(self, stats: dict) -> dict:
+        return {"edges": self.score_edges.tolist(), "contributions": stats["score_contributions"]}
+
+    # --- reconciliation -------------------------------------------------------------------------
+
+    def realize(self, labels: Any, outputs: Any) -> tuple[dict[str, float], list[str]]:
+        y = check_targets(labels)
+        if outputs is None:
+            return {}, ["no predictions given: the window's predictions are needed to reconcile"]
+        yhat = check_predictions(pd.Series(np.asarray(outputs)), "predictions")
+        if yhat.size != y.size:
+            raise InputError(f"got {yhat.size} predictions for {y.size} targets; they must match.")
+        err = y - yhat
+        return {"mae": float(np.mean(np.abs(err))), "rmse": float(np.sqrt(np.mean(err**2)))}, []
+
+    # --- persistence ----------------------------------------------------------------------------
+
+    def to_dict(self) -> dict:
+        return {
+            "prediction": self.prediction,
+            "score_edges": self.score_edges,
+            "fine_edges": self.fine_edges,
+            "prediction_std": self.prediction_std,
+            "inputs": None if self.inputs is None else self.inputs.to_dict(),
+            "abs_model": None if self.abs_model is None else self.abs_model.to_dict(),
+            "sq_model": None if self.sq_model is None else self.sq_model.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> RegressionOutput:
+        has_model = d.get("abs_model") is not None
+        return cls(
+            prediction=d["prediction"],
+            score_edges=np.asarray(d["score_edges"], float),
+            fine_edges=np.asarray(d["fine_edges"], float),
+            prediction_std=float(d["prediction_std"]),
+            inputs=ErrorInputs.from_dict(d["inputs"]) if has_model else None,
+            abs_model=TreeEnsemble.from_dict(d["abs_model"]) if has_model else None,
+            sq_model=TreeEnsemble.from_dict(d["sq_model"]) if has_model else None,
+        )
+
+
+def _boost(x: np.ndarray, target: np.ndarray, random_state: int) -> TreeEnsemble:
+    model = GradientBoostingRegressor(
+        n_estimators=N_TREES,
+        max_depth=DEPTH,
+        learning_rate=LEARNING_RATE,
+        subsample=0.8,
+        min_samples_leaf=20,
+        random_state=random_state,
+    )
+    return TreeEnsemble.from_sklearn(model.fit(x, target))
