@@ -80,15 +80,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(store_path):
-    """The dashboard served by uvicorn in a background thread; yields its base URL."""
+def _serve(path):
+    """Serve the dashboard over ``path`` with uvicorn in a background thread; yield its URL."""
     import uvicorn
 
     port = _free_port()
-    config = uvicorn.Config(
-        create_app(store_path), host="127.0.0.1", port=port, log_level="warning"
-    )
+    config = uvicorn.Config(create_app(path), host="127.0.0.1", port=port, log_level="warning")
     instance = uvicorn.Server(config)
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()
@@ -100,6 +97,12 @@ def server(store_path):
     yield f"http://127.0.0.1:{port}"
     instance.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(store_path):
+    """The dashboard over the credit store; yields its base URL."""
+    yield from _serve(store_path)
 
 
 def _open(page, url: str, sections: list[str], status: int = 200) -> None:
@@ -190,3 +193,137 @@ def test_alerts_page(page, server):
 def test_not_found_page(page, server):
     _open(page, server + "/models/" + quote("no such model"), ["not-found"], status=404)
     _open(page, server + "/models/credit/windows/1999-01-01", ["not-found"], status=404)
+
+
+# --- odd names and every kind of model -----------------------------------------------------------
+
+ODD_MODEL = "team/credit #1?50% ü"
+ODD_WINDOW = "q1/2024 #a?b=.."
+#: Class names are data; the first would run if it reached the page as markup.
+CLASSES = ["<img src=x onerror=window.pwned=1>", "</td>\"'", "x]y", "[z", "plain"]
+KIND_WINDOWS = ["2024-02-01", "2024-02-08", "2024-02-15"]
+
+
+def _metric(monitor, metric, value, threshold=None, half=None) -> dict:
+    low, high = (None, None) if half is None else (value - half, value + half)
+    fired = None if threshold is None else value > threshold
+    return {"monitor": monitor, "metric": metric, "value": value, "threshold": threshold,
+            "low": low, "high": high, "fired": fired}  # fmt: skip
+
+
+def _window(window: str, i: int, metrics: list[dict], details: dict) -> dict:
+    return {"window": window, "start": None, "end": None, "n_rows": 500,
+            "composite": 0.2 * i, "severity": ("ok", "watch", "alert")[i % 3],
+            "metrics": metrics, "details": details}  # fmt: skip
+
+
+def _multiclass(window: str, i: int) -> dict:
+    metrics = [
+        _metric("performance", name, 0.8 - 0.03 * i, half=0.03)
+        for name in ("expected_accuracy", "expected_macro_precision", "expected_macro_recall",
+                     "expected_macro_f1")
+    ]  # fmt: skip
+    for k, cls in enumerate(CLASSES):
+        metrics += [
+            _metric("performance", f"expected_{stat}[{cls}]", 0.5 + 0.06 * k - 0.02 * i, half=0.04)
+            for stat in ("precision", "recall", "f1")
+        ]
+        metrics.append(_metric("score", f"psi[{cls}]", 0.03 * (k + 1) * (i + 1), threshold=0.1))
+        metrics.append(_metric("operational", f"prediction_share[{cls}]", 0.2, half=0.03))
+    metrics += [
+        _metric("score", "psi", 0.15 * (i + 1), threshold=0.1),
+        _metric("score", "ks", 0.02 * (i + 1), threshold=0.08),
+        _metric("operational", "prediction_mix_psi", 0.03 * i, threshold=0.1),
+    ]
+    return _window(window, i, metrics, {"kind": "multiclass", "classes": CLASSES})
+
+
+def _regression(window: str, i: int) -> dict:
+    metrics = [
+        _metric("performance", "expected_mae", 1200.0 + 100 * i, half=80.0),
+        _metric("performance", "expected_rmse", 1700.0 + 150 * i, half=120.0),
+        _metric("score", "psi", 0.04 * (i + 1), threshold=0.1),
+        _metric("score", "ks", 0.02 * (i + 1), threshold=0.08),
+        _metric("score", "wasserstein_norm", 0.01 * (i + 1), threshold=0.05),
+    ]
+    return _window(window, i, metrics, {"kind": "regression"})
+
+
+def _binary(window: str, i: int) -> dict:
+    metrics = [
+        _metric("performance", "expected_auc", 0.74 - 0.01 * i, half=0.02),
+        _metric("score", "psi", 0.05 * (i + 1), threshold=0.1),
+    ]
+    return _window(window, i, metrics, {})
+
+
+@pytest.fixture(scope="module")
+def kinds_server(tmp_path_factory):
+    """A binary model with an odd name, a multiclass and a regression model; yields the URL."""
+    path = tmp_path_factory.mktemp("kinds") / "monitor.db"
+    models = {
+        ODD_MODEL: [_binary(w, i) for i, w in enumerate([*KIND_WINDOWS[:2], ODD_WINDOW])],
+        "species": [_multiclass(w, i) for i, w in enumerate(KIND_WINDOWS)],
+        "prices": [_regression(w, i) for i, w in enumerate(KIND_WINDOWS)],
+    }
+    with MonitorStore(path) as store:
+        for model, windows in models.items():
+            store.record_run(
+                model=model, model_version="1", reference_hash="r", config_hash="c",
+                windows=windows,
+            )  # fmt: skip
+    yield from _serve(path)
+
+
+def test_click_through_to_an_odd_model_and_window(page, kinds_server):
+    _open(page, kinds_server + "/", ["models"])
+    page.locator("#models a", has_text=ODD_MODEL).click()
+    page.wait_for_load_state()
+    assert page.url == kinds_server + "/models/" + quote(ODD_MODEL, safe="")
+    assert page.locator("h1").inner_text() == f"Model {ODD_MODEL}"
+    assert page.locator("#windows tbody tr").count() == 3
+    _charts_have_size(page)
+    page.locator("#windows a", has_text=ODD_WINDOW).click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/windows/" + quote(ODD_WINDOW, safe=""))
+    assert page.locator("h1").inner_text() == f"Window {ODD_WINDOW} of {ODD_MODEL}"
+    assert page.locator("#metrics tbody tr").count() == 2
+    page.locator("main a", has_text=ODD_MODEL).first.click()  # back to the model
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == f"Model {ODD_MODEL}"
+    assert page.errors == [], page.errors
+
+
+def test_multiclass_pages_render(page, kinds_server, build_dir):
+    _open(page, kinds_server + "/models/species", ["composite", "monitors", "windows"])
+    assert page.locator("#kind .v").inner_text() == "multiclass"
+    _charts_have_size(page)
+    for chart in ("chart-performance", "chart-score", "chart-class-expected_f1"):
+        assert page.locator(f"#{chart} svg polyline").count() >= 1, chart
+    legend = page.locator("#chart-class-expected_f1 svg text").all_text_contents()
+    assert set(CLASSES) <= set(legend)
+    page.screenshot(path=str(build_dir / "dashboard-multiclass.png"), full_page=True)
+    _open(page, kinds_server + "/models/species/windows/" + KIND_WINDOWS[-1], ["per-class"])
+    rows = page.locator("#per-class tbody tr")
+    assert rows.count() == len(CLASSES)
+    assert [rows.nth(i).locator("th").inner_text() for i in range(len(CLASSES))] == CLASSES
+    assert page.locator("#per-class thead th").all_inner_texts()[:4] == [
+        "Class", "precision", "recall", "F1",
+    ]  # fmt: skip
+    assert page.evaluate("window.pwned") is None  # the class names stayed text
+    page.screenshot(path=str(build_dir / "dashboard-multiclass-window.png"), full_page=True)
+    assert page.locator("#per-class img").count() == 0
+
+
+def test_regression_pages_render(page, kinds_server):
+    _open(page, kinds_server + "/models/prices", ["composite", "monitors", "windows"])
+    assert page.locator("#kind .v").inner_text() == "regression"
+    _charts_have_size(page)
+    legend = page.locator("#chart-performance svg text").all_text_contents()
+    assert {"expected_mae", "expected_rmse"} <= set(legend)
+    assert page.locator("#chart-performance svg polygon").count() >= 2  # the bands
+    assert page.locator("#chart-entropy").count() == 0
+    _open(page, kinds_server + "/models/prices/windows/" + KIND_WINDOWS[0], ["estimates"])
+    assert page.locator("#estimates h2").inner_text() == "Error estimates"
+    assert page.locator("#estimates tbody tr").count() == 2
+    assert page.locator("#per-class").count() == 0

@@ -718,3 +718,104 @@ def test_window_times_accept_common_forms(tmp_path, start, stored):
         store.record_window(new_run(store), make_result() | {"start": start})
         assert store.window_detail("credit", "2026-W01")["start"] == stored
         assert store.windows("credit")["start"].notna().all()
+
+
+# --- state written in the same transaction as the windows -----------------------------------------
+
+
+def counting_step(state: dict | None, n_windows: int = 2, tag: str = "") -> tuple[list, dict]:
+    """A toy monitor: names its windows by a counter it keeps in the state."""
+    seen = 0 if state is None else state["seen"]
+    windows = [make_result(f"n{seen + i:04d}{tag}", n_metrics=1) for i in range(n_windows)]
+    return windows, {"seen": seen + n_windows, "history": [seen]}
+
+
+def test_step_state_is_kept_with_the_last_window(store):
+    assert store.state("credit", "cfg-123") is None
+    kwargs = {"model": "credit", "model_version": "3", "reference_hash": "r"}
+    seen = []
+
+    def step(state):
+        seen.append(state)
+        return counting_step(state)
+
+    first = store.record_run(**kwargs, config_hash="cfg-123", step=step)
+    store.record_run(**kwargs, config_hash="cfg-123", step=step)
+    assert seen == [None, {"seen": 2, "history": [0]}]
+    assert store.state("credit", "cfg-123") == {"seen": 4, "history": [2]}
+    assert store.state("credit", "other-config") is None  # state belongs to one configuration
+    assert store.state("fraud", "cfg-123") is None
+    assert store.windows("credit")["window"].tolist() == ["n0000", "n0001", "n0002", "n0003"]
+    # Only the last window of each run carries the state; it is part of the chained payload.
+    assert "state" not in store.window_detail("credit", "n0000")
+    assert store.window_detail("credit", "n0001")["state"] == {"seen": 2, "history": [0]}
+    assert store.window_detail("credit", "n0001")["run_id"] == first
+    assert store.verify().ok
+    last = max(row_ids(store, "windows"))
+    rehash(store, "windows", last, lambda c: c["state"].update(seen=0))
+    assert_bad(store.verify(), "metrics", last + 1, "prev_hash")
+
+
+def test_a_failing_step_writes_nothing(store):
+    new_run(store)
+    head = store.head()
+    kwargs = {"model": "credit", "model_version": "3", "reference_hash": "r", "config_hash": "c"}
+
+    def broken(state):
+        raise RuntimeError("the monitor failed")
+
+    with pytest.raises(RuntimeError, match="the monitor failed"):
+        store.record_run(**kwargs, step=broken)
+    bad_window = lambda state: ([make_result(severity="panic")], {"seen": 1})  # noqa: E731
+    with pytest.raises(InputError, match="severity must be one of"):
+        store.record_run(**kwargs, step=bad_window)
+    with pytest.raises(InputError, match="cannot be stored as JSON"):
+        store.record_run(**kwargs, step=lambda state: ([make_result()], {"x": object()}))
+    with pytest.raises(InputError, match="state but no windows"):
+        store.record_run(**kwargs, step=lambda state: ([], {"seen": 0}))
+    with pytest.raises(InputError, match="pair"):
+        store.record_run(**kwargs, step=lambda state: [make_result()])
+    with pytest.raises(InputError, match="not both"):
+        store.record_run(**kwargs, windows=[make_result()], step=counting_step)
+    assert store.head() == head and count(store, "runs") == 1 and count(store, "windows") == 0
+    assert store.verify().ok
+
+
+def _stepping_writer(url: str, barrier, worker: int, runs: int) -> None:
+    store = MonitorStore(url)
+    barrier.wait()
+    for _ in range(runs):
+        store.record_run(
+            model="credit",
+            model_version="3",
+            reference_hash="r",
+            config_hash="c",
+            step=lambda state: counting_step(state, n_windows=2, tag=f"-p{worker}"),
+        )
+    store.close()
+
+
+def test_concurrent_steps_see_each_others_state(url):
+    """Eight processes step one monitor: no window is lost or counted twice."""
+    MonitorStore(url).close()  # created once; the race under test is the state, not the schema
+    n_workers, runs = 8, 3
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(n_workers)
+    workers = [
+        context.Process(target=_stepping_writer, args=(url, barrier, i, runs))
+        for i in range(n_workers)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=300)
+    assert [w.exitcode for w in workers] == [0] * n_workers
+    total = n_workers * runs * 2
+    with MonitorStore(url) as store:
+        report = store.verify()
+        assert report.ok, report
+        names = store.windows("credit")["window"].tolist()
+        assert store.state("credit", "c")["seen"] == total
+    # Each counter value was handed out exactly once, whichever process took it.
+    assert sorted(int(name[1:5]) for name in names) == list(range(total))
+    assert len(set(names)) == total

@@ -43,6 +43,8 @@ _DAY_OR_WEEK = re.compile(r"(?<=\d)[dw]$")
 PROGRESS_WINDOWS = 3
 #: Exit status of ``verify`` when the chain is broken (bad input stays 2).
 EXIT_BROKEN = 1
+#: Exit status of ``check --fail-on LEVEL`` when a window of the run reached LEVEL.
+EXIT_SEVERITY = 3
 FORMATS = ("table", "json")
 SEVERITY_STYLES = {
     "ok": "green",
@@ -353,25 +355,45 @@ def window_progress(total: int) -> Iterator[Callable[[str], None]]:
 
 
 def fit_command(
+    ctx: typer.Context,
     reference: Path = typer.Argument(
         ...,
-        help="Reference window (.csv, .tsv, .parquet, .pq): scores, features and labels.",
+        help="Reference window (.csv, .tsv, .parquet, .pq): model outputs, features and labels.",
         metavar="REFERENCE",
         show_default=False,
     ),
-    score: str = typer.Option(
-        ..., "--score", help="Column of the model's probability of the bad outcome, in [0, 1]."
+    score: str | None = typer.Option(
+        None,
+        "--score",
+        help="Classifier output: the column of P(bad) in [0, 1], or comma-separated probability "
+        "columns, one per class (multiclass).",
+    ),
+    prediction: str | None = typer.Option(
+        None, "--prediction", help="Regression output: the column of the model's predictions."
     ),
     label: str | None = typer.Option(
-        None, "--label", help="Column of the reference's known outcomes (0/1), if any."
+        None,
+        "--label",
+        help="Column of the reference's known outcomes (0/1, class names or targets), if any.",
+    ),
+    task: str | None = typer.Option(
+        None,
+        "--task",
+        help="binary, multiclass or regression (default: from --score and --prediction).",
+    ),
+    classes: str | None = typer.Option(
+        None,
+        "--classes",
+        help="Comma-separated class names of the --score columns, in order (default: the "
+        "columns' suffixes, p_cat -> cat).",
     ),
     features: str | None = typer.Option(
         None,
         "--features",
-        help="Comma-separated feature columns to watch (default: all but score and label).",
+        help="Comma-separated feature columns to watch (default: all but outputs and label).",
     ),
     cutoff: float = typer.Option(
-        0.5, "--cutoff", help="Decision cut-off on the score: at or above it, the case is bad."
+        0.5, "--cutoff", help="Binary: decision cut-off on the score; at or above it, bad."
     ),
     model: str = typer.Option("model", "--model", help="Name of the monitored model."),
     model_version: str = typer.Option("1", "--model-version", help="Version of the model."),
@@ -382,20 +404,27 @@ def fit_command(
     """Fit a monitor on a reference window and save it as JSON."""
     from labelwise.monitor import Monitor, default_features
 
+    if (score is None) == (prediction is None):
+        ctx.fail("give --score (a classifier) or --prediction (a regression model), one of them.")
+    scores = split_names(score)
+    outputs = scores if scores is not None else [prediction]
     names = split_names(features)
     columns = None
     if names is not None:
-        columns = list(dict.fromkeys([score, *names, *([label] if label else [])]))
+        columns = list(dict.fromkeys([*outputs, *names, *([label] if label else [])]))
     _existing_file(reference, "reference")
     table = io.read_table(reference, columns=columns)
     if table.empty:
         raise InputError(f"reference {str(reference)!r} holds no rows.")
     if names is None:
-        names = default_features(table.columns, score, label)
+        names = [c for c in default_features(table.columns, outputs[0], label) if c not in outputs]
     with _ui.spinner("Fitting the monitor"):
         monitor = Monitor().fit(
             table,
-            score=score,
+            score=None if scores is None else (scores[0] if len(scores) == 1 else scores),
+            prediction=prediction,
+            classes=split_names(classes),
+            task=task,
             features=names,
             label=label,
             cutoff=cutoff,
@@ -405,17 +434,29 @@ def fit_command(
     monitor.to_json(out)
     console = _ui.out()
     console.print(
-        f"Fitted monitor for [bold]{escape(model)}[/bold] v{escape(model_version)} on "
-        f"{len(table)} rows and {len(names)} features: {escape(str(out))}",
+        f"Fitted a {monitor.kind} monitor for [bold]{escape(model)}[/bold] "
+        f"v{escape(model_version)} on {len(table)} rows and {len(names)} features: "
+        f"{escape(str(out))}",
         soft_wrap=True,
     )
     console.print(f"reference hash {monitor.reference_hash}", soft_wrap=True)
 
 
 def monitor_columns(monitor: Any) -> list[str]:
-    """The columns a fitted monitor reads from a window: the score, then the features."""
-    fit = monitor.fit_params_
-    return [fit["score"], *fit["features"]]
+    """The columns a fitted monitor reads from a window: the model's output, then features."""
+    return [*monitor.output_columns, *monitor.fit_params_["features"]]
+
+
+def _window_outputs(monitor: Any, table: pd.DataFrame) -> Any:
+    """The model's outputs beside matured labels, when the file holds them (else None).
+
+    With them, a binary monitor realizes AUC, precision and recall besides the bad rate; a
+    multiclass or regression monitor needs them for any metric.
+    """
+    columns = monitor.output_columns
+    if not all(c in table.columns for c in columns):
+        return None
+    return table[columns] if monitor.kind == "multiclass" else table[columns[0]]
 
 
 def _read_window(path: Path, monitor: Any, time_column: str | None) -> pd.DataFrame:
@@ -459,12 +500,64 @@ def _check_one(monitor: Any, window: Window) -> dict:
     return result.to_dict()
 
 
-def _record(url: str, provenance: dict[str, Any], results: Sequence[dict]) -> int:
-    """Append one run and its windows to the store in one transaction; return the run id."""
+def _record(
+    url: str,
+    provenance: dict[str, Any],
+    results: Sequence[dict] = (),
+    *,
+    witness: Path | None = None,
+    step: Callable[[dict | None], tuple[Sequence[dict], dict | None]] | None = None,
+) -> tuple[int, Any]:
+    """Append one run and its windows in one transaction; return the run id and the new head.
+
+    With ``step``, the windows come from ``step(previous_state)`` inside the transaction (see
+    ``MonitorStore.record_run``). With ``witness``, the new head is appended to that file.
+    """
     from labelwise.monitor.store import MonitorStore
 
+    if witness is not None:
+        _witness_folder(witness)  # before the write: a run is never stored unwitnessed by typo
     with _opened(MonitorStore(url)) as store:
-        return store.record_run(**provenance, windows=list(results))
+        if step is None:
+            run_id = store.record_run(**provenance, windows=list(results))
+        else:
+            run_id = store.record_run(**provenance, step=step)
+        head = store.last_written
+        _append_witness(witness, head, store)
+    return run_id, head
+
+
+def _witness_folder(path: Path) -> None:
+    from labelwise.monitor._witness import check_witness_folder
+
+    check_witness_folder(path)
+
+
+def _append_witness(path: Path | None, head: Any, store: Any) -> None:
+    """Append the head a write left to the witness file (if one was given)."""
+    if path is None:
+        return
+    from labelwise.monitor.store import append_witness
+
+    try:
+        append_witness(path, head, _without_password(store.url))
+    except OSError as exc:
+        raise DataFileError(
+            f"the write was stored, but witness file {str(path)!r} could not be appended to "
+            f"({_ui.one_line(exc)}); add this line to it by hand: head {head.hash} seq "
+            f"{head.seq}."
+        ) from None
+
+
+def _without_password(url: Any) -> str:
+    """The URL with no password at all: a witness file is shared more widely than the store."""
+    return url._replace(password=None).render_as_string(hide_password=False)
+
+
+def _print_head(head: Any, *, stderr: bool = False) -> None:
+    """``head <64 hex> (seq N)``: the line to keep elsewhere (on stderr beside JSON output)."""
+    console = _ui.err() if stderr else _ui.out()
+    console.print(f"head {head.hash} (seq {head.seq})", soft_wrap=True)
 
 
 def check_command(
@@ -479,6 +572,9 @@ def check_command(
     ),
     db: str | None = typer.Option(
         None, "--db", help="Store URL or SQLite path (default: monitor.db beside MONITOR)."
+    ),
+    witness: Path | None = typer.Option(
+        None, "--witness", help="Append the store's new head to this file (keep it elsewhere)."
     ),
     time_column: str | None = typer.Option(
         None, "--time-column", help="Column of each row's time (for --every, and the period)."
@@ -496,8 +592,30 @@ def check_command(
         "-j",
         help="Threads counting each window (default: the monitor's setting; -1: all cores).",
     ),
+    webhooks: list[str] | None = typer.Option(
+        None,
+        "--alert-webhook",
+        help="POST a JSON summary here when a window reaches --alert-on (http, https; repeatable).",
+        metavar="URL",
+    ),
+    alert_on: str = typer.Option(
+        "alert", "--alert-on", help="Least severity that alerts: ok, watch, warn, alert, critical."
+    ),
+    alert_timeout: float = typer.Option(
+        5.0, "--alert-timeout", min=0.001, help="Seconds each webhook attempt may take."
+    ),
+    alert_attempts: int = typer.Option(3, "--alert-attempts", min=1, hidden=True),
+    alert_backoff: float = typer.Option(0.5, "--alert-backoff", min=0.0, hidden=True),
+    alert_deadline: float = typer.Option(20.0, "--alert-deadline", min=0.001, hidden=True),
+    fail_on: str | None = typer.Option(
+        None,
+        "--fail-on",
+        help=f"Exit {EXIT_SEVERITY} when a window reaches this severity (default: never).",
+        metavar="LEVEL",
+    ),
 ) -> None:
     """Check production windows against the reference and append the results to the store."""
+    _check_alert_options(ctx, webhooks or [], alert_on, fail_on)
     if output not in FORMATS:
         ctx.fail(f"--format must be one of {', '.join(FORMATS)}, not {output!r}.")
     if jobs == 0:
@@ -519,14 +637,40 @@ def check_command(
             advance(item.window_id)
     monitor.n_jobs = saved_jobs
     url = _store_url(db, monitor_file)
-    run_id = _record(url, _provenance(monitor, monitor_file), results)
-    # The monitor carries state from window to window (severity hysteresis and persistence,
-    # the estimates that `reconcile` compares with labels): save it once the run is stored.
-    monitor.to_json(monitor_file)
+    # Severity carries over from window to window (hysteresis, persistence): the store holds
+    # that state with the last window written, and resumes it inside the transaction that adds
+    # these windows, so concurrent checks of one monitor neither lose windows nor fork the state.
+    # The monitor file is never rewritten: it holds the fitted configuration only.
+    stepped: list[dict] = []
+
+    def step(previous: dict | None) -> tuple[list[dict], dict]:
+        stepped[:], state = monitor.resume_severity(results, previous)
+        return stepped, state
+
+    run_id, head = _record(url, _provenance(monitor, monitor_file), witness=witness, step=step)
+    results = stepped
     if output == "json":
         for result in results:
             typer.echo(json_line(result, run_id))
-        return
+    else:
+        _print_run(monitor, monitor_file, results, run_id, url)
+    _print_head(head, stderr=output == "json")  # stdout stays one JSON object per line
+    # The run is stored and shown before anyone is alerted: a dead webhook cannot undo it.
+    schedule = {
+        "timeout": alert_timeout,
+        "attempts": alert_attempts,
+        "backoff": alert_backoff,
+        "deadline": alert_deadline,
+    }
+    payload = _alert_payload(results, alert_on, _provenance(monitor, monitor_file), run_id, url)
+    _send_alerts(webhooks or [], payload, schedule)
+    if fail_on is not None and any(_reaches(r["severity"], fail_on) for r in results):
+        raise typer.Exit(EXIT_SEVERITY)
+
+
+def _print_run(
+    monitor: Any, monitor_file: Path, results: list[dict], run_id: int, url: str
+) -> None:
     console = _ui.out()
     title = f"{monitor.model or monitor_file.stem} v{monitor.model_version or '?'}"
     console.print(results_table(results, title))
@@ -534,6 +678,60 @@ def check_command(
         f"Stored run {run_id} with {len(results)} window(s) in {escape(_shown(url))}",
         soft_wrap=True,
     )
+
+
+def _check_alert_options(
+    ctx: typer.Context, webhooks: list[str], alert_on: str, fail_on: str | None
+) -> None:
+    """Usage errors in the alert options, found before any window is read or stored."""
+    from labelwise.monitor import _alerts
+    from labelwise.monitor.store import SEVERITIES
+
+    for option, level in (("--alert-on", alert_on), ("--fail-on", fail_on)):
+        if level is not None and level not in SEVERITIES:
+            ctx.fail(f"{option} must be one of {', '.join(SEVERITIES)}, not {level!r}.")
+    for url in webhooks:
+        try:
+            _alerts.check_url(url)
+        except ConfigError as exc:
+            ctx.fail(str(exc))
+
+
+def _reaches(severity: str, level: str) -> bool:
+    from labelwise.monitor._alerts import reaches
+
+    return reaches(severity, level)
+
+
+def _alert_payload(
+    results: list[dict], level: str, provenance: dict[str, Any], run_id: int, url: str
+) -> dict | None:
+    from labelwise.monitor._alerts import alert_payload
+
+    return alert_payload(
+        results,
+        level=level,
+        model=provenance["model"],
+        model_version=provenance["model_version"],
+        run_id=run_id,
+        store=url,
+    )
+
+
+def _send_alerts(webhooks: list[str], payload: dict | None, schedule: dict[str, Any]) -> None:
+    """POST the summary to each webhook; a failed delivery is a warning, not a failed run."""
+    from labelwise.monitor._alerts import mask_url, post_json
+
+    if payload is None:
+        return
+    for url in webhooks:
+        with _ui.spinner(f"Alerting {mask_url(url)}"):
+            delivery = post_json(url, payload, **schedule)
+        if not delivery.ok:
+            _ui.print_warning(
+                f"alert not delivered to {mask_url(url)} after {delivery.attempts} attempt(s): "
+                f"{delivery.error}"
+            )
 
 
 def reconcile_command(
@@ -548,6 +746,9 @@ def reconcile_command(
     db: str | None = typer.Option(
         None, "--db", help="Store URL or SQLite path (default: monitor.db beside MONITOR)."
     ),
+    witness: Path | None = typer.Option(
+        None, "--witness", help="Append the store's new head to this file (keep it elsewhere)."
+    ),
 ) -> None:
     """Compare a past window's label-free estimates with its matured labels, and store the gap."""
     monitor = _load_monitor(monitor_file)
@@ -560,18 +761,19 @@ def reconcile_command(
         )
     if table.empty:
         raise InputError(f"labels file {str(labels_file)!r} holds no rows.")
-    score = monitor.fit_params_["score"]
-    # With the scores beside the labels, AUC, precision and recall can be realized too.
-    scores = table[score] if score in table.columns else None
-    reconciliation = monitor.reconcile(window, table[label], scores=scores)
+    url = _store_url(db, monitor_file)
+    provenance = _provenance(monitor, monitor_file)
+    # The estimates come from the store, where the check wrote them with the window.
+    with _opened(_existing_store(url)) as store:
+        stored = store.window_detail(provenance["model"], window)
+    reconciliation = monitor.reconcile(stored, table[label], scores=_window_outputs(monitor, table))
     rows = reconciliation.to_rows()
     if not rows:
         raise InputError(
             f"window {window!r} has no label-free estimate to compare with (the monitor was "
             "fitted without the metrics these labels realize)."
         )
-    url = _store_url(db, monitor_file)
-    _store_reconciliation(url, _provenance(monitor, monitor_file), window, rows)
+    head = _store_reconciliation(url, provenance, window, rows, witness=witness)
     console = _ui.out()
     console.print(reconciliation_table(rows, window, reconciliation.n_labels))
     for note in reconciliation.notes:
@@ -579,19 +781,33 @@ def reconcile_command(
     console.print(
         f"Stored {len(rows)} reconciliation row(s) in {escape(_shown(url))}", soft_wrap=True
     )
+    _print_head(head)
 
 
 def _store_reconciliation(
-    url: str, provenance: dict[str, Any], window: str, rows: list[dict]
-) -> None:
-    """Append a run and its reconciliation rows, validated first so that both or none land."""
+    url: str,
+    provenance: dict[str, Any],
+    window: str,
+    rows: list[dict],
+    *,
+    witness: Path | None = None,
+) -> Any:
+    """Append a run and its reconciliation rows, validated first so that both or none land.
+
+    Returns the head the second write left (appended to ``witness`` when given).
+    """
     from labelwise.monitor import store as store_module
 
     for i, row in enumerate(rows):
         store_module._check_reconciliation(row, i)
+    if witness is not None:
+        _witness_folder(witness)
     with _opened(_existing_store(url)) as store:
         run_id = store.record_run(**provenance)
         store.record_reconciliation(run_id, window=window, rows=rows)
+        head = store.last_written
+        _append_witness(witness, head, store)
+    return head
 
 
 def reconciliation_table(rows: Sequence[dict], window: str, n_labels: int) -> Table:
@@ -620,26 +836,72 @@ def verify_command(
         None, help="A monitor: verify the store beside it.", metavar="[MONITOR]"
     ),
     db: str | None = typer.Option(None, "--db", help="Store URL or SQLite path to verify."),
+    expect_heads: list[str] | None = typer.Option(
+        None,
+        "--expect-head",
+        help="A head printed by an earlier write; it must still be on the chain (repeatable).",
+        metavar="HASH",
+    ),
+    witnesses: list[Path] | None = typer.Option(
+        None,
+        "--witness",
+        help="A witness file written by --witness; every head in it must be on the chain "
+        "at its position (repeatable).",
+        metavar="FILE",
+    ),
 ) -> None:
     """Check the store's hash chain: exit 0 when intact, 1 naming the first edited row."""
     if (db is None) == (monitor_file is None):
         ctx.fail("give either --db URL or MONITOR (the store beside it), not both or neither.")
+    known, sources = _known_heads(ctx, expect_heads or [], witnesses or [])
     url = _store_url(db, monitor_file)
     with _opened(_existing_store(url)) as store:
-        report = store.verify()
-        head = store.head()
+        report = store.verify(known)
     console = _ui.out()
     if report.ok:
         console.print(f"chain intact: {report.rows_checked} rows checked", soft_wrap=True)
-        console.print(f"head {head}", soft_wrap=True)
+        if known:
+            console.print(f"{len(sources)} witnessed head(s) found on the chain", soft_wrap=True)
+        console.print(f"head {report.head or '0' * 64} (seq {report.rows_checked})", soft_wrap=True)
         return
     bad = report.first_bad or {}
+    # No table: the fault is at a position the chain no longer reaches.
+    where = f"position {bad.get('id')}"
+    if bad.get("table"):
+        where = f"{bad['table']} row {bad.get('id')}"
+    source = sources.get(bad.get("known_head"))
     _ui.print_error(
-        f"chain broken at {bad.get('table')} row {bad.get('id')}: {bad.get('reason')} "
-        f"({report.rows_checked} rows sound before it)"
+        f"chain broken at {where}: {bad.get('reason')}"
+        + (f" [from {source}]" if source else "")
+        + f" ({report.rows_checked} rows sound before it)"
     )
-    console.print(f"head {head}", soft_wrap=True)
+    if report.head is not None:
+        console.print(f"last sound row's hash {report.head}", soft_wrap=True)
     raise typer.Exit(EXIT_BROKEN)
+
+
+def _known_heads(
+    ctx: typer.Context, expected: list[str], witnesses: list[Path]
+) -> tuple[list[Any], dict[Any, str]]:
+    """The heads to find on the chain, and where each was given (for the error message)."""
+    from labelwise.monitor._witness import is_head_hash, witness_lines
+
+    known: list[Any] = []
+    sources: dict[Any, str] = {}
+    for text in expected:
+        digest = text.strip().lower()
+        if not is_head_hash(digest):
+            ctx.fail(
+                f"--expect-head {text!r} is not a head; give the 64 hex digits printed after "
+                "`head` by check, reconcile or verify."
+            )
+        known.append(digest)
+        sources.setdefault(digest, f"--expect-head {digest[:12]}...")
+    for path in witnesses:
+        for number, head in witness_lines(path):
+            known.append(head)
+            sources.setdefault(head, f"witness file {str(path)!r} line {number}")
+    return known, sources
 
 
 monitor_app.command("fit", cls=_ui.LabelwiseCommand)(fit_command)

@@ -19,9 +19,18 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["GENESIS", "ChainReport", "ChainRow", "canonical_json", "row_hash", "to_json", "walk"]
+__all__ = [
+    "GENESIS",
+    "ChainReport",
+    "ChainRow",
+    "KnownHead",
+    "canonical_json",
+    "row_hash",
+    "to_json",
+    "walk",
+]
 
 #: ``prev_hash`` of the first row of a chain.
 GENESIS = "0" * 64
@@ -78,6 +87,17 @@ def row_hash(prev_hash: str, payload: str) -> str:
     return hashlib.sha256((prev_hash + payload).encode("utf-8")).hexdigest()
 
 
+class KnownHead(NamedTuple):
+    """A head written down elsewhere: the chain's length ``seq`` then and its last ``hash``.
+
+    >>> KnownHead(12, "ab" * 32).seq
+    12
+    """
+
+    seq: int
+    hash: str
+
+
 @dataclass(frozen=True)
 class ChainRow:
     """One stored row as :func:`walk` sees it.
@@ -127,8 +147,11 @@ class ChainReport:
             head = self.head[:12] if self.head else "(empty)"
             return f"chain ok: {self.rows_checked} rows, head {head}"
         bad = self.first_bad or {}
+        where = (
+            f"{bad['table']}#{bad.get('id')}" if bad.get("table") else f"position {bad.get('id')}"
+        )
         return (
-            f"chain BROKEN at {bad.get('table')}#{bad.get('id')}: {bad.get('reason')} "
+            f"chain BROKEN at {where}: {bad.get('reason')} "
             f"({self.rows_checked} rows sound before it)"
         )
 
@@ -159,13 +182,16 @@ def _check_row(row: ChainRow, prev: str) -> str | None:
 
 
 def walk(
-    rows: Iterable[ChainRow], head: Mapping[str, Any] | None, known_heads: Iterable[str] = ()
+    rows: Iterable[ChainRow],
+    head: Mapping[str, Any] | None,
+    known_heads: Iterable[str | tuple[int, str]] = (),
 ) -> ChainReport:
     """Check ``rows`` (sorted by id) as one chain ending at ``head``; stop at the first fault.
 
     ``head`` is the store's record of the last append: ``{"seq", "last_table", "row_hash"}``.
-    ``known_heads`` are hashes printed earlier (:meth:`MonitorStore.head`); each must still be
-    some row's ``row_hash``, else the chain was rewritten after it was written down.
+    ``known_heads`` are heads written down earlier, elsewhere: a plain hash must still be some
+    row's ``row_hash``; a :class:`KnownHead` ``(seq, hash)`` must be the hash of row ``seq``
+    exactly, so a chain cut back below ``seq`` or rewritten at or before it is reported.
 
     >>> p1 = canonical_json({"table": "t", "id": 1})
     >>> r1 = ChainRow("t", 1, p1, GENESIS, row_hash(GENESIS, p1))
@@ -173,9 +199,20 @@ def walk(
     True
     >>> walk([r1], {"seq": 2, "last_table": "t", "row_hash": "?"}).first_bad["reason"]
     'missing: the head records 2 rows but the chain ends at 1 (rows deleted from the end)'
+    >>> walk([r1], {"seq": 1, "last_table": "t", "row_hash": r1.row_hash},
+    ...      [KnownHead(3, "ab" * 32)]).first_bad["reason"]  # doctest: +ELLIPSIS
+    'witnessed head abababababab... (seq 3) is missing: the chain ends at 1 ...'
     """
     prev, count, expected, last_table = GENESIS, 0, 1, None
-    unseen = set(known_heads) - {GENESIS}
+    unseen: set[str] = set()
+    at: dict[int, list[KnownHead]] = {}
+    for known in known_heads:
+        if isinstance(known, str):
+            unseen.add(known)
+        else:
+            known = KnownHead(int(known[0]), str(known[1]))
+            at.setdefault(known.seq, []).append(known)
+    unseen.discard(GENESIS)
     limit = int(head["seq"]) if head else 0
     for row in rows:
         if row.id > limit and row.id == expected:
@@ -194,15 +231,40 @@ def walk(
         reason = _check_row(row, prev)
         if reason is not None:
             return ChainReport(False, count, _bad(row.table, row.id, reason), prev)
+        for known in at.pop(row.id, ()):
+            if known.hash != row.row_hash:
+                reason = (
+                    f"witnessed head {known.hash[:12]}... (seq {known.seq}) is not on the chain: "
+                    f"row {row.id} now hashes to {row.row_hash[:12]}... (this row or one before "
+                    "it was rewritten)"
+                )
+                bad = _bad(row.table, row.id, reason) | {"known_head": known}
+                return ChainReport(False, count, bad, prev)
         prev, count, expected, last_table = row.row_hash, count + 1, expected + 1, row.table
         unseen.discard(prev)
     report = _check_head(head, count, prev, last_table)
-    if report.ok and unseen:
+    if not report.ok:
+        return report
+    # Heads the walk never reached: positions beyond the chain's end (or a wrong empty chain).
+    for known in sorted(k for group in at.values() for k in group):
+        if known == (0, GENESIS):
+            continue
+        if known.seq == 0:
+            end = "position 0 is the empty chain, whose hash is 64 zeros"
+        elif count == 0:
+            end = "the chain is empty (the store was emptied and its head reset)"
+        else:
+            end = f"the chain ends at {count} (rows deleted from the end and the head moved back)"
+        reason = f"witnessed head {known.hash[:12]}... (seq {known.seq}) is missing: {end}"
+        bad = _bad(None, known.seq, reason) | {"known_head": known}
+        return ChainReport(False, count, bad, report.head)
+    if unseen:
         reason = (
             f"kept head {sorted(unseen)[0][:12]}... is no row's hash: the chain was rewritten "
             "after it was written down"
         )
-        return ChainReport(False, count, _bad(last_table, count, reason), report.head)
+        bad = _bad(last_table, count, reason) | {"known_head": sorted(unseen)[0]}
+        return ChainReport(False, count, bad, report.head)
     return report
 
 

@@ -60,6 +60,7 @@ _BASE = """<!doctype html>
   .card .v { font-size: 1.2rem; font-weight: 600; }
   footer { color: var(--muted); font-size: 0.8rem; padding: 1rem 1.5rem; text-align: center; }
   code { font-size: 0.85em; }
+  .band { display: block; color: var(--muted); font-size: 0.8rem; }
 </style>
 </head>
 <body>
@@ -91,12 +92,13 @@ _INDEX = """{% extends "base.html" %}
 <section id="models">
 {% if models %}
 <table>
-  <thead><tr><th>Model</th><th>Versions</th><th>Windows</th><th>Last window</th>
+  <thead><tr><th>Model</th><th>Kind</th><th>Versions</th><th>Windows</th><th>Last window</th>
     <th>Composite</th><th>Last severity</th></tr></thead>
   <tbody>
   {% for m in models %}
   <tr>
     <td><a href="{{ m.url }}">{{ m.model }}</a></td>
+    <td>{{ m.kind }}</td>
     <td>{{ m.versions | join(", ") }}</td>
     <td class="num">{{ m.n_windows }}</td>
     <td>{{ m.last_window or "—" }}</td>
@@ -120,13 +122,17 @@ _MODEL = """{% extends "base.html" %}
 {% block content %}
 <h1>Model <code>{{ model }}</code></h1>
 <div class="cards">
+  <div class="card" id="kind"><div class="k">Kind</div><div class="v">{{ kind }}</div></div>
+  {% if classes %}<div class="card" id="classes"><div class="k">Classes</div>
+    <div class="v">{{ classes | length }}</div>
+    <div class="muted">{{ classes | join(", ") }}</div></div>{% endif %}
   <div class="card"><div class="k">Windows</div><div class="v">{{ windows | length }}</div></div>
   <div class="card"><div class="k">Last severity</div>
     <div class="v">{{ badge(last.severity if last else None) }}</div></div>
   <div class="card"><div class="k">Last composite</div>
     <div class="v">{{ fmt(last.composite if last else None) }}</div></div>
   <div class="card"><div class="k">Alerts</div>
-    <div class="v"><a href="/alerts?model={{ model | urlencode }}">{{ n_alerts }}</a></div></div>
+    <div class="v"><a href="{{ alerts_link }}">{{ n_alerts }}</a></div></div>
 </div>
 
 <section id="composite">
@@ -143,8 +149,8 @@ _MODEL = """{% extends "base.html" %}
 alert threshold, and a shaded area its sampling band where one is recorded.</p>
 <div class="charts">
 {% for chart in monitor_charts %}
-<figure class="chart" id="chart-{{ chart.monitor }}">
-  <figcaption>{{ chart.monitor }}</figcaption>
+<figure class="chart" id="{{ chart.id }}">
+  <figcaption>{{ chart.title }}</figcaption>
   {{ chart.svg }}
 </figure>
 {% endfor %}
@@ -199,6 +205,7 @@ _WINDOW = """{% extends "base.html" %}
 <p><a href="{{ model_url }}">&larr; {{ model }}</a></p>
 <h1>Window <code>{{ window }}</code> of <code>{{ model }}</code></h1>
 <div class="cards">
+  <div class="card" id="kind"><div class="k">Kind</div><div class="v">{{ kind }}</div></div>
   <div class="card"><div class="k">Severity</div><div class="v">{{ badge(severity) }}</div></div>
   <div class="card"><div class="k">Composite</div><div class="v">{{ fmt(composite) }}</div></div>
   <div class="card"><div class="k">Rows</div>
@@ -207,8 +214,59 @@ _WINDOW = """{% extends "base.html" %}
     <div class="v">{{ start or "—" }} &rarr; {{ end or "—" }}</div></div>
 </div>
 
+{% macro fired_cell(fired) -%}
+{% if fired %}<span class="fired">fired</span>{% elif fired is none %}—{% else %}no{% endif %}
+{%- endmacro %}
+{% if estimates %}
+<section id="estimates">
+<h2>{{ "Error estimates" if kind == "regression" else "Performance estimates" }}</h2>
+<p class="muted">Estimated without labels, with the band the estimate is expected within.</p>
+<table>
+  <thead><tr><th>Estimate</th><th>Value</th><th>Low</th><th>High</th><th>Fired</th></tr></thead>
+  <tbody>
+  {% for m in estimates %}
+  <tr>
+    <td>{{ m.metric }}</td><td class="num">{{ fmt(m.value) }}</td>
+    <td class="num">{{ fmt(m.low) }}</td><td class="num">{{ fmt(m.high) }}</td>
+    <td>{{ fired_cell(m.fired) }}</td>
+  </tr>
+  {% endfor %}
+  </tbody>
+</table>
+</section>
+{% endif %}
+
+{% if per_class.rows %}
+<section id="per-class">
+<h2>Per class</h2>
+<p class="muted">Each estimate with its band below it; a statistic over its threshold is marked.</p>
+<div class="scroll">
+<table>
+  <thead><tr><th>Class</th>{% for c in per_class.columns %}<th>{{ c.label }}</th>{%
+    endfor %}</tr></thead>
+  <tbody>
+  {% for row in per_class.rows %}
+  <tr>
+    <th scope="row">{{ row["class"] }}</th>
+    {% for c in per_class.columns %}{% set cell = row.cells.get(c.metric) %}
+    <td class="num">{% if cell %}<span{% if cell.fired %} class="fired"{% endif %}>{{
+      fmt(cell.value) }}</span>{% if cell.low is not none or cell.high is not none %}
+      <span class="band">{{ fmt(cell.low) }} – {{ fmt(cell.high) }}</span>{% endif %}{%
+      if cell.threshold is not none %}
+      <span class="band">threshold {{ fmt(cell.threshold) }}</span>{% endif %}{%
+      else %}—{% endif %}</td>
+    {% endfor %}
+  </tr>
+  {% endfor %}
+  </tbody>
+</table>
+</div>
+</section>
+{% endif %}
+
 <section id="metrics">
 <h2>Metrics</h2>
+{% if per_class.rows %}<p class="muted">Per-class statistics are in the table above.</p>{% endif %}
 <table>
   <thead><tr><th>Monitor</th><th>Metric</th><th>Value</th><th>Threshold</th><th>Low</th>
     <th>High</th><th>Fired</th></tr></thead>
@@ -218,8 +276,7 @@ _WINDOW = """{% extends "base.html" %}
     <td>{{ m.monitor }}</td><td>{{ m.metric }}</td>
     <td class="num">{{ fmt(m.value) }}</td><td class="num">{{ fmt(m.threshold) }}</td>
     <td class="num">{{ fmt(m.low) }}</td><td class="num">{{ fmt(m.high) }}</td>
-    <td>{% if m.fired %}<span class="fired">fired</span>{% elif m.fired is none %}—{%
-      else %}no{% endif %}</td>
+    <td>{{ fired_cell(m.fired) }}</td>
   </tr>
   {% endfor %}
   </tbody>

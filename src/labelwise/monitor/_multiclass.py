@@ -7,9 +7,8 @@ performance from the calibrated probabilities (confidence-based estimation): a r
 class k is right with probability q_k, so the expected confusion counts are sums over rows and
 accuracy, per-class precision, recall and F1 and their macro averages follow from them.
 
-Calibration is per class, one class against the rest (isotonic, kept when it lowers the
-calibration error out of fold, as for a binary score), then every row is renormalized to sum to
-one.
+Calibration is per class, one class against the rest (isotonic), then every row is renormalized
+to sum to one; it is kept when it lowers the Brier score out of fold.
 """
 
 from __future__ import annotations
@@ -21,10 +20,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+from sklearn.isotonic import IsotonicRegression
 
 from labelwise.errors import ConfigError, InputError, LabelError, ProbabilityError
 from labelwise.monitor._counts import bin_codes, check_scores, fine_codes, quantile_edges
-from labelwise.monitor._fit import fine_edges, fit_calibration
+from labelwise.monitor._fit import fine_edges
 from labelwise.monitor._output import Output, Rows, largest, ratio
 from labelwise.monitor._stats import binned_ks, psi
 
@@ -89,6 +89,66 @@ def class_codes(labels: Any, classes: Sequence[Hashable], what: str = "labels") 
     return codes.astype(np.intp)
 
 
+def _isotonic_maps(probs: np.ndarray, labels: np.ndarray) -> list:
+    """One isotonic map per class (one against the rest); None for a class absent or ubiquitous."""
+    maps: list = []
+    for j in range(probs.shape[1]):
+        hit = (labels == j).astype(float)
+        if 0 < hit.sum() < hit.size:
+            iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
+            iso.fit(probs[:, j], hit)
+            maps.append((iso.X_thresholds_.astype(float), iso.y_thresholds_.astype(float)))
+        else:
+            maps.append(None)
+    return maps
+
+
+def _apply_maps(probs: np.ndarray, maps: list) -> np.ndarray:
+    """Probabilities through per-class maps, each row renormalized to sum to one."""
+    if all(m is None for m in maps):
+        return probs
+    q = probs.copy()
+    for j, m in enumerate(maps):
+        if m is not None:
+            q[:, j] = np.interp(probs[:, j], m[0], m[1])
+    total = q.sum(axis=1, keepdims=True)
+    return np.divide(q, total, out=probs.copy(), where=total > 0)
+
+
+def _brier(probs: np.ndarray, labels: np.ndarray) -> float:
+    """Mean multiclass Brier score (a proper scoring rule: lower is better calibrated)."""
+    onehot = np.zeros_like(probs)
+    onehot[np.arange(len(labels)), labels] = 1.0
+    return float(np.mean(np.sum((probs - onehot) ** 2, axis=1)))
+
+
+def fit_class_calibration(
+    probs: np.ndarray, labels: np.ndarray, mode: Any, random_state: int
+) -> tuple[list, dict]:
+    """Per-class isotonic maps and whether they are kept.
+
+    ``"auto"`` keeps them only when the out-of-fold calibrated, renormalized probabilities have
+    a lower multiclass Brier score than the raw ones. A proper score, not a binned calibration
+    error: with a few thousand rows, binned errors favour the step functions of isotonic
+    regression even when the raw probabilities are already calibrated, and the maps then make
+    the expected accuracy optimistic.
+    """
+    k = probs.shape[1]
+    if mode in (False, None, "none"):
+        return [None] * k, {"calibrated": False, "reason": "calibration disabled"}
+    if mode not in (True, "auto", "isotonic"):
+        raise ConfigError(f"calibrate={mode!r} is not supported; use 'auto', True or False.")
+    folds = np.random.default_rng([random_state, 3]).permutation(len(labels)) % 2 == 0
+    oof = np.empty_like(probs)
+    for part in (folds, ~folds):
+        oof[part] = _apply_maps(probs[part], _isotonic_maps(probs[~part], labels[~part]))
+    raw, calibrated = _brier(probs, labels), _brier(oof, labels)
+    info = {"brier_raw": raw, "brier_isotonic_oof": calibrated}
+    if mode == "auto" and calibrated >= raw:
+        return [None] * k, {**info, "calibrated": False}
+    return _isotonic_maps(probs, labels), {**info, "calibrated": True}
+
+
 def check_probabilities(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     """The probability columns as rows x classes, checked: in [0, 1], rows summing to one."""
     probs = np.column_stack([check_scores(frame[c], c) for c in columns])
@@ -143,19 +203,9 @@ class MulticlassOutput(Output):
         calibration: list = [None] * k
         info: dict[str, Any] = {"calibrated": False, "reason": "no reference labels"}
         if labels is not None:
-            per_class = {}
-            for j in range(k):
-                hit = (labels == j).astype(float)
-                if 0 < hit.sum() < hit.size:
-                    calibration[j], per_class[str(classes[j])] = fit_calibration(
-                        probs[:, j], hit, calibrate, random_state
-                    )
-            info = {
-                "calibrated": any(c is not None for c in calibration),
-                "classes": per_class,
-                "reference_accuracy": float((probs.argmax(axis=1) == labels).mean()),
-                "reference_class_shares": np.bincount(labels, minlength=k) / labels.size,
-            }
+            calibration, info = fit_class_calibration(probs, labels, calibrate, random_state)
+            info["reference_accuracy"] = float((probs.argmax(axis=1) == labels).mean())
+            info["reference_class_shares"] = np.bincount(labels, minlength=k) / labels.size
         output = cls(
             columns=list(columns),
             classes=list(classes),
@@ -175,14 +225,7 @@ class MulticlassOutput(Output):
 
     def calibrate(self, probs: np.ndarray) -> np.ndarray:
         """Per-class isotonic maps, then each row renormalized to sum to one."""
-        if all(c is None for c in self.calibration):
-            return probs
-        q = probs.copy()
-        for j, cal in enumerate(self.calibration):
-            if cal is not None:
-                q[:, j] = np.interp(probs[:, j], cal[0], cal[1])
-        total = q.sum(axis=1, keepdims=True)
-        return np.divide(q, total, out=probs.copy(), where=total > 0)
+        return _apply_maps(probs, self.calibration)
 
     # --- encoding -------------------------------------------------------------------------------
 

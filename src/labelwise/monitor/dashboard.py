@@ -13,6 +13,11 @@ Routes
 ``/models/{model}/windows/{window}``    one window: metrics, features, reconciliation
 ``/alerts``                             windows whose severity reached an alert
 ``/api/...``                            the same data as JSON
+
+Model and window names are written as one percent-encoded path segment each (``/`` as ``%2F``)
+and read back from the raw path, so any name opens (see :func:`path_segment`). Binary,
+multiclass and regression models share the pages: charts and tables are drawn from the metrics
+a model has, with per-class statistics (``expected_f1[cat]``) gathered into a table.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote_to_bytes, urlencode
 
 import numpy as np
 import pandas as pd
@@ -395,7 +400,8 @@ def line_chart(
     >>> svg.startswith("<svg") and "polyline" in svg and "stroke-dasharray" in svg
     True
     """
-    legend_rows = 1 + sum(1 for s in series if s.threshold is not None) // 3
+    # As many legend rows as the entries flow onto: long names (per-class ones) need more.
+    legend_rows = max(1, _legend(series, width, 0)[1] // 16)
     # The right margin leaves room for half of the last window's label.
     frame = _Frame(width, height + 16 * legend_rows, 56, 12, 44, 30 + 16 * legend_rows, 0, 1, 1)
     frame.y_min, frame.y_max = _value_range(series, bands)
@@ -536,22 +542,183 @@ def scale_groups(series: Sequence[Series]) -> list[list[Series]]:
     return [sorted(g, key=lambda s: order[s.name]) for g in groups]
 
 
+# --- model kinds -------------------------------------------------------------------------------
+
+#: The kinds of model a monitor watches; a window whose details name none is binary (older stores).
+KINDS = ("binary", "multiclass", "regression")
+#: Per-class statistics shown as columns of the per-class table, in reading order, with headers.
+CLASS_COLUMNS = {
+    "expected_precision": "precision",
+    "expected_recall": "recall",
+    "expected_f1": "F1",
+    "psi": "score PSI",
+    "prediction_share": "prediction share",
+}
+#: Per-class statistics charted over windows on the model page, one line per class.
+CLASS_CHARTS = {"expected_f1": "Estimated F1 per class", "prediction_share": "Prediction share"}
+
+
+def model_kind(details: Any) -> str:
+    """The kind of model a window's details describe: ``binary`` unless they say otherwise.
+
+    Examples
+    --------
+    >>> model_kind({"kind": "regression"}), model_kind({}), model_kind(None)
+    ('regression', 'binary', 'binary')
+    """
+    kind = details.get("kind") if isinstance(details, Mapping) else None
+    return str(kind) if isinstance(kind, str) and kind.strip() else "binary"
+
+
+def split_metric(name: str) -> tuple[str, str | None]:
+    """A metric name and the class it is about: ``expected_f1[cat]`` is F1 of class ``cat``.
+
+    Class names are data and may hold brackets themselves: the class runs from the first
+    ``[`` to the final ``]``.
+
+    Examples
+    --------
+    >>> split_metric("expected_f1[a]b]"), split_metric("psi[[x]"), split_metric("psi")
+    (('expected_f1', 'a]b'), ('psi', '[x'), ('psi', None))
+    """
+    base, bracket, rest = str(name).partition("[")
+    if not bracket or not base or not rest.endswith("]"):
+        return str(name), None
+    return base, rest[:-1]
+
+
+def class_names(details: Any, metrics: Sequence[Mapping[str, Any]] = ()) -> list[str]:
+    """The classes of a multiclass model: those its details list, then any its metrics name.
+
+    Examples
+    --------
+    >>> class_names({"classes": ["a", 2]}, [{"metric": "psi[b]"}, {"metric": "psi[a]"}])
+    ['a', '2', 'b']
+    """
+    listed = details.get("classes") if isinstance(details, Mapping) else None
+    names = [str(c) for c in listed] if isinstance(listed, (list, tuple)) else []
+    for row in metrics:
+        _, cls = split_metric(str(row.get("metric")))
+        if cls is not None and cls not in names:
+            names.append(cls)
+    return names
+
+
+def class_table(
+    metrics: Sequence[Mapping[str, Any]], classes: Sequence[str] = ()
+) -> dict[str, list[dict[str, Any]]]:
+    """The per-class metrics of one window as a table: a row per class, a column per statistic.
+
+    Returns ``{"columns": [{"metric", "label"}], "rows": [{"class", "cells"}]}`` where
+    ``cells`` maps a statistic to its value, threshold, low, high and fired; a statistic a
+    class lacks is absent from its cells.
+
+    Examples
+    --------
+    >>> table = class_table([{"metric": "expected_f1[b]", "value": 0.7, "low": 0.6}], ["a"])
+    >>> [c["label"] for c in table["columns"]], [r["class"] for r in table["rows"]]
+    (['F1'], ['a', 'b'])
+    >>> table["rows"][1]["cells"]["expected_f1"]["low"]
+    0.6
+    """
+    cells: dict[str, dict[str, dict[str, Any]]] = {str(c): {} for c in classes}
+    seen: list[str] = []
+    for row in metrics:
+        base, cls = split_metric(str(row.get("metric")))
+        if cls is None:
+            continue
+        if base not in seen:
+            seen.append(base)
+        cells.setdefault(cls, {})[base] = {
+            key: row.get(key) for key in ("value", "threshold", "low", "high", "fired")
+        }
+    if not seen:
+        return {"columns": [], "rows": []}
+    order = [m for m in CLASS_COLUMNS if m in seen] + [m for m in seen if m not in CLASS_COLUMNS]
+    return {
+        "columns": [{"metric": m, "label": CLASS_COLUMNS.get(m, m)} for m in order],
+        "rows": [{"class": cls, "cells": by_metric} for cls, by_metric in cells.items()],
+    }
+
+
+def estimate_rows(metrics: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The model-level performance (or, for regression, error) estimates of one window."""
+    return [
+        dict(row)
+        for row in metrics
+        if row.get("monitor") == "performance" and split_metric(str(row.get("metric")))[1] is None
+    ]
+
+
 # --- reading the store -------------------------------------------------------------------------
+
+
+def path_segment(name: str) -> str:
+    """``name`` as one URL path segment: every reserved character escaped, ``/`` included.
+
+    Browsers and HTTP clients resolve ``.`` and ``..`` segments (even written ``%2E``) before a
+    request is sent, so a name made only of dots is written behind a ``~``; a ``~`` anywhere
+    else is escaped, so no other name's segment starts with one. :func:`segment_name` reverses it.
+
+    Examples
+    --------
+    >>> path_segment("team/credit"), path_segment("50% ?#"), path_segment(".."), path_segment("~")
+    ('team%2Fcredit', '50%25%20%3F%23', '~..', '%7E')
+    """
+    quoted = quote(str(name), safe="").replace("~", "%7E")
+    return "~" + quoted if not quoted.strip(".") else quoted
+
+
+def segment_name(segment: str | bytes) -> str:
+    """The name a raw (still percent-encoded) path segment stands for.
+
+    Examples
+    --------
+    >>> segment_name("team%2Fcredit"), segment_name("~.."), segment_name(b"caf%C3%A9")
+    ('team/credit', '..', 'café')
+    """
+    raw = segment.encode("utf-8") if isinstance(segment, str) else segment
+    if raw.startswith(b"~") and not raw[1:].strip(b"."):
+        return raw[1:].decode("ascii")
+    return unquote_to_bytes(raw).decode("utf-8", errors="replace")
 
 
 def _path(*parts: str) -> str:
     """A URL path from unescaped segments."""
-    return "/" + "/".join(quote(str(part), safe="") for part in parts)
+    return "/" + "/".join(path_segment(part) for part in parts)
 
 
 def model_url(model: str) -> str:
-    """The dashboard page of a model."""
+    """The dashboard page of a model.
+
+    Examples
+    --------
+    >>> model_url("team/credit v2")
+    '/models/team%2Fcredit%20v2'
+    """
     return _path("models", model)
 
 
 def window_url(model: str, window: str) -> str:
-    """The dashboard page of one window of a model."""
+    """The dashboard page of one window of a model.
+
+    Examples
+    --------
+    >>> window_url("a/b", "q1/2024")
+    '/models/a%2Fb/windows/q1%2F2024'
+    """
     return _path("models", model, "windows", window)
+
+
+def alerts_url(model: str | None = None) -> str:
+    """The alerts page, of every model or of one.
+
+    Examples
+    --------
+    >>> alerts_url("a&b #1")
+    '/alerts?model=a%26b+%231'
+    """
+    return "/alerts" if model is None else "/alerts?" + urlencode({"model": model})
 
 
 class NotFound(LookupError):
@@ -590,13 +757,26 @@ class StoreView:
                 last_window=last.get("window"),
                 last_composite=last.get("composite"),
                 last_severity=last.get("severity"),
+                kind=model_kind(self.details(entry["model"], last.get("window"))),
                 url=model_url(entry["model"]),
             )
         return list(names.values())
 
+    def model_names(self) -> set[str]:
+        """The name of every model the store holds a run of."""
+        return {str(row.get("model")) for row in records(self.store.models())}
+
     def has_model(self, model: str) -> bool:
         """Whether the store holds any run of ``model``."""
-        return any(str(row.get("model")) == model for row in records(self.store.models()))
+        return model in self.model_names()
+
+    def details(self, model: str, window: str | None) -> dict[str, Any]:
+        """The stored details of a window (its latest check); empty when there is none."""
+        if window is None:
+            return {}
+        detail = plain(self.store.window_detail(model, window)) or {}
+        details = detail.get("details")
+        return details if isinstance(details, dict) else {}
 
     def windows(self, model: str) -> list[dict[str, Any]]:
         """A model's windows in window order; a window checked twice shows its latest check."""
@@ -671,8 +851,13 @@ class StoreView:
         fired = _fired_by_window(metrics)
         for w in windows:
             w["fired"] = fired.get(w.get("window_pk"), [])
+        # The latest window says what the model is now; a retrained model may change kind.
+        details = self.details(model, windows[-1]["window"] if windows else None)
+        kind = model_kind(details)
         return {
             "model": model,
+            "kind": kind,
+            "classes": class_names(details, metrics) if kind == "multiclass" else [],
             "windows": windows,
             "metrics": metrics,
             "reconciliations": self.reconciliations(model),
@@ -687,15 +872,22 @@ class StoreView:
             raise NotFound(f"Model {model!r} has no window {window!r}.")
         detail = plain(self.store.window_detail(model, window)) or {}
         metrics = detail.get("metrics") or self.metrics(model, window)
+        details = detail.get("details") if isinstance(detail.get("details"), dict) else {}
+        kind = model_kind(details)
+        classes = class_names(details, metrics) if kind == "multiclass" else []
         return {
             "model": model,
             "window": window,
+            "kind": kind,
+            "classes": classes,
             "start": when(detail.get("start")),
             "end": when(detail.get("end")),
             "n_rows": detail.get("n_rows"),
             "composite": detail.get("composite"),
             "severity": detail.get("severity"),
             "metrics": metrics,
+            "estimates": estimate_rows(metrics),
+            "per_class": class_table(metrics, classes),
             "features": feature_rows(detail.get("details") or {}),
             # The blind spot has its own paragraph on every page; the other notes are listed.
             "notes": [
@@ -813,12 +1005,16 @@ def _columns(rows: Sequence[Mapping[str, Any]], first: Sequence[str] = ()) -> li
 def monitor_series(
     metrics: Sequence[Mapping[str, Any]], windows: Sequence[str]
 ) -> dict[str, list[Series]]:
-    """Per monitor, a series per metric over the windows (those with a threshold, if any)."""
+    """Per monitor, a series per metric over the windows (those with a threshold, if any).
+
+    Per-class statistics are left out: a line per class and statistic would bury the
+    model-level ones (see :func:`class_series`).
+    """
     position = {w: i for i, w in enumerate(windows)}
     cells: dict[str, dict[str, dict[str, list]]] = {}
     for row in metrics:
         window = str(row.get("window"))
-        if window not in position:
+        if window not in position or split_metric(str(row.get("metric")))[1] is not None:
             continue
         monitor, metric = str(row.get("monitor")), str(row.get("metric"))
         columns = cells.setdefault(monitor, {}).setdefault(
@@ -842,6 +1038,42 @@ def monitor_series(
         decided = [s for s in series if s.threshold is not None or s.low is not None]
         charts[monitor] = decided or series[:MAX_SERIES]
     return charts
+
+
+def class_series(
+    metrics: Sequence[Mapping[str, Any]], windows: Sequence[str], statistic: str
+) -> list[Series]:
+    """A series per class of one per-class statistic (``expected_f1``) over the windows.
+
+    Examples
+    --------
+    >>> rows = [{"window": "w1", "metric": "expected_f1[a]", "value": 0.8},
+    ...         {"window": "w2", "metric": "expected_f1[a]", "value": 0.7}]
+    >>> [(s.name, s.values) for s in class_series(rows, ["w1", "w2"], "expected_f1")]
+    [('a', (0.8, 0.7))]
+    """
+    position = {w: i for i, w in enumerate(windows)}
+    cells: dict[str, dict[str, list[float | None]]] = {}
+    for row in metrics:
+        base, cls = split_metric(str(row.get("metric")))
+        window = str(row.get("window"))
+        if base != statistic or cls is None or window not in position:
+            continue
+        columns = cells.setdefault(
+            cls, {key: [None] * len(windows) for key in ("value", "threshold", "low", "high")}
+        )
+        for key in columns:
+            columns[key][position[window]] = _number(row.get(key))
+    return [
+        Series(
+            cls,
+            tuple(c["value"]),
+            _optional(c["threshold"]),
+            _optional(c["low"]),
+            _optional(c["high"]),
+        )
+        for cls, c in cells.items()
+    ]
 
 
 def _optional(values: list[float | None]) -> tuple[float | None, ...] | None:
@@ -879,8 +1111,71 @@ def model_charts(page: Mapping[str, Any]) -> tuple[Markup, list[dict[str, Any]]]
             line_chart(labels, group, title=f"{monitor}: {', '.join(s.name for s in group)}")
             for group in scale_groups(series)
         ]
-        charts.append({"monitor": monitor, "svg": Markup("".join(svgs))})
+        charts.append({"id": f"chart-{monitor}", "title": monitor, "svg": Markup("".join(svgs))})
+    for statistic, caption in CLASS_CHARTS.items():
+        series = class_series(page["metrics"], labels, statistic)
+        if not series:
+            continue
+        # Four classes a chart at most: one line per class, each with its own band.
+        svgs = [
+            line_chart(labels, group, title=f"{caption}: {', '.join(s.name for s in group)}")
+            for group in scale_groups(series)
+        ]
+        charts.append(
+            {"id": f"chart-class-{statistic}", "title": caption, "svg": Markup("".join(svgs))}
+        )
     return composite_svg, charts
+
+
+def locate(scope: Mapping[str, Any], prefix: str, models: set[str]) -> tuple[str, str | None]:
+    """The model and window (None for a model's own page) a request under ``prefix`` names.
+
+    The names are read from the raw path, where a ``/`` inside a name is still ``%2F``. A
+    path typed by hand with a bare ``/`` in a model name resolves to the longest known model.
+
+    Examples
+    --------
+    >>> scope = {"path": "/models/a/b/windows/w/1", "raw_path": b"/models/a%2Fb/windows/w%2F1"}
+    >>> locate(scope, "/models/", {"a/b"})
+    ('a/b', 'w/1')
+    >>> locate({"path": "/models/a/b/windows/w"}, "/models/", {"a", "a/b"})
+    ('a/b', 'w')
+    """
+    start = prefix.encode("ascii")
+    root = str(scope.get("root_path") or "")
+    raw = scope.get("raw_path")
+    raw = raw if isinstance(raw, bytes) else b""
+    if root and raw.startswith(root.encode("utf-8") + start):
+        raw = raw[len(root.encode("utf-8")) :]
+    if not raw.startswith(start):
+        # No raw path (or one a proxy rewrote): the decoded path, every "/" a separator.
+        path = str(scope.get("path", ""))
+        path = path[len(root) :] if root and path.startswith(root + prefix) else path
+        raw = quote(path, safe="/").encode("ascii")
+    segments = raw[len(start) :].split(b"/")
+    if len(segments) > 1 and segments[-1] == b"":
+        segments.pop()  # a trailing slash
+    names = [segment_name(s) for s in segments]
+
+    def split(k: int) -> tuple[str, str | None] | None:
+        rest = segments[k:]
+        if not rest:
+            return "/".join(names[:k]), None
+        if rest[0] == b"windows" and len(rest) > 1:
+            return "/".join(names[:k]), "/".join(names[k + 1 :])
+        return None
+
+    canonical = split(1)
+    if canonical is not None and canonical[0] in models:
+        return canonical
+    for k in range(len(segments), 1, -1):
+        found = split(k)
+        if found is not None and found[0] in models:
+            return found
+    if canonical is None:
+        path = scope.get("path", prefix)
+        raise NotFound(f"There is no page at {path}.")
+    return canonical
 
 
 # --- the application ---------------------------------------------------------------------------
@@ -987,8 +1282,7 @@ def create_app(store_url: str | os.PathLike, store: Any = None) -> Any:
     def index() -> HTMLResponse:
         return render("index.html", models=view.models())
 
-    @app.get("/models/{model}", response_class=HTMLResponse)
-    def model_page(model: str) -> HTMLResponse:
+    def show_model(model: str) -> HTMLResponse:
         page = view.model_page(model)
         composite_chart, charts = model_charts(page)
         recon = page["reconciliations"]
@@ -997,24 +1291,44 @@ def create_app(store_url: str | os.PathLike, store: Any = None) -> Any:
             **page,
             last=page["windows"][-1] if page["windows"] else None,
             n_alerts=len(page["alerts"]),
+            alerts_link=alerts_url(model),
             composite_chart=composite_chart,
             monitor_charts=charts,
             reconciliation_columns=_columns(recon, ("window",)),
             blind_spot=BLIND_SPOT,
         )
 
-    @app.get("/models/{model}/windows/{window:path}", response_class=HTMLResponse)
-    def window_page(model: str, window: str) -> HTMLResponse:
+    def show_window(model: str, window: str) -> HTMLResponse:
         page = view.window_page(model, window)
         return render(
             "window.html",
-            **page,
+            **{
+                **page,
+                # Per-class rows have their own table; the list keeps the model-level ones.
+                "metrics": [m for m in page["metrics"] if split_metric(m["metric"])[1] is None],
+            },
             score_chart=score_bins_chart(page["details"]),
             model_url=model_url(model),
             feature_columns=_columns(page["features"], FEATURE_COLUMNS),
             reconciliation_columns=_columns(page["reconciliation"]),
             blind_spot=BLIND_SPOT,
         )
+
+    # One route per tree: model and window names may hold "/" (sent as %2F), which the server
+    # decodes before routing, so the names are read back from the raw path instead. Plain
+    # Starlette routes: the handler needs the request's scope, not parsed parameters.
+    def model_pages(request: Request) -> HTMLResponse:
+        model, window = locate(request.scope, "/models/", view.model_names())
+        return show_model(model) if window is None else show_window(model, window)
+
+    def api_model_pages(request: Request) -> JSONResponse:
+        model, window = locate(request.scope, "/api/models/", view.model_names())
+        if window is None:
+            return JSONResponse(view.model_page(model))
+        return JSONResponse({**view.window_page(model, window), "blind_spot": BLIND_SPOT})
+
+    app.add_route("/models/{rest:path}", model_pages, methods=["GET"])
+    app.add_route("/api/models/{rest:path}", api_model_pages, methods=["GET"])
 
     @app.get("/alerts", response_class=HTMLResponse)
     def alerts_page(model: str | None = None) -> HTMLResponse:
