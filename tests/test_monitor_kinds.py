@@ -276,3 +276,58 @@ def test_no_change_windows_rarely_fire(kind):
     # Each statistic fires at alpha = 5%: 2 of 40 on average; 7 is beyond 3 binomial sd.
     assert worst <= 7, pd.Series(fired).value_counts()
     assert warned <= 2
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+def _invoke(*args):
+    from typer.testing import CliRunner
+
+    from labelwise.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_cli_multiclass_fit_check_reconcile(tmp_path):
+    multiclass(4000, 0).to_parquet(tmp_path / "reference.parquet")
+    window = multiclass(3000, 1, shift=1.2)
+    window.to_csv(tmp_path / "window.csv", index=False)
+    monitor, url = tmp_path / "monitor.json", str(tmp_path / "monitor.db")
+    result = _invoke(
+        "monitor", "fit", tmp_path / "reference.parquet", "--score", ",".join(PROBS),
+        "--label", "y", "--model", "zoo", "--out", monitor,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "multiclass monitor" in result.output
+    result = _invoke("monitor", "check", monitor, tmp_path / "window.csv", "--db", url)
+    assert result.exit_code == 0, result.output
+    assert "alert" in result.output or "critical" in result.output
+    labels = tmp_path / "window.csv"
+    result = _invoke("monitor", "reconcile", monitor, "window", labels, "--label", "y", "--db", url)
+    assert result.exit_code == 0, result.output
+    from labelwise.monitor.store import MonitorStore
+
+    with MonitorStore(url, create=False) as store:
+        rows = store.reconciliations("zoo").set_index("metric")
+    assert abs(rows.loc["accuracy", "gap"]) < 0.03 and "f1[owl]" in rows.index
+
+
+def test_cli_regression_fit_check_reconcile(tmp_path):
+    regression(5000, 0).to_csv(tmp_path / "reference.csv", index=False)
+    regression(2000, 1, shift=1.0).to_csv(tmp_path / "window.csv", index=False)
+    monitor, url = tmp_path / "monitor.json", str(tmp_path / "monitor.db")
+    result = _invoke(
+        "monitor", "fit", tmp_path / "reference.csv", "--prediction", "yhat", "--label", "y",
+        "--task", "regression", "--model", "price", "--out", monitor,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    window = tmp_path / "window.csv"
+    result = _invoke("monitor", "check", monitor, window, "--db", url, "--format", "json")
+    assert result.exit_code == 0, result.output
+    labels = tmp_path / "window.csv"
+    result = _invoke("monitor", "reconcile", monitor, "window", labels, "--label", "y", "--db", url)
+    assert result.exit_code == 0, result.output
+    assert "mae" in result.output and "rmse" in result.output
+    bad = _invoke("monitor", "fit", tmp_path / "reference.csv", "--out", monitor)
+    assert bad.exit_code == 2 and "--prediction" in bad.output

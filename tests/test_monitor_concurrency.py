@@ -1,0 +1,115 @@
+"""Concurrent `labelwise monitor check` runs on one monitor file lose no window, fork no state."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from labelwise.cli import app
+from labelwise.monitor import Monitor
+from labelwise.monitor.store import MonitorStore, verify_store
+
+PROCESSES = 6
+
+
+def invoke(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def credit(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    income = rng.normal(shift, 1.0, n)
+    score = 1 / (1 + np.exp(-(income - 1.5)))
+    return pd.DataFrame(
+        {
+            "score": score,
+            "income": income,
+            "region": rng.choice(["north", "south"], n),
+            "bad": rng.binomial(1, score),
+        }
+    )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    if request.param == "sqlite":
+        return str(tmp_path / "monitor.db")
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def fitted(tmp_path):
+    credit(4000, 0).to_csv(tmp_path / "reference.csv", index=False)
+    monitor = tmp_path / "monitor.json"
+    result = invoke(
+        "monitor", "fit", tmp_path / "reference.csv", "--score", "score", "--label", "bad",
+        "--model", "credit", "--out", monitor,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    for i in range(PROCESSES):
+        credit(800, 10 + i, shift=0.8 * (i % 3)).to_csv(tmp_path / f"w{i}.csv", index=False)
+    return monitor
+
+
+def _check(monitor, window, url) -> subprocess.Popen:
+    code = "from labelwise.cli import main; main()"
+    args = ["monitor", "check", str(monitor), str(window), "--db", url, "--format", "json"]
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+
+
+@pytest.mark.slow
+def test_concurrent_checks_keep_every_window_and_one_state(fitted, store_url):
+    before = hashlib.sha256(fitted.read_bytes()).hexdigest()
+    runs = [_check(fitted, fitted.parent / f"w{i}.csv", store_url) for i in range(PROCESSES)]
+    for run in runs:
+        out, err = run.communicate(timeout=600)
+        assert run.returncode == 0, err.decode()
+    # The monitor file holds the configuration only: no run rewrites it.
+    assert hashlib.sha256(fitted.read_bytes()).hexdigest() == before
+    assert verify_store(store_url).ok
+    monitor = Monitor.from_json(fitted)
+    with MonitorStore(store_url, create=False) as store:
+        stored = store.windows("credit").sort_values("window_pk")
+        state = store.state("credit", monitor.config_hash)
+    assert sorted(stored["window"]) == sorted(f"w{i}" for i in range(PROCESSES))
+    # Every run resumed the state the run before it left: replaying the composites in the order
+    # the store holds them gives the stored severities, and the state the store ends with.
+    results = [{"composite": c, "details": {}} for c in stored["composite"]]
+    replayed, last = monitor.resume_severity(results, None)
+    assert [r["severity"] for r in replayed] == stored["severity"].tolist()
+    assert last == state
+    assert len(set(stored["severity"])) > 1  # shifted and quiet windows: the replay can differ
+
+
+def test_reconcile_reads_the_estimates_from_the_store(fitted, tmp_path):
+    url = str(tmp_path / "monitor.db")
+    assert invoke("monitor", "check", fitted, tmp_path / "w1.csv", "--db", url).exit_code == 0
+    # A crash after the store's commit used to lose the window: the estimates lived in the
+    # monitor file, saved afterwards. The file is never rewritten now, and reconcile reads the
+    # window from the store.
+    result = invoke("monitor", "reconcile", fitted, "w1", tmp_path / "w1.csv", "--db", url)
+    assert result.exit_code == 0, result.output
+    with MonitorStore(url, create=False) as store:
+        assert set(store.reconciliations("credit")["metric"]) >= {"bad_rate", "auc"}
+
+
+def test_reconcile_refuses_a_window_of_another_configuration(fitted, tmp_path):
+    url = str(tmp_path / "monitor.db")
+    assert invoke("monitor", "check", fitted, tmp_path / "w1.csv", "--db", url).exit_code == 0
+    other = tmp_path / "other.json"
+    credit(4000, 1).to_csv(tmp_path / "reference2.csv", index=False)
+    result = invoke(
+        "monitor", "fit", tmp_path / "reference2.csv", "--score", "score", "--label", "bad",
+        "--model", "credit", "--cutoff", "0.3", "--out", other,
+    )  # fmt: skip
+    assert result.exit_code == 0
+    result = invoke("monitor", "reconcile", other, "w1", tmp_path / "w1.csv", "--db", url)
+    assert result.exit_code == 2 and "another monitor configuration" in result.output
