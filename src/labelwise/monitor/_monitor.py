@@ -22,7 +22,6 @@ import pandas as pd
 from labelwise._parallel import resolve_n_jobs
 from labelwise.errors import ConfigError, DataFileError, InputError, InputTypeError
 from labelwise.io import _jsonable, write_json
-from labelwise.monitor._binary import BinaryOutput
 from labelwise.monitor._composite import (
     LEVELS,
     MONITORS,
@@ -30,7 +29,7 @@ from labelwise.monitor._composite import (
     SeverityTracker,
     composite_score,
 )
-from labelwise.monitor._counts import Layout, WindowCounts, check_scores, tally, tally_many
+from labelwise.monitor._counts import Layout, WindowCounts, tally_many
 from labelwise.monitor._evaluate import (
     feature_rows,
     feature_statistics,
@@ -39,19 +38,19 @@ from labelwise.monitor._evaluate import (
     shifted_features,
 )
 from labelwise.monitor._fit import (
-    check_labels,
-    default_features,
-    feature_bins,
-    fit_pca,
     frame_hash,
-    importance_weights,
 )
-from labelwise.monitor._kinds import OutputSpec, resolve_output
-from labelwise.monitor._multiclass import MulticlassOutput, check_probabilities, class_codes
+from labelwise.monitor._kinds import resolve_output
 from labelwise.monitor._null import null_entry, row_weights, size_key
 from labelwise.monitor._output import Rows, as_float
-from labelwise.monitor._reading import count_window, rows_hint, submitter, thread_pool
-from labelwise.monitor._regression import RegressionOutput, check_predictions, check_targets
+from labelwise.monitor._reading import count_window, rows_hint, thread_pool
+from labelwise.monitor._reference import (
+    check_reference,
+    fit_reference,
+    read_sample,
+    reference_outputs,
+    sample_rows,
+)
 from labelwise.monitor._results import (
     BLIND_SPOT,
     MetricRow,
@@ -343,16 +342,22 @@ class Monitor:
         """
         settings = self._settings()
         spec = resolve_output(task, score, prediction, classes)
-        frame = self._check_frame(reference)
-        features = self._features(frame, spec.columns, features, label)
-        self._check_columns(frame, spec.columns, features, label)
+        frame, features = check_reference(reference, spec, features, label)
         if spec.kind == "binary" and not (
             isinstance(cutoff, (int, float)) and 0 < float(cutoff) < 1
         ):
             raise ConfigError(f"cutoff must be a number strictly between 0 and 1, got {cutoff!r}.")
-        values, labels = self._reference_outputs(frame, spec, label)
+        values, labels = reference_outputs(frame, spec, label)
         with thread_pool(self.n_jobs) as pool:
-            self._fit_reference(frame, spec, float(cutoff), values, labels, features, pool)
+            fitted = fit_reference(
+                frame, spec, float(cutoff), values, labels, features, self.get_params(), pool
+            )
+        self.layout_ = fitted.layout
+        self.reference_counts_ = fitted.counts
+        self.null_sample_ = fitted.sample
+        self.importance_ = fitted.importance
+        self.calibration_info_ = fitted.info
+        self.n_reference_ = fitted.n_reference
         self.reference_hash = frame_hash(
             frame, [*spec.columns, *features] + ([label] if label else [])
         )
@@ -382,139 +387,6 @@ class Monitor:
         )
         self.estimates_: dict[str, dict] = {}
         self.reference_stats_ = self._statistics(self.reference_counts_, self.reference_counts_)
-
-    @staticmethod
-    def _reference_outputs(
-        frame: pd.DataFrame, spec: OutputSpec, label: str | None
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """The model's outputs and the labels of the reference, checked for the kind."""
-        if spec.kind == "multiclass":
-            values = check_probabilities(frame, spec.columns)
-            labels = None if label is None else class_codes(frame[label], spec.classes, label)
-            return values, labels
-        if spec.kind == "regression":
-            values = check_predictions(frame[spec.columns[0]], spec.columns[0])
-            labels = None if label is None else check_targets(frame[label], f"column {label!r}")
-        else:
-            values = check_scores(frame[spec.columns[0]], spec.columns[0])
-            labels = None if label is None else check_labels(frame[label])
-        if values.ndim == 1 and np.ptp(values) == 0:
-            raise InputError(
-                f"reference values in {spec.columns[0]!r} are all {values[0]:.6g}; a constant "
-                "output has no distribution to monitor."
-            )
-        return values, labels
-
-    def _fit_output(
-        self,
-        frame: pd.DataFrame,
-        spec: OutputSpec,
-        cutoff: float,
-        values: np.ndarray,
-        labels: np.ndarray | None,
-        bins: list,
-    ) -> tuple[Any, dict, np.ndarray | None]:
-        """The output part of the layout, its fit information and rows it was fitted on."""
-        common = {"n_bins": self.n_bins, "fine_bins": self.fine_bins}
-        common["random_state"] = self.random_state
-        if spec.kind == "regression":
-            return RegressionOutput.fit(
-                frame, values, labels, prediction=spec.columns[0], bins=bins, **common
-            )
-        common.update(near_band=self.near_band, calibrate=self.calibrate)
-        if spec.kind == "multiclass":
-            output, info = MulticlassOutput.fit(
-                values, labels, columns=spec.columns, classes=spec.classes, **common
-            )
-        else:
-            output, info = BinaryOutput.fit(
-                values, labels, score=spec.columns[0], cutoff=cutoff, **common
-            )
-        return output, info, None
-
-    def _fit_reference(
-        self,
-        frame: pd.DataFrame,
-        spec: OutputSpec,
-        cutoff: float,
-        values: np.ndarray,
-        labels: np.ndarray | None,
-        features: list[str],
-        pool: Executor | None,
-    ) -> None:
-        """Bins, PCA, importance, the output and reference counts (independent parts in a pool)."""
-        run = submitter(pool)
-        categorical = list(self.categorical or [])
-        pending = [run(feature_bins, frame, f, self.n_bins, categorical) for f in features]
-        bins = [f.result() for f in pending]
-        output = run(self._fit_output, frame, spec, cutoff, values, labels, bins)
-        numeric = [b.name for b in bins if b.kind == "numeric"]
-        pca = run(fit_pca, frame, numeric, self.pca_variance, self.random_state)
-        # Feature weights follow the association with what the model outputs for each row.
-        target = values.max(axis=1) if values.ndim == 2 else values
-        importance = run(importance_weights, frame, bins, target, self.importance)
-        output, info, output_rows = output.result()
-        self.layout_ = Layout(output, bins, None)
-        pca_rows, self.layout_.pca = pca.result()
-        enc = self.layout_.encode(frame)
-        if pca_rows is not None:
-            # Rows the PCA was fitted on do not count towards the reference error.
-            for key in ("pca_err", "pca_high", "pca_n"):
-                enc[key] = np.where(pca_rows, 0.0, enc[key])
-        if output_rows is not None:
-            output.exclude_fit_rows(enc, output_rows)
-        if labels is not None:
-            enc.update(output.encode_labels(enc, labels))
-        self.reference_counts_ = tally(self.layout_, enc)
-        self.null_sample_ = _subsample(enc, self.null_rows, self.random_state)
-        self.importance_ = importance.result()
-        self.calibration_info_ = info
-        self.n_reference_ = int(len(frame))
-
-    @staticmethod
-    def _check_frame(reference: Any) -> pd.DataFrame:
-        """The reference with a fresh index, or an error if it is no frame or too short."""
-        if not isinstance(reference, pd.DataFrame):
-            raise InputTypeError(f"reference must be a pandas DataFrame, not {type(reference)}.")
-        if len(reference) < 20:
-            raise InputError(
-                f"the reference has {len(reference)} rows; at least 20 are needed to fit bins "
-                "(thousands for stable thresholds)."
-            )
-        return reference.reset_index(drop=True)
-
-    @staticmethod
-    def _features(
-        frame: pd.DataFrame, outputs: list[str], features: Sequence[str] | None, label: str | None
-    ) -> list[str]:
-        """The features to watch: those given, else every column but the outputs and label."""
-        if features is None:
-            return [
-                c for c in default_features(frame.columns, outputs[0], label) if c not in outputs
-            ]
-        if isinstance(features, str):
-            # list("income") would watch the columns "i", "n", "c", ...
-            raise ConfigError(
-                f"features must be a list of column names, not the string {features!r}; "
-                f"write features=[{features!r}]."
-            )
-        return list(features)
-
-    @staticmethod
-    def _check_columns(
-        frame: pd.DataFrame, outputs: list[str], features: list[str], label: str | None
-    ) -> None:
-        taken = set(outputs) | {label}
-        if len(set(features)) != len(features) or taken & set(features):
-            raise ConfigError(
-                "features must be distinct and exclude the model's output and label columns."
-            )
-        wanted = [*outputs, *features] + ([label] if label is not None else [])
-        missing = [c for c in wanted if c not in frame.columns]
-        if missing:
-            raise InputError(
-                f"the reference lacks column(s) {missing}; it has {list(frame.columns)[:20]}."
-            )
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "layout_"):
@@ -566,7 +438,7 @@ class Monitor:
         if key in self.null_cache_:
             return self.null_cache_[key]
         rng = np.random.default_rng([int(self.random_state), key])
-        t = _sample_rows(self.null_sample_)
+        t = sample_rows(self.null_sample_)
         current = tally_many(self.layout_, self.null_sample_, row_weights(rng, key, t, self.n_null))
         stats = self._statistics(self._null_references(), current, light=True)
         # A statistic that is undefined for this monitor (no PCA, no features) is one NaN.
@@ -588,7 +460,7 @@ class Monitor:
         cached = getattr(self, "_null_reference_tallies", None)
         if cached is None:
             rng = np.random.default_rng([int(self.random_state), 0])
-            t = _sample_rows(self.null_sample_)
+            t = sample_rows(self.null_sample_)
             weights = row_weights(rng, self.n_reference_, t, self.n_null)
             cached = tally_many(self.layout_, self.null_sample_, weights)
             self._null_reference_tallies = cached
@@ -883,7 +755,7 @@ class Monitor:
         mon.reference_counts_ = {
             k: np.asarray(v, float) for k, v in data["reference_counts"].items()
         }
-        mon.null_sample_ = _read_sample(data["null_sample"])
+        mon.null_sample_ = read_sample(data["null_sample"])
         mon.importance_ = dict(data["importance"])
         mon.calibration_info_ = dict(data["calibration_info"])
         mon.n_reference_ = int(data["n_reference"])
@@ -923,33 +795,3 @@ def estimates_of(metrics: Sequence[MetricRow]) -> dict:
             name = row.metric.removeprefix("expected_")
             out[name] = {"estimated": d["value"], "low": d["low"], "high": d["high"]}
     return out
-
-
-#: Sample keys that hold bin codes (integers); every other key holds per-row values.
-_CODE_PREFIXES = ("score_", "conf_", "feat:", "pred", "label_code")
-
-
-def _read_sample(stored: Mapping[str, Any]) -> dict:
-    """The resampling pool as written by :meth:`Monitor.to_dict`, with its dtypes back."""
-    sample = {}
-    for key, values in stored.items():
-        arr = np.asarray(values)
-        sample[key] = arr.astype(np.intp) if key.startswith(_CODE_PREFIXES) else arr.astype(float)
-    if "label" in sample and "label_declined" not in sample:  # format 1 computed it per tally
-        sample["label_declined"] = sample["label"] * sample["declined"]
-    sample["unseen"] = {}
-    return sample
-
-
-def _sample_rows(sample: Mapping[str, Any]) -> int:
-    """Rows of an encoded chunk or of the resampling pool."""
-    return len(next(v for k, v in sample.items() if k != "unseen"))
-
-
-def _subsample(enc: dict, rows: int, random_state: int) -> dict:
-    """At most ``rows`` encoded reference rows, chosen at random (the resampling pool)."""
-    n = _sample_rows(enc)
-    if n <= rows:
-        return dict(enc)
-    keep = np.sort(np.random.default_rng(random_state).choice(n, rows, replace=False))
-    return {k: (v if k == "unseen" else v[keep]) for k, v in enc.items()}
