@@ -599,10 +599,17 @@ def check_command(
         metavar="URL",
     ),
     alert_on: str = typer.Option(
-        "alert", "--alert-on", help="Least severity that alerts: ok, watch, warn, alert, critical."
+        "alert",
+        "--alert-on",
+        help="Least severity that alerts: ok, watch, warn, alert, critical.",
+        metavar="LEVEL",
     ),
     alert_timeout: float = typer.Option(
-        5.0, "--alert-timeout", min=0.001, help="Seconds each webhook attempt may take."
+        5.0,
+        "--alert-timeout",
+        min=0.001,
+        help="Seconds each webhook attempt may take.",
+        metavar="SECONDS",
     ),
     alert_attempts: int = typer.Option(3, "--alert-attempts", min=1, hidden=True),
     alert_backoff: float = typer.Option(0.5, "--alert-backoff", min=0.0, hidden=True),
@@ -614,7 +621,12 @@ def check_command(
         metavar="LEVEL",
     ),
 ) -> None:
-    """Check production windows against the reference and append the results to the store."""
+    """Check production windows against the reference and append the results to the store.
+
+    After the run is stored and shown, --alert-webhook receives a JSON summary when a window
+    reaches --alert-on; a failed delivery is a warning only. Exit status: 0 checked and stored,
+    2 bad input (nothing stored), 3 a window reached --fail-on.
+    """
     _check_alert_options(ctx, webhooks or [], alert_on, fail_on)
     if output not in FORMATS:
         ctx.fail(f"--format must be one of {', '.join(FORMATS)}, not {output!r}.")

@@ -245,9 +245,11 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 _OPENER = urllib.request.build_opener(_NoRedirect)
+#: One attempt's HTTP status (None when no answer came) and error (None on success).
+_Answer = tuple[int | None, str | None]
 
 
-def _send(url: str, body: bytes, timeout: float) -> tuple[int | None, str | None]:
+def _send(url: str, body: bytes, timeout: float) -> _Answer:
     """One POST: the HTTP status (None when none came) and an error message (None on 2xx)."""
     from labelwise import __version__
 
@@ -271,7 +273,7 @@ def _send(url: str, body: bytes, timeout: float) -> tuple[int | None, str | None
         return None, str(exc) or type(exc).__name__
 
 
-def _within(seconds: float, call: Callable[[], tuple[int | None, str | None]]) -> Any:
+def _within(seconds: float, call: Callable[[], _Answer]) -> _Answer:
     """``call()``, or a timeout after ``seconds``: a socket timeout does not bound a DNS lookup."""
     box: list = []
     # A daemon thread: one still waiting on a dead host must not keep the process alive.
@@ -295,7 +297,7 @@ def post_json(
     backoff: float = DEFAULT_BACKOFF,
     deadline: float = DEFAULT_DEADLINE,
 ) -> Delivery:
-    """POST ``payload`` as JSON to ``url``, retrying with exponential backoff; never raises.
+    """POST ``payload`` as JSON to ``url``, retrying with exponential backoff.
 
     Parameters
     ----------
@@ -316,7 +318,9 @@ def post_json(
     Returns
     -------
     Delivery
-        ``ok`` when a 2xx answer came, with the attempts made, the last status and error.
+        ``ok`` when a 2xx answer came, with the attempts made, the last status and error. A
+        network failure is reported here, never raised; only a bad schedule (a timeout or
+        deadline not above 0, attempts below 1, a negative backoff) raises ConfigError.
 
     Examples
     --------
@@ -327,7 +331,7 @@ def post_json(
     body = json.dumps(payload, allow_nan=False).encode("utf-8")
     stop = time.monotonic() + deadline
     for attempt in range(1, attempts + 1):
-        wait = min(timeout, stop - time.monotonic())
+        wait = max(min(timeout, stop - time.monotonic()), 0.001)
         status, error = _within(wait, functools.partial(_send, url, body, wait))
         if error is None:
             return Delivery(True, attempt, status)
