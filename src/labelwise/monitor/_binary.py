@@ -17,19 +17,16 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from labelwise.errors import InputError
-from labelwise.monitor._counts import bin_codes, check_scores, fine_codes, quantile_edges
+from labelwise.monitor._counts import check_scores, fine_codes, quantile_edges
 from labelwise.monitor._fit import check_labels, fine_edges, fit_calibration
 from labelwise.monitor._output import Output, Rows, ratio
 from labelwise.monitor._results import MetricRow, clip_to_range
 from labelwise.monitor._stats import (
     binary_entropy,
     binned_ks,
-    binned_wasserstein,
     expected_auc,
-    g_test_pvalue,
-    psi,
-    psi_null_mean,
 )
+from labelwise.monitor._values import encode_values, value_rows, value_sizes, value_statistics
 
 __all__ = ["BinaryOutput"]
 
@@ -109,13 +106,9 @@ class BinaryOutput(Output):
         conf = np.maximum(p, 1.0 - p)
         declined = (p >= self.cutoff).astype(float)
         pos = self.calibrate(p)
-        lo, hi = self.fine_edges[0], self.fine_edges[-1]
         return {
-            "score_coarse": bin_codes(p, self.score_edges),
-            "score_fine": fine_codes(p, self.fine_edges),
+            **encode_values(p, self.score_edges, self.fine_edges),
             "conf_fine": fine_codes(conf, self.confidence_edges),
-            "below": np.maximum(lo - p, 0.0),
-            "above": np.maximum(p - hi, 0.0),
             "entropy": binary_entropy(p),
             "near": (np.abs(p - self.cutoff) <= self.near_band).astype(float),
             "declined": declined,
@@ -128,11 +121,8 @@ class BinaryOutput(Output):
         return {"label": label, "label_declined": label * enc["declined"]}
 
     def sizes(self) -> dict[str, int]:
-        return {
-            "score_coarse": len(self.score_edges) + 1,
-            "score_fine": len(self.fine_edges) + 1,
-            "conf_fine": len(self.confidence_edges) + 1,
-        }
+        sizes = value_sizes(self.score_edges, self.fine_edges)
+        return {**sizes, "conf_fine": len(self.confidence_edges) + 1}
 
     def weighted(self, enc: Mapping[str, Any]) -> dict[str, tuple[str, str, int]]:
         # Expected (and, on the reference, realized) positives per fine bin: the AUC.
@@ -150,17 +140,7 @@ class BinaryOutput(Output):
 
     def statistics(self, ref: dict, cur: dict, smoothing: float, light: bool) -> dict:
         n_r, n_c = ref["n"][..., 0], cur["n"][..., 0]
-        s: dict[str, Any] = {}
-        s["score_psi"], parts = psi(ref["score_coarse"], cur["score_coarse"], smoothing)
-        s["score_ks"] = binned_ks(ref["score_fine"], cur["score_fine"])
-        w = binned_wasserstein(
-            ref["score_fine"],
-            cur["score_fine"],
-            self.fine_edges,
-            (ref["below"][..., 0], cur["below"][..., 0]),
-            (ref["above"][..., 0], cur["above"][..., 0]),
-        )
-        s["score_wasserstein"] = w / self.score_std if self.score_std > 0 else float("nan")
+        s = value_statistics(ref, cur, self.fine_edges, self.score_std, smoothing, light)
         s["entropy_reference"] = ref["entropy"][..., 0] / n_r
         s["entropy_current"] = cur["entropy"][..., 0] / n_c
         s["entropy_delta"] = np.abs(s["entropy_current"] - s["entropy_reference"])
@@ -168,13 +148,6 @@ class BinaryOutput(Output):
         s["near_current"] = cur["near"][..., 0] / n_c
         s["near_delta"] = np.abs(s["near_current"] - s["near_reference"])
         s["confidence_ks"] = binned_ks(ref["conf_fine"], cur["conf_fine"])
-        s["out_of_range_share"] = (cur["score_fine"][..., 0] + cur["score_fine"][..., -1]) / n_c
-        if not light:
-            s["score_psi_corrected"] = max(
-                0.0, float(s["score_psi"]) - psi_null_mean(len(ref["score_coarse"]), n_r, n_c)
-            )
-            s["score_pvalue"] = g_test_pvalue(ref["score_coarse"], cur["score_coarse"])
-            s["score_contributions"] = parts.tolist()
         return s
 
     def performance(self, t: dict, realized: bool = True) -> dict:
@@ -200,12 +173,7 @@ class BinaryOutput(Output):
         return ("bad_rate", "auc", "precision", "recall", "approval_rate")
 
     def drift_rows(self, rows: Rows) -> dict[str, float]:
-        ratios = {"score": rows.gated("score", "psi", "score_psi")}
-        rows.info("score", "psi_corrected", rows.stats["score_psi_corrected"])
-        rows.info("score", "psi_pvalue", rows.stats["score_pvalue"])
-        rows.gated("score", "ks", "score_ks")
-        rows.gated("score", "wasserstein_norm", "score_wasserstein")
-        return ratios
+        return value_rows(rows)
 
     def rows(self, rows: Rows) -> dict[str, float]:
         stats, ratios = rows.stats, {}

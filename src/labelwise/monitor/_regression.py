@@ -28,13 +28,11 @@ from labelwise.errors import InputError, InputTypeError, LabelError
 from labelwise.monitor._counts import (
     FeatureBins,
     _numeric_values,
-    bin_codes,
-    fine_codes,
     quantile_edges,
 )
 from labelwise.monitor._fit import fine_edges
 from labelwise.monitor._output import Output, Rows, ratio
-from labelwise.monitor._stats import binned_ks, binned_wasserstein, psi, psi_null_mean
+from labelwise.monitor._values import encode_values, value_rows, value_sizes, value_statistics
 
 __all__ = ["RegressionOutput", "TreeEnsemble", "check_targets", "check_predictions"]
 
@@ -330,12 +328,8 @@ class RegressionOutput(Output):
 
     def encode(self, frame: pd.DataFrame) -> dict[str, Any]:
         yhat = check_predictions(frame[self.prediction], self.prediction)
-        lo, hi = self.fine_edges[0], self.fine_edges[-1]
         enc: dict[str, Any] = {
-            "score_coarse": bin_codes(yhat, self.score_edges),
-            "score_fine": fine_codes(yhat, self.fine_edges),
-            "below": np.maximum(lo - yhat, 0.0),
-            "above": np.maximum(yhat - hi, 0.0),
+            **encode_values(yhat, self.score_edges, self.fine_edges),
             "prediction": yhat,
         }
         if self.abs_model is not None:
@@ -356,7 +350,7 @@ class RegressionOutput(Output):
                 enc[key] = np.where(fit_rows, 0.0, enc[key])
 
     def sizes(self) -> dict[str, int]:
-        return {"score_coarse": len(self.score_edges) + 1, "score_fine": len(self.fine_edges) + 1}
+        return value_sizes(self.score_edges, self.fine_edges)
 
     def summed(self, enc: Mapping[str, Any]) -> tuple[str, ...]:
         keys = ("below", "above", "prediction")
@@ -367,25 +361,9 @@ class RegressionOutput(Output):
 
     def statistics(self, ref: dict, cur: dict, smoothing: float, light: bool) -> dict:
         n_r, n_c = ref["n"][..., 0], cur["n"][..., 0]
-        s: dict[str, Any] = {}
-        s["score_psi"], parts = psi(ref["score_coarse"], cur["score_coarse"], smoothing)
-        s["score_ks"] = binned_ks(ref["score_fine"], cur["score_fine"])
-        w = binned_wasserstein(
-            ref["score_fine"],
-            cur["score_fine"],
-            self.fine_edges,
-            (ref["below"][..., 0], cur["below"][..., 0]),
-            (ref["above"][..., 0], cur["above"][..., 0]),
-        )
-        s["score_wasserstein"] = w / self.prediction_std if self.prediction_std > 0 else np.nan
-        s["out_of_range_share"] = (cur["score_fine"][..., 0] + cur["score_fine"][..., -1]) / n_c
+        s = value_statistics(ref, cur, self.fine_edges, self.prediction_std, smoothing, light)
         s["mean_prediction"] = cur["prediction"][..., 0] / n_c
         s["mean_prediction_reference"] = ref["prediction"][..., 0] / n_r
-        if not light:
-            s["score_psi_corrected"] = max(
-                0.0, float(s["score_psi"]) - psi_null_mean(len(ref["score_coarse"]), n_r, n_c)
-            )
-            s["score_contributions"] = parts.tolist()
         return s
 
     def performance(self, t: dict, realized: bool = True) -> dict:
@@ -407,10 +385,7 @@ class RegressionOutput(Output):
         return ("mae", "rmse")
 
     def drift_rows(self, rows: Rows) -> dict[str, float]:
-        ratios = {"score": rows.gated("score", "psi", "score_psi")}
-        rows.info("score", "psi_corrected", rows.stats["score_psi_corrected"])
-        rows.gated("score", "ks", "score_ks")
-        rows.gated("score", "wasserstein_norm", "score_wasserstein")
+        ratios = value_rows(rows)
         rows.info("score", "mean_prediction", rows.stats["mean_prediction"])
         rows.info("score", "mean_prediction_reference", rows.stats["mean_prediction_reference"])
         return ratios
