@@ -1,10 +1,12 @@
-"""Label-free monitoring of deployed risk classifiers.
+"""Label-free monitoring of deployed models: binary, multiclass and regression.
 
 Fit a :class:`Monitor` on a labelled reference window, then check each production window while
-its labels are still weeks away: score shift, feature shift, uncertainty, expected performance
-(CBPE-style) and operational signals, each against a threshold calibrated on the reference at the
-window's size, combined into a composite score and a severity level. When the labels mature,
-:meth:`Monitor.reconcile` compares the estimates with what happened.
+its labels are still weeks away: output shift, feature shift, uncertainty, expected performance
+(confidence-based for classifiers, direct loss estimation for regression) and operational
+signals, each against a threshold calibrated on the reference at the window's size, combined
+into a composite score and a severity level. When the labels mature, :meth:`Monitor.reconcile`
+compares the estimates with what happened. Results go to an append-only, hash-chained
+:class:`~labelwise.monitor.store.MonitorStore`.
 
 No label-free signal can see a pure change of P(Y|X); every report says so.
 
