@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.ensemble import GradientBoostingRegressor
+from sklearn.ensemble import GradientBoostingRegressor, HistGradientBoostingRegressor
 
 from labelwise.errors import ConfigError, InputError, LabelError, ProbabilityError
 from labelwise.monitor import Monitor
@@ -230,12 +230,16 @@ def test_regression_round_trip_and_chunked_counts(reg_monitor, tmp_path):
     _assert_same(a, b)
 
 
-def test_tree_ensemble_equals_scikit_learn():
+@pytest.mark.parametrize("boosting", [GradientBoostingRegressor, HistGradientBoostingRegressor])
+def test_tree_ensemble_equals_scikit_learn(boosting):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(3000, 4))
     x[:, 2] = np.round(x[:, 2])  # ties on thresholds
     target = np.abs(x[:, 0]) + 0.1 * rng.normal(size=3000)
-    model = GradientBoostingRegressor(n_estimators=37, max_depth=3, min_samples_leaf=200)
+    if boosting is GradientBoostingRegressor:
+        model = boosting(n_estimators=37, max_depth=3, min_samples_leaf=200)
+    else:
+        model = boosting(max_iter=37, max_depth=3, min_samples_leaf=200, early_stopping=False)
     model.fit(x, target)
     ours = TreeEnsemble.from_sklearn(model)
     fresh = rng.normal(size=(5000, 4))

@@ -8,10 +8,10 @@ mean of its predicted errors estimates the MAE, and the square root of the mean 
 error the RMSE. It sees the error grow where the inputs move into regions where the model was
 already weak; like every label-free estimate it cannot see a change of P(y | x).
 
-The error model is gradient-boosted trees of depth :data:`DEPTH` (scikit-learn), fitted on a random
-half of the reference so that the other half gives the reference's own estimate out of sample,
-and stored as plain arrays: the monitor file stays JSON, and predicting is a few vector
-comparisons per tree.
+The error model is gradient-boosted trees of depth :data:`DEPTH` (scikit-learn's histogram-based
+boosting), fitted on a random half of the reference so that the other half gives the reference's
+own estimate out of sample, and stored as plain arrays: the monitor file stays JSON, and
+predicting is a few vector comparisons per tree.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import GradientBoostingRegressor
+from sklearn.ensemble import GradientBoostingRegressor, HistGradientBoostingRegressor
 
 from labelwise.errors import InputError, InputTypeError, LabelError
 from labelwise.monitor._counts import (
@@ -87,34 +87,47 @@ class TreeEnsemble:
     feature: np.ndarray  # trees x (2**DEPTH - 1) internal nodes, level by level
     threshold: np.ndarray
     leaf: np.ndarray  # trees x 2**DEPTH
+    #: The precision the trees compare in: float32 as GradientBoostingRegressor's trees do,
+    #: float64 as HistGradientBoostingRegressor's predictors do.
+    precision: str = "float64"
 
     @classmethod
-    def from_sklearn(cls, model: GradientBoostingRegressor) -> TreeEnsemble:
-        trees = [est.tree_ for est in model.estimators_[:, 0]]
+    def from_sklearn(
+        cls, model: GradientBoostingRegressor | HistGradientBoostingRegressor
+    ) -> TreeEnsemble:
+        """The trees of a fitted scikit-learn gradient-boosting regressor (squared error).
+
+        A HistGradientBoostingRegressor's trees are read from its predictors' node arrays,
+        which scikit-learn keeps private; their layout has been the same from 1.0 to 1.9, and
+        the tests compare the predictions with scikit-learn's at the lowest supported version.
+        """
+        if isinstance(model, HistGradientBoostingRegressor):
+            trees = [_hist_nodes(predictors[0].nodes) for predictors in model._predictors]
+            init, rate, precision = float(np.ravel(model._baseline_prediction)[0]), 1.0, "float64"
+        else:
+            trees = [_tree_nodes(est.tree_) for est in model.estimators_[:, 0]]
+            init, rate = float(model.init_.constant_.ravel()[0]), float(model.learning_rate)
+            precision = "float32"
         inner, leaves = 2**DEPTH - 1, 2**DEPTH
         feature = np.zeros((len(trees), inner), dtype=np.intp)
         threshold = np.full((len(trees), inner), np.inf)
         leaf = np.zeros((len(trees), leaves))
-        for t, tree in enumerate(trees):
-            _complete(tree, 0, 0, 0, feature[t], threshold[t], leaf[t])
-        return cls(
-            float(model.init_.constant_.ravel()[0]),
-            float(model.learning_rate),
-            feature,
-            threshold,
-            leaf,
-        )
+        for t, nodes in enumerate(trees):
+            _complete(nodes, 0, 0, 0, feature[t], threshold[t], leaf[t])
+        return cls(init, rate, feature, threshold, leaf, precision)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Predictions for rows x features ``x`` (no missing values), clipped at zero.
 
-        The trees compare float32 values, as scikit-learn's do, so the predictions equal its
-        own. Each level's branch is chosen by selecting among the comparisons of all its nodes
-        with the bits of the levels above (bitwise, no gathers), and the leaves of
-        :data:`_GROUP` trees at a time are looked up at once in a table of their summed values.
+        The trees compare values in the precision scikit-learn's own trees use, so the
+        predictions equal its own. Each level's branch is chosen by selecting among the
+        comparisons of all its nodes with the bits of the levels above (bitwise, no gathers),
+        and the leaves of :data:`_GROUP` trees at a time are looked up at once in a table of
+        their summed values.
         """
-        columns = [np.ascontiguousarray(x[:, j], dtype=np.float32) for j in range(x.shape[1])]
-        threshold = _float32_below(self.threshold)
+        dtype = np.float32 if self.precision == "float32" else np.float64
+        columns = [np.ascontiguousarray(x[:, j], dtype=dtype) for j in range(x.shape[1])]
+        threshold = _float32_below(self.threshold) if dtype == np.float32 else self.threshold
         total = np.full(x.shape[0], self.init)
         n_trees = self.feature.shape[0]
         for first in range(0, n_trees, _GROUP):
@@ -145,6 +158,7 @@ class TreeEnsemble:
             "feature": self.feature.tolist(),
             "threshold": [[_finite_or_none(v) for v in row] for row in self.threshold],
             "leaf": self.leaf.tolist(),
+            "precision": self.precision,
         }
 
     @classmethod
@@ -158,6 +172,7 @@ class TreeEnsemble:
             np.asarray(d["feature"], dtype=np.intp).reshape(threshold.shape),
             threshold,
             np.asarray(d["leaf"], dtype=float).reshape(threshold.shape[0], 2**DEPTH),
+            d.get("precision", "float64"),
         )
 
 
@@ -198,18 +213,41 @@ def _finite_or_none(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None  # JSON has no infinity
 
 
-def _complete(tree: Any, node: int, pos: int, level: int, feature, threshold, leaf) -> None:
-    """Copy ``tree`` below ``node`` into complete-tree position ``pos`` (see TreeEnsemble)."""
+def _tree_nodes(tree: Any) -> dict[str, np.ndarray]:
+    """A DecisionTreeRegressor's nodes: children (-1 at leaves), split, value."""
+    return {
+        "left": tree.children_left,
+        "right": tree.children_right,
+        "feature": tree.feature,
+        "threshold": tree.threshold,
+        "value": tree.value[:, 0, 0],
+    }
+
+
+def _hist_nodes(nodes: np.ndarray) -> dict[str, np.ndarray]:
+    """A histogram-gradient-boosting predictor's nodes, in the same form as :func:`_tree_nodes`."""
+    leaf = nodes["is_leaf"].astype(bool)
+    return {
+        "left": np.where(leaf, -1, nodes["left"].astype(np.int64)),
+        "right": np.where(leaf, -1, nodes["right"].astype(np.int64)),
+        "feature": nodes["feature_idx"],
+        "threshold": nodes["num_threshold"],
+        "value": nodes["value"],
+    }
+
+
+def _complete(nodes: dict, node: int, pos: int, level: int, feature, threshold, leaf) -> None:
+    """Copy the tree below ``node`` into complete-tree position ``pos`` (see TreeEnsemble)."""
     if level == DEPTH:
-        leaf[pos - (2**DEPTH - 1)] = tree.value[node].ravel()[0]
+        leaf[pos - (2**DEPTH - 1)] = nodes["value"][node]
         return
-    left, right = tree.children_left[node], tree.children_right[node]
+    left, right = nodes["left"][node], nodes["right"][node]
     if left == -1:  # a leaf above the last level: every row goes on, to copies of it
         left = right = node
     else:
-        feature[pos], threshold[pos] = tree.feature[node], tree.threshold[node]
-    _complete(tree, left, 2 * pos + 1, level + 1, feature, threshold, leaf)
-    _complete(tree, right, 2 * pos + 2, level + 1, feature, threshold, leaf)
+        feature[pos], threshold[pos] = nodes["feature"][node], nodes["threshold"][node]
+    _complete(nodes, left, 2 * pos + 1, level + 1, feature, threshold, leaf)
+    _complete(nodes, right, 2 * pos + 2, level + 1, feature, threshold, leaf)
 
 
 @dataclass
@@ -453,12 +491,13 @@ class RegressionOutput(Output):
 
 
 def _boost(x: np.ndarray, target: np.ndarray, random_state: int) -> TreeEnsemble:
-    model = GradientBoostingRegressor(
-        n_estimators=N_TREES,
+    """Boosted trees of depth :data:`DEPTH` fitted to ``target`` (histogram-based: seconds)."""
+    model = HistGradientBoostingRegressor(
+        max_iter=N_TREES,
         max_depth=DEPTH,
         learning_rate=LEARNING_RATE,
-        subsample=0.8,
         min_samples_leaf=20,
+        early_stopping=False,
         random_state=random_state,
     )
     return TreeEnsemble.from_sklearn(model.fit(x, target))
