@@ -17,7 +17,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from labelwise.errors import InputError
-from labelwise.monitor._counts import check_scores, fine_codes, quantile_edges
+from labelwise.monitor._counts import check_scores, fine_codes, interp, quantile_edges
 from labelwise.monitor._fit import check_labels, fine_edges, fit_calibration
 from labelwise.monitor._output import Output, Rows, ratio
 from labelwise.monitor._results import MetricRow, clip_to_range
@@ -97,7 +97,7 @@ class BinaryOutput(Output):
         if self.calibration is None:
             return scores
         x, y = self.calibration
-        return np.interp(scores, x, y)
+        return interp(scores, x, y)
 
     # --- encoding -------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,9 @@ __all__ = [
     "bin_codes",
     "check_scores",
     "fine_codes",
+    "interp",
     "quantile_edges",
+    "sorted_search",
     "tally",
     "tally_many",
 ]
@@ -58,7 +61,9 @@ def _fine_edges(values: np.ndarray, n_bins: int) -> np.ndarray:
 
 def fine_codes(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """0 below ``edges[0]``, 1..len-1 for the right-closed intervals, len(edges) above the top."""
-    codes = np.searchsorted(edges[1:-1], values, side="left") + 1
+    values = np.asarray(values, dtype=float)
+    codes = sorted_search(edges[1:-1], values)
+    codes += 1
     codes[values < edges[0]] = 0
     codes[values > edges[-1]] = len(edges)
     return codes
@@ -67,26 +72,136 @@ def fine_codes(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
 #: Up to this many edges, codes come from one comparison per edge: several times faster than a
 #: binary search on a million values.
 _COMPARE_EDGES = 32
+#: A guide table has about this many cells per edge (a power of two, at most _GUIDE_CELLS)...
+_CELLS_PER_EDGE = 64
+_GUIDE_CELLS = 1 << 16
+#: ... and is worth building from this many values on.
+_GUIDE_VALUES = 4096
+#: Edges sharing one cell that are compared one by one; a value in a fuller cell is searched.
+_GUIDE_SCAN = 4
 
 
-def bin_codes(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+def _guide_cells(x: np.ndarray, low: float, scale: float, cells: int) -> np.ndarray:
+    """The guide-table cell of each value: monotone in the value, so edges and values agree."""
+    with np.errstate(over="ignore"):  # values far outside the edges: clipped to an end cell
+        pos = np.subtract(x, low)
+        pos *= scale
+    np.clip(pos, 0, cells - 1, out=pos)
+    return pos.astype(np.intp)
+
+
+def sorted_search(edges: np.ndarray, values: np.ndarray, side: str = "left") -> np.ndarray:
+    """``np.searchsorted(edges, values, side)`` for a long sorted ``edges``, faster.
+
+    A binary search over a thousand edges costs a dozen unpredictable branches per value. A
+    guide table (Chen and Asau, 1974) over equal cells of [edges[0], edges[-1]] holds how many
+    edges lie in earlier cells; the cell of a value is one multiplication away. Cells are
+    computed by the same monotone arithmetic for edges and values, so every edge in an earlier
+    cell is below the value and every edge in a later one above it: only the few edges sharing
+    the value's cell are compared. The codes are exactly searchsorted's, NaN included.
+    """
+    values = np.asarray(values, dtype=float)
+    n = len(edges)
+    if n <= _COMPARE_EDGES or values.size < _GUIDE_VALUES:
+        return np.searchsorted(edges, values, side=side)
+    low, high = float(edges[0]), float(edges[-1])
+    cells = min(_GUIDE_CELLS, 1 << int(np.ceil(np.log2(n * _CELLS_PER_EDGE))))
+    scale = cells / (high - low) if high > low else 0.0
+    # A NaN has no cell (searchsorted puts it after every edge): one cheap reduction to check.
+    if not (np.isfinite(scale) and scale > 0 and np.isfinite(low)) or np.isnan(values).any():
+        return np.searchsorted(edges, values, side=side)
+    per_cell = np.bincount(_guide_cells(edges, low, scale, cells), minlength=cells)
+    before = np.zeros(cells + 1, dtype=np.intp)
+    np.cumsum(per_cell, out=before[1:])
+    scan = min(int(per_cell.max()), _GUIDE_SCAN)
+    # Edges of the value's cell are compared in order; a NaN pad is never below a value.
+    padded = np.append(np.asarray(edges, dtype=float), np.full(scan, np.nan))
+    below = np.less if side == "left" else np.less_equal
+    cell = _guide_cells(values, low, scale, cells)
+    codes = before[cell]
+    for _ in range(scan):
+        codes += below(padded[codes], values)
+    if per_cell.max() > _GUIDE_SCAN:
+        crowded = np.flatnonzero(per_cell[cell] > _GUIDE_SCAN)
+        codes[crowded] = np.searchsorted(edges, values[crowded], side=side)
+    return codes
+
+
+def interp(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
+    """``np.interp(x, xp, fp)``, bit for bit, for many ``x`` and a sorted ``xp`` of many knots.
+
+    np.interp bisects for every value. Here the knot of each value comes from
+    :func:`sorted_search` and the line through it from numpy's own formula,
+    ``slope * (x - xp[j]) + fp[j]``. Where numpy was built to fuse that multiply-add the
+    results would differ in the last bit, so the fast path is used only once a check on random
+    values matched np.interp exactly; NaN inputs and results are left to np.interp.
+    """
+    x = np.asarray(x, dtype=float)
+    xp, fp = np.asarray(xp, dtype=float), np.asarray(fp, dtype=float)
+    if len(xp) <= _COMPARE_EDGES or x.size < _GUIDE_VALUES or not _interp_matches_numpy():
+        return np.interp(x, xp, fp)
+    return _interp(x, xp, fp)
+
+
+def _interp(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
+    if np.isnan(x).any():
+        return np.interp(x, xp, fp)
+    last = len(xp) - 1
+    knot = sorted_search(xp, x, side="right")
+    knot -= 1  # xp[knot] <= x < xp[knot + 1]
+    np.clip(knot, 0, last - 1, out=knot)
+    with np.errstate(all="ignore"):  # a slope between equal knots: left to np.interp
+        slopes = (fp[1:] - fp[:-1]) / (xp[1:] - xp[:-1])
+        at = xp[knot]
+        out = x - at
+        out *= slopes[knot]
+        start = fp[knot]
+        out += start
+    on_knot = x == at
+    out[on_knot] = start[on_knot]
+    out[x < xp[0]] = fp[0]
+    out[x >= xp[last]] = fp[last]
+    odd = np.flatnonzero(np.isnan(out))
+    if odd.size:
+        out[odd] = np.interp(x[odd], xp, fp)
+    return out
+
+
+@cache
+def _interp_matches_numpy() -> bool:
+    """Whether :func:`_interp` reproduces this numpy's np.interp exactly (checked once)."""
+    rng = np.random.default_rng(0)
+    xp = np.unique(rng.uniform(-1.0, 1.0, 300))
+    fp = np.sort(rng.uniform(0.0, 1.0, xp.size)) * rng.uniform(0.5, 3.0)
+    x = np.concatenate([rng.uniform(-1.2, 1.2, 20_000), xp, -xp])
+    return bool(np.array_equal(_interp(x, xp, fp), np.interp(x, xp, fp)))
+
+
+def bin_codes(values: np.ndarray, edges: np.ndarray, missing: int | None = None) -> np.ndarray:
     """``np.searchsorted(edges, values, side="left")``, faster for a few edges.
 
-    The code is the number of edges strictly below each value; NaN gets ``len(edges)``, as in
-    searchsorted.
+    The code is the number of edges strictly below each value; NaN gets ``missing``, by default
+    ``len(edges)`` as in searchsorted.
 
     >>> edges = np.array([0.0, 1.0, 2.0])
     >>> bin_codes(np.array([-1.0, 0.0, 0.5, 2.0, 3.0, np.nan]), edges).tolist()
     [0, 0, 1, 2, 3, 3]
     """
     values = np.asarray(values, dtype=float)
+    missing = len(edges) if missing is None else missing
     if len(edges) > _COMPARE_EDGES:
-        return np.searchsorted(edges, values, side="left")
+        codes = sorted_search(edges, values)
+        if missing != len(edges):
+            codes[np.isnan(values)] = missing
+        return codes
     codes = np.zeros(values.shape, dtype=np.int8)
+    above = np.empty(values.shape, dtype=bool)
+    step = above.view(np.int8)  # 0 or 1, added without a cast from bool
     for edge in edges:
-        codes += values > edge
+        np.greater(values, edge, out=above)
+        codes += step
     codes = codes.astype(np.intp)
-    codes[np.isnan(values)] = len(edges)
+    codes[np.isnan(values)] = missing
     return codes
 
 
@@ -97,7 +212,8 @@ def standardize(columns: Sequence[np.ndarray], mean: np.ndarray, scale: np.ndarr
         col = z[:, j]
         np.subtract(x, mean[j], out=col)
         col *= 1.0 / scale[j]
-        col[~np.isfinite(col)] = 0.0
+        if not np.isfinite(col.sum()):  # a sum is finite only if every term is: one pass
+            col[~np.isfinite(col)] = 0.0
     return z
 
 
@@ -109,8 +225,11 @@ def reconstruction_error(z: np.ndarray, components: np.ndarray) -> np.ndarray:
     busy machine.
     """
     kept = components @ z.T
-    error = np.einsum("ij,ij->i", z, z) - np.einsum("ij,ij->j", kept, kept)
-    return np.maximum(error, 0.0) / z.shape[1]
+    error = np.einsum("ij,ij->i", z, z)
+    error -= np.einsum("ij,ij->j", kept, kept)
+    np.maximum(error, 0.0, out=error)
+    error /= z.shape[1]
+    return error
 
 
 @dataclass
@@ -149,9 +268,7 @@ class FeatureBins:
         if self.kind == "numeric":
             if values is None:
                 values = _numeric_values(column, self.name)
-            codes = bin_codes(values, self.edges)
-            codes[np.isnan(values)] = self.n_bins - 1
-            return codes, []
+            return bin_codes(values, self.edges, missing=self.n_bins - 1), []
         index = pd.Index(self.categories)
         unseen_code, missing_code = len(self.categories), len(self.categories) + 1
         if isinstance(column.dtype, pd.CategoricalDtype):
@@ -272,17 +389,20 @@ class Layout:
         self.check_columns(frame.columns)
         enc: dict[str, Any] = self.output.encode(frame)
         enc["unseen"] = {}
-        numeric: dict[str, np.ndarray] = {}
+        numeric = {
+            fb.name: _numeric_values(frame[fb.name], fb.name)
+            for fb in self.features
+            if fb.kind == "numeric"
+        }
+        # The PCA's standardized copy of the features is the chunk's largest temporary: made and
+        # dropped before the bin codes exist, it does not add to them.
+        err = None if self.pca is None else self.pca_error(frame, numeric)
         for fb in self.features:
-            column = frame[fb.name]
-            if fb.kind == "numeric":
-                numeric[fb.name] = _numeric_values(column, fb.name)
-            codes, examples = fb.encode(column, numeric.get(fb.name))
+            codes, examples = fb.encode(frame[fb.name], numeric.get(fb.name))
             enc["feat:" + fb.name] = codes
             if examples:
                 enc["unseen"][fb.name] = examples
-        if self.pca is not None:
-            err = self.pca_error(frame, numeric)
+        if err is not None:
             enc["pca_err"] = err
             enc["pca_high"] = (err > self.pca["high"]).astype(float)
             enc["pca_n"] = np.ones_like(err)
@@ -356,29 +476,32 @@ def tally_many(layout: Layout, enc: dict[str, Any], weights: np.ndarray) -> dict
 
     weights = np.asarray(weights, dtype=np.float32)
     t = weights.shape[1]
-    rows = np.arange(t)
-    blocks, row_ids, cols, data, start = {}, [], [], [], 0
-
-    def block(name: str, size: int, where: np.ndarray, values: Any, per_row: int = 1) -> None:
-        nonlocal start
-        blocks[name] = (start, size)
-        row_ids.append(np.repeat(rows, per_row) if per_row > 1 else rows)
-        cols.append(where + start)
-        data.append(np.broadcast_to(np.asarray(values, dtype=np.float32), (t * per_row,)))
-        start += size
-
+    # Every row has one entry per block (``size`` per vector block), so the CSR arrays are a
+    # rows x entries table filled block by block: columns increase along each row, as in the
+    # canonical format, with no sorting of coordinates.
+    parts: list[tuple[str, int, Any, Any, int]] = []
     for key, size in layout.sizes().items():
-        block(key, size, enc[key], np.float32(1.0))
+        parts.append((key, size, enc[key], np.float32(1.0), 1))
     for name, (code, value, size) in layout.output.weighted(enc).items():
-        block(name, size, enc[code], enc[value])
+        parts.append((name, size, enc[code], enc[value], 1))
     for key in ("n", *layout.summed(enc)):
-        block(key, 1, np.zeros(t, dtype=np.intp), np.float32(1.0) if key == "n" else enc[key])
+        parts.append((key, 1, 0, np.float32(1.0) if key == "n" else enc[key], 1))
     for key, size in layout.output.vectors(enc).items():
-        block(key, size, np.tile(np.arange(size), t), np.ravel(enc[key]), per_row=size)
-    matrix = sparse.csr_matrix(
-        (np.concatenate(data), (np.concatenate(row_ids), np.concatenate(cols))),
-        shape=(t, start),
-    )
+        parts.append((key, size, np.arange(size), enc[key], size))
+    per_row = sum(part[4] for part in parts)
+    small = max(t * per_row, sum(part[1] for part in parts)) < np.iinfo(np.int32).max
+    index = np.int32 if small else np.int64
+    indices = np.empty((t, per_row), dtype=index)
+    data = np.empty((t, per_row), dtype=np.float32)
+    blocks, start, entry = {}, 0, 0
+    for name, size, where, values, width in parts:
+        blocks[name] = (start, size)
+        span = slice(entry, entry + width)
+        indices[:, span] = np.reshape(np.add(where, start), (-1, width))
+        data[:, span] = np.reshape(np.asarray(values, dtype=np.float32), (-1, width))
+        start, entry = start + size, entry + width
+    indptr = np.arange(0, t * per_row + 1, per_row, dtype=index)
+    matrix = sparse.csr_matrix((data.ravel(), indices.ravel(), indptr), shape=(t, start))
     counts = np.asarray(weights @ matrix, dtype=float)
     return {key: counts[:, first : first + size] for key, (first, size) in blocks.items()}
 

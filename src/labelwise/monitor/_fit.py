@@ -206,18 +206,35 @@ def _finite(x: np.ndarray) -> np.ndarray:
 def _association(column: pd.Series, scores: np.ndarray, kind: str) -> float:
     """|Pearson r| for numeric features, the correlation ratio for categorical ones."""
     present = column.notna().to_numpy()
+    complete = bool(present.all())
     if present.sum() < 3:
         return 0.0
-    s = scores[present]
+    s = scores if complete else scores[present]
     if kind == "numeric":
-        x = column.to_numpy(dtype=float, na_value=np.nan)[present]
+        x = column.to_numpy(dtype=float, na_value=np.nan)
+        x = x if complete else x[present]
         if np.std(x) == 0 or np.std(s) == 0:
             return 0.0
         return float(abs(np.corrcoef(x, s)[0, 1]))
-    groups = pd.Series(s).groupby(column[present].to_numpy())
+    groups = pd.Series(s).groupby(_group_keys(column, present))
     between = float((groups.count() * (groups.mean() - s.mean()) ** 2).sum())
     total = float(((s - s.mean()) ** 2).sum())
     return float(np.sqrt(between / total)) if total > 0 else 0.0
+
+
+def _group_keys(column: pd.Series, present: np.ndarray) -> np.ndarray:
+    """Keys of the present values that group and sort as the values do.
+
+    Text categories become their rank among the categories: small integers group several
+    times faster than a hundred thousand strings, into the same groups in the same order.
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        names = column.cat.categories
+        if pd.api.types.infer_dtype(names, skipna=False) == "string":
+            rank = np.empty(len(names), dtype=np.intp)
+            rank[np.argsort(np.asarray(names, dtype=object), kind="stable")] = np.arange(len(names))
+            return rank[column.cat.codes.to_numpy()[present]]
+    return column[present].to_numpy()
 
 
 def importance_weights(
@@ -259,15 +276,30 @@ def frame_hash(frame: pd.DataFrame, columns: Sequence[str]) -> str:
         numeric = pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
         if numeric:
             values = column.to_numpy(dtype=float, na_value=np.nan)
-            values = np.where(np.isnan(values), np.nan, values)  # one NaN bit pattern
-            digest.update(b"f8" + values.astype("<f8").tobytes())
+            missing = np.isnan(values)
+            if missing.any():
+                values = np.where(missing, np.nan, values)  # one NaN bit pattern
+            digest.update(b"f8")
+            digest.update(np.ascontiguousarray(values, dtype="<f8"))
         else:
-            # Vectorized: a Python-level isna per value took a second per 400,000 values.
-            shown = column.astype(object).astype(str).to_numpy(dtype=object)
-            shown[column.isna().to_numpy()] = "\x00"
-            text = "\x1f".join(shown.tolist())
-            digest.update(b"tx" + text.encode("utf-8", "surrogatepass"))
+            digest.update(b"tx")
+            digest.update("\x1f".join(_shown(column).tolist()).encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
+
+
+def _shown(column: pd.Series) -> np.ndarray:
+    """The text of every value (object array), missing values as NUL."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        # The few categories as text, then looked up by code (-1, missing, picks the NUL).
+        categories = pd.Series(column.cat.categories.astype(object), dtype=object)
+        names = np.empty(len(categories) + 1, dtype=object)
+        names[:-1] = categories.astype(str).to_numpy(dtype=object)
+        names[-1] = "\x00"  # not through a numpy string: it would drop a trailing NUL
+        return names[column.cat.codes.to_numpy()]
+    # Vectorized: a Python-level isna per value took a second per 400,000 values.
+    shown = column.astype(object).astype(str).to_numpy(dtype=object)
+    shown[column.isna().to_numpy()] = "\x00"
+    return shown
 
 
 def fine_edges(values: np.ndarray, n_bins: int) -> np.ndarray:

@@ -128,8 +128,9 @@ def _fit_output(
     labels: np.ndarray | None,
     bins: list,
     params: Mapping[str, Any],
-) -> tuple[Any, dict, np.ndarray | None]:
-    """The output part of the layout, its fit information and the rows it was fitted on."""
+) -> tuple[Any, dict, tuple | None]:
+    """The output part of the layout, its fit information and, for regression, the
+    reference's own error estimates out of fold."""
     common = {k: params[k] for k in ("n_bins", "fine_bins", "random_state")}
     if spec.kind == "regression":
         return RegressionOutput.fit(
@@ -171,7 +172,7 @@ def fit_reference(
     # Feature weights follow the association with what the model outputs for each row.
     target = values.max(axis=1) if values.ndim == 2 else values
     importance = run(importance_weights, frame, bins, target, params["importance"])
-    output, info, output_rows = output.result()
+    output, info, out_of_fold = output.result()
     layout = Layout(output, bins, None)
     pca_rows, layout.pca = pca.result()
     enc = layout.encode(frame)
@@ -179,8 +180,8 @@ def fit_reference(
         # Rows the PCA was fitted on do not count towards the reference error.
         for key in ("pca_err", "pca_high", "pca_n"):
             enc[key] = np.where(pca_rows, 0.0, enc[key])
-    if output_rows is not None:
-        output.exclude_fit_rows(enc, output_rows)
+    if out_of_fold is not None:
+        output.use_out_of_fold(enc, out_of_fold)
     if labels is not None:
         enc.update(output.encode_labels(enc, labels))
     return FittedReference(

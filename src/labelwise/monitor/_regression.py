@@ -9,9 +9,9 @@ error the RMSE. It sees the error grow where the inputs move into regions where 
 already weak; like every label-free estimate it cannot see a change of P(y | x).
 
 The error model is gradient-boosted trees of depth :data:`DEPTH` (scikit-learn's histogram-based
-boosting), fitted on a random half of the reference so that the other half gives the reference's
-own estimate out of sample, and stored as plain arrays: the monitor file stays JSON, and
-predicting is a few vector comparisons per tree.
+boosting), fitted on the reference; the reference's own estimate comes from models fitted on
+halves of it, each predicting the other half (cross-fitting). The trees are stored as plain
+arrays: the monitor file stays JSON, and predicting is a few vector comparisons per tree.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ DEPTH = 3
 #: Trees per error model, and their learning rate.
 N_TREES = 100
 LEARNING_RATE = 0.1
-#: Reference rows the error model is fitted on, at most (half the reference below this).
+#: Reference rows the error models are fitted on, at most.
 FIT_ROWS = 50_000
 
 
@@ -331,8 +331,9 @@ class RegressionOutput(Output):
         n_bins: int,
         fine_bins: int,
         random_state: int,
-    ) -> tuple[RegressionOutput, dict, np.ndarray | None]:
-        """The output fitted on the reference; returns it, fit info and the error model's rows."""
+    ) -> tuple[RegressionOutput, dict, tuple | None]:
+        """The output fitted on the reference; returns it, fit info and the reference's own
+        error estimates out of fold (the rows they are for, and the estimates by key)."""
         output = cls(
             prediction=prediction,
             score_edges=quantile_edges(predictions, n_bins),
@@ -344,19 +345,19 @@ class RegressionOutput(Output):
         err = targets - predictions
         rng = np.random.default_rng([random_state, 2])  # its own stream
         n = len(predictions)
-        fit_rows = np.zeros(n, dtype=bool)
-        fit_rows[rng.choice(n, min(n // 2, FIT_ROWS), replace=False)] = True
+        rows = np.sort(rng.choice(n, min(n, FIT_ROWS), replace=False))
         output.inputs = ErrorInputs.fit(frame, bins)
-        x = output.inputs.matrix(frame.loc[fit_rows], predictions[fit_rows])
-        output.abs_model = _boost(x, np.abs(err[fit_rows]), random_state)
-        output.sq_model = _boost(x, err[fit_rows] ** 2, random_state)
+        x = output.inputs.matrix(frame.iloc[rows], predictions[rows])
+        losses = {"abs_hat": np.abs(err[rows]), "sq_hat": err[rows] ** 2}
+        output.abs_model = _boost(x, losses["abs_hat"], random_state)
+        output.sq_model = _boost(x, losses["sq_hat"], random_state)
         info = {
             "error_model": True,
-            "error_model_rows": int(fit_rows.sum()),
+            "error_model_rows": int(rows.size),
             "reference_mae": float(np.mean(np.abs(err))),
             "reference_rmse": float(np.sqrt(np.mean(err**2))),
         }
-        return output, info, fit_rows
+        return output, info, (rows, _out_of_fold(x, losses, rng, random_state))
 
     @property
     def columns(self) -> list[str]:
@@ -381,11 +382,17 @@ class RegressionOutput(Output):
         err = labels - enc["prediction"]
         return {"abs_err": np.abs(err), "sq_err": err**2}
 
-    def exclude_fit_rows(self, enc: dict[str, Any], fit_rows: np.ndarray) -> None:
-        """Rows the error model was fitted on do not count towards its reference estimate."""
-        for key in ("abs_hat", "sq_hat", "err_n"):
-            if key in enc:
-                enc[key] = np.where(fit_rows, 0.0, enc[key])
+    def use_out_of_fold(self, enc: dict[str, Any], held: tuple) -> None:
+        """The reference's own error estimates, out of fold for the rows the models saw.
+
+        The error models are fitted on the whole reference (half the error of a model fitted
+        on half of it, in a test); their in-sample estimates would be optimistic, and every
+        window would then look worse than the reference.
+        """
+        rows, estimates = held
+        for key, values in estimates.items():
+            enc[key] = enc[key].copy()
+            enc[key][rows] = values
 
     def sizes(self) -> dict[str, int]:
         return value_sizes(self.score_edges, self.fine_edges)
@@ -488,6 +495,20 @@ class RegressionOutput(Output):
             abs_model=TreeEnsemble.from_dict(d["abs_model"]) if has_model else None,
             sq_model=TreeEnsemble.from_dict(d["sq_model"]) if has_model else None,
         )
+
+
+def _out_of_fold(
+    x: np.ndarray, losses: Mapping[str, np.ndarray], rng: np.random.Generator, random_state: int
+) -> dict[str, np.ndarray]:
+    """Each loss predicted for every row by a model fitted on the other half of the rows."""
+    fold = rng.permutation(len(x)) % 2 == 0
+    out = {}
+    for key, loss in losses.items():
+        values = np.empty(len(x))
+        for part in (fold, ~fold):
+            values[~part] = _boost(x[part], loss[part], random_state).predict(x[~part])
+        out[key] = values
+    return out
 
 
 def _boost(x: np.ndarray, target: np.ndarray, random_state: int) -> TreeEnsemble:
