@@ -37,12 +37,12 @@ from labelwise.monitor._values import encode_values, value_rows, value_sizes, va
 __all__ = ["RegressionOutput", "TreeEnsemble", "check_targets", "check_predictions"]
 
 #: Depth of every tree of the error model (complete binary trees of 2**DEPTH leaves).
-DEPTH = 3
+DEPTH = 4
 #: Trees per error model, and their learning rate.
 N_TREES = 100
 LEARNING_RATE = 0.1
 #: Reference rows the error models are fitted on, at most.
-FIT_ROWS = 50_000
+FIT_ROWS = 200_000
 
 
 def check_predictions(column: pd.Series, name: str) -> np.ndarray:
@@ -78,15 +78,15 @@ def check_targets(values: Any, what: str = "targets") -> np.ndarray:
 class TreeEnsemble:
     """Boosted regression trees as arrays: ``init + rate * sum of leaf values``, clipped at 0.
 
-    Every tree is stored complete to depth :data:`DEPTH`: a leaf reached early is a node that
+    Every tree is stored complete to the ensemble's depth: a leaf reached early is a node that
     sends every row left (threshold +inf) onto copies of itself.
     """
 
     init: float
     rate: float
-    feature: np.ndarray  # trees x (2**DEPTH - 1) internal nodes, level by level
+    feature: np.ndarray  # trees x (2**depth - 1) internal nodes, level by level
     threshold: np.ndarray
-    leaf: np.ndarray  # trees x 2**DEPTH
+    leaf: np.ndarray  # trees x 2**depth
     #: The precision the trees compare in: float32 as GradientBoostingRegressor's trees do,
     #: float64 as HistGradientBoostingRegressor's predictors do.
     precision: str = "float64"
@@ -108,13 +108,18 @@ class TreeEnsemble:
             trees = [_tree_nodes(est.tree_) for est in model.estimators_[:, 0]]
             init, rate = float(model.init_.constant_.ravel()[0]), float(model.learning_rate)
             precision = "float32"
-        inner, leaves = 2**DEPTH - 1, 2**DEPTH
+        depth = max(1, int(max(np.max(_depths(nodes)) for nodes in trees)))
+        inner, leaves = 2**depth - 1, 2**depth
         feature = np.zeros((len(trees), inner), dtype=np.intp)
         threshold = np.full((len(trees), inner), np.inf)
         leaf = np.zeros((len(trees), leaves))
         for t, nodes in enumerate(trees):
-            _complete(nodes, 0, 0, 0, feature[t], threshold[t], leaf[t])
+            _complete(nodes, 0, 0, 0, depth, (feature[t], threshold[t], leaf[t]))
         return cls(init, rate, feature, threshold, leaf, precision)
+
+    @property
+    def depth(self) -> int:
+        return int(np.log2(self.leaf.shape[1]))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Predictions for rows x features ``x`` (no missing values), clipped at zero.
@@ -122,16 +127,17 @@ class TreeEnsemble:
         The trees compare values in the precision scikit-learn's own trees use, so the
         predictions equal its own. Each level's branch is chosen by selecting among the
         comparisons of all its nodes with the bits of the levels above (bitwise, no gathers),
-        and the leaves of :data:`_GROUP` trees at a time are looked up at once in a table of
-        their summed values.
+        and the leaves of a few trees at a time are looked up at once in a table of their
+        summed values.
         """
         dtype = np.float32 if self.precision == "float32" else np.float64
         columns = [np.ascontiguousarray(x[:, j], dtype=dtype) for j in range(x.shape[1])]
         threshold = _float32_below(self.threshold) if dtype == np.float32 else self.threshold
         total = np.full(x.shape[0], self.init)
         n_trees = self.feature.shape[0]
-        for first in range(0, n_trees, _GROUP):
-            trees = range(first, min(first + _GROUP, n_trees))
+        group = max(1, _CODE_BITS // self.depth)
+        for first in range(0, n_trees, group):
+            trees = range(first, min(first + group, n_trees))
             code = np.zeros(x.shape[0], dtype=np.uint16)
             for t in trees:
                 for bit in self._path(columns, threshold, t):
@@ -143,7 +149,7 @@ class TreeEnsemble:
     def _path(self, columns: list[np.ndarray], threshold: np.ndarray, t: int) -> list:
         """The branch taken at each level of tree ``t`` (True: right), most significant first."""
         bits: list[np.ndarray] = []
-        for level in range(DEPTH):
+        for level in range(self.depth):
             first = 2**level - 1
             right = [
                 columns[self.feature[t, p]] > threshold[t, p] for p in range(first, 2 * first + 1)
@@ -171,7 +177,7 @@ class TreeEnsemble:
             float(d["rate"]),
             np.asarray(d["feature"], dtype=np.intp).reshape(threshold.shape),
             threshold,
-            np.asarray(d["leaf"], dtype=float).reshape(threshold.shape[0], 2**DEPTH),
+            np.asarray(d["leaf"], dtype=float).reshape(threshold.shape[0], -1),
             d.get("precision", "float64"),
         )
 
@@ -197,8 +203,9 @@ def _select(options: list[np.ndarray], bits: list[np.ndarray]) -> np.ndarray:
     return options[0]
 
 
-#: Trees whose leaves are looked up together: 8**4 = 4096 summed values, a uint16 code.
-_GROUP = 4
+#: Bits of the code that looks the leaves of several trees up at once (a uint16): four trees of
+#: depth 3 (8**4 = 4096 summed values), three of depth 5.
+_CODE_BITS = 16
 
 
 def _group_table(leaves: np.ndarray, rate: float) -> np.ndarray:
@@ -236,18 +243,29 @@ def _hist_nodes(nodes: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def _complete(nodes: dict, node: int, pos: int, level: int, feature, threshold, leaf) -> None:
+def _depths(nodes: dict) -> np.ndarray:
+    """Depth of every node (the root at 0)."""
+    depth = np.zeros(len(nodes["left"]), dtype=np.intp)
+    for node in range(len(depth)):  # children come after their parent in both layouts
+        for child in (nodes["left"][node], nodes["right"][node]):
+            if child != -1:
+                depth[child] = depth[node] + 1
+    return depth
+
+
+def _complete(nodes: dict, node: int, pos: int, level: int, depth: int, out: tuple) -> None:
     """Copy the tree below ``node`` into complete-tree position ``pos`` (see TreeEnsemble)."""
-    if level == DEPTH:
-        leaf[pos - (2**DEPTH - 1)] = nodes["value"][node]
+    feature, threshold, leaf = out
+    if level == depth:
+        leaf[pos - (2**depth - 1)] = nodes["value"][node]
         return
     left, right = nodes["left"][node], nodes["right"][node]
     if left == -1:  # a leaf above the last level: every row goes on, to copies of it
         left = right = node
     else:
         feature[pos], threshold[pos] = nodes["feature"][node], nodes["threshold"][node]
-    _complete(nodes, left, 2 * pos + 1, level + 1, feature, threshold, leaf)
-    _complete(nodes, right, 2 * pos + 2, level + 1, feature, threshold, leaf)
+    _complete(nodes, left, 2 * pos + 1, level + 1, depth, out)
+    _complete(nodes, right, 2 * pos + 2, level + 1, depth, out)
 
 
 @dataclass
