@@ -71,6 +71,7 @@ bench: $(BENCH_VENV)/.installed $(CARD_VENV)/.installed $(ANCHORS_VENV)/.install
 	$(BENCH_PY) benchmarks/dask_backend.py
 	$(BENCH_PY) benchmarks/card_profile.py --ydata-python $(CARD_VENV)/bin/python
 	$(ANCHORS_VENV)/bin/python benchmarks/monitor_anchors.py
+	$(ANCHORS_VENV)/bin/python benchmarks/monitor_kinds.py
 	$(BENCH_PY) benchmarks/monitor_findings.py
 	$(BENCH_PY) benchmarks/audit_models.py
 	$(BENCH_PY) benchmarks/audit_models.py --timing --models old,auto
