@@ -444,7 +444,9 @@ def _pinned_case():
 
 def _pinned(actual, expected, where):
     if isinstance(expected, float):
-        assert actual == pytest.approx(expected, rel=1e-12, abs=1e-15), where
+        # 1e-9, not exact: the PCA's BLAS products round differently across numpy builds (the
+        # lowest supported numpy differs in the 12th digit); any real change moves far more.
+        assert actual == pytest.approx(expected, rel=1e-9, abs=1e-12), where
     else:
         assert actual == expected, where
 
