@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from labelwise.cli import app
+from labelwise.errors import InputError
 from labelwise.monitor import Monitor
 from labelwise.monitor.store import MonitorStore, verify_store
 
@@ -113,3 +114,46 @@ def test_reconcile_refuses_a_window_of_another_configuration(fitted, tmp_path):
     assert result.exit_code == 0
     result = invoke("monitor", "reconcile", other, "w1", tmp_path / "w1.csv", "--db", url)
     assert result.exit_code == 2 and "another monitor configuration" in result.output
+
+
+def test_reconcile_picks_the_window_its_own_configuration_checked(fitted, tmp_path):
+    url = str(tmp_path / "monitor.db")
+    other = tmp_path / "other.json"
+    result = invoke(
+        "monitor", "fit", tmp_path / "reference.csv", "--score", "score", "--label", "bad",
+        "--model", "credit", "--cutoff", "0.3", "--out", other,
+    )  # fmt: skip
+    assert result.exit_code == 0
+    for monitor in (fitted, other):  # the other configuration checks the same window last
+        assert invoke("monitor", "check", monitor, tmp_path / "w1.csv", "--db", url).exit_code == 0
+    result = invoke("monitor", "reconcile", fitted, "w1", tmp_path / "w1.csv", "--db", url)
+    assert result.exit_code == 0, result.output
+
+
+def test_a_reconciliation_run_lands_whole_or_not_at_all(tmp_path, monkeypatch):
+    from labelwise.monitor import store as store_module
+
+    real_insert = store_module._insert
+
+    def failing(conn, table, rows):
+        if table.name == "reconciliations":
+            raise RuntimeError("disk unplugged")
+        real_insert(conn, table, rows)
+
+    provenance = {"model": "m", "model_version": "1", "reference_hash": "r", "config_hash": "c"}
+    good = {"metric": "auc", "estimated": 0.8, "realized": 0.7, "gap": -0.1, "low": 0.75,
+            "high": 0.85, "inside_band": False}  # fmt: skip
+    with MonitorStore(tmp_path / "m.db") as store:
+        before = store.head()
+        with pytest.raises(InputError):
+            store.record_run(**provenance, reconciliation=("w1", [{**good, "realized": "high"}]))
+        monkeypatch.setattr(store_module, "_insert", failing)
+        with pytest.raises(RuntimeError, match="disk unplugged"):
+            store.record_run(**provenance, reconciliation=("w1", [good]))
+        # Neither the run nor its rows: the run used to be written in a transaction of its own.
+        assert store.head() == before and store.models().empty
+        monkeypatch.setattr(store_module, "_insert", real_insert)
+        store.record_run(**provenance, reconciliation=("w1", [good]))
+        rows = store.reconciliations("m")
+        assert rows["metric"].tolist() == ["auc"] and rows["run_id"].tolist() == [1]
+        assert store.verify().ok

@@ -777,7 +777,7 @@ def reconcile_command(
     provenance = _provenance(monitor, monitor_file)
     # The estimates come from the store, where the check wrote them with the window.
     with _opened(_existing_store(url)) as store:
-        stored = store.window_detail(provenance["model"], window)
+        stored = store.window_detail(provenance["model"], window, monitor.config_hash)
     reconciliation = monitor.reconcile(stored, table[label], scores=_window_outputs(monitor, table))
     rows = reconciliation.to_rows()
     if not rows:
@@ -804,9 +804,9 @@ def _store_reconciliation(
     *,
     witness: Path | None = None,
 ) -> Any:
-    """Append a run and its reconciliation rows, validated first so that both or none land.
+    """Append a run and its reconciliation rows in one transaction: both land, or neither.
 
-    Returns the head the second write left (appended to ``witness`` when given).
+    Returns the head the write left (appended to ``witness`` when given).
     """
     from labelwise.monitor import store as store_module
 
@@ -815,8 +815,7 @@ def _store_reconciliation(
     if witness is not None:
         _witness_folder(witness)
     with _opened(_existing_store(url)) as store:
-        run_id = store.record_run(**provenance)
-        store.record_reconciliation(run_id, window=window, rows=rows)
+        store.record_run(**provenance, reconciliation=(window, rows))
         head = store.last_written
         _append_witness(witness, head, store)
     return head

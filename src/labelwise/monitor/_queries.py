@@ -173,19 +173,18 @@ def reconciliations(conn: Connection, model: str) -> pd.DataFrame:
     return _times(_flags(frame, "inside_band"), "created_at")
 
 
-def window_detail(conn: Connection, model: str, window: str) -> dict:
-    """The stored result of one window (the latest if recorded twice) and its reconciliation."""
+def window_detail(
+    conn: Connection, model: str, window: str, config_hash: str | None = None
+) -> dict:
+    """The stored result of one window (the latest if recorded twice) and its reconciliation.
+
+    With ``config_hash``, the latest recording by that configuration comes first.
+    """
     w, r = WINDOWS, RECONCILIATIONS
-    row = (
-        conn.execute(
-            sa.select(w.c.id, w.c.payload)
-            .where(w.c.model == model, w.c.window_name == window)
-            .order_by(w.c.id.desc())
-            .limit(1)
-        )
-        .mappings()
-        .first()
-    )
+    query = sa.select(w.c.id, w.c.payload).where(w.c.model == model, w.c.window_name == window)
+    if config_hash is not None:
+        query = query.order_by(sa.case((w.c.config_hash == config_hash, 0), else_=1))
+    row = conn.execute(query.order_by(w.c.id.desc()).limit(1)).mappings().first()
     if row is None:
         raise InputError(f"model {model!r} has no stored window {window!r}.")
     children = [

@@ -275,6 +275,7 @@ class MonitorStore:
         config: Mapping[str, Any] | None = None,
         windows: Sequence[Mapping[str, Any]] = (),
         step: Step | None = None,
+        reconciliation: tuple[str, Sequence[Mapping[str, Any]]] | None = None,
     ) -> int:
         """Record the start of a monitoring run and return its id.
 
@@ -297,6 +298,9 @@ class MonitorStore:
             processes stepping the same monitor therefore see each other's state, in turn. An
             exception in ``step`` or an invalid window writes nothing. Give ``windows`` or
             ``step``, not both.
+        reconciliation : (window, rows), optional
+            Realized-versus-estimated rows of a past window (as :meth:`record_reconciliation`
+            takes them), stored with the run in the same transaction: a failure leaves neither.
 
         Examples
         --------
@@ -330,6 +334,7 @@ class MonitorStore:
             raise InputError(f"step must be a function (state -> (windows, state)), got {step!r}.")
         if step is not None and checked:
             raise InputError("give the windows either as windows= or from step, not both.")
+        recon = None if reconciliation is None else _check_reconciliations(*reconciliation)
 
         def build(conn: Connection, head: Mapping) -> tuple[dict, Callable]:
             stored, state = checked, None
@@ -344,6 +349,8 @@ class MonitorStore:
                 for i, window in enumerate(stored):
                     last = i == len(stored) - 1
                     add_window(app, run_id, window, state if last else None)
+                if recon is not None:
+                    _add_reconciliations(app, run_id, *recon)
                 return run_id
 
             return provenance, add_rows
@@ -423,16 +430,10 @@ class MonitorStore:
         ...     "realized": 0.7, "gap": -0.1, "low": 0.75, "high": 0.85, "inside_band": False}])
         [2]
         """
-        name = _text(window, "window")
-        if not isinstance(rows, Sequence) or isinstance(rows, (str, bytes)) or not rows:
-            raise InputError("rows must be a non-empty list of dicts (one per metric).")
-        checked = [_check_reconciliation(row, i) for i, row in enumerate(rows)]
+        name, checked = _check_reconciliations(window, rows)
 
         def add_rows(app: _Appender) -> list[int]:
-            return [
-                app.add(RECONCILIATIONS, {"run_id": int(run_id), "window": name, **row})
-                for row in checked
-            ]
+            return _add_reconciliations(app, int(run_id), name, checked)
 
         return self._append(lambda conn, head: (run_provenance(conn, run_id), add_rows))
 
@@ -523,15 +524,18 @@ class MonitorStore:
         """Realized-versus-estimated rows of ``model``, in the order recorded."""
         return self._read(_queries.reconciliations, _text(model, "model"))
 
-    def window_detail(self, model: str, window: str) -> dict:
+    def window_detail(self, model: str, window: str, config_hash: str | None = None) -> dict:
         """The stored result of one window (the latest if recorded twice) and its reconciliation.
 
         Returns the dict given to :meth:`record_window` (normalized: NaN as None) with
         run_id, window_pk, model, model_version, created_at and ``reconciliation`` (a list of
         row dicts) added, and ``state`` when the window was the last of a run written with a
-        ``step`` (see :meth:`record_run`).
+        ``step`` (see :meth:`record_run`). With ``config_hash``, the latest recording by that
+        monitor configuration is preferred (the latest of any when it has none).
         """
-        return self._read(_queries.window_detail, _text(model, "model"), _text(window, "window"))
+        model, window = _text(model, "model"), _text(window, "window")
+        config = None if config_hash is None else _text(config_hash, "config_hash")
+        return self._read(_queries.window_detail, model, window, config)
 
     def state(self, model: str, config_hash: str) -> dict | None:
         """The state kept with the newest window of ``model`` under ``config_hash``, or None.
@@ -543,6 +547,18 @@ class MonitorStore:
         """
         model, config_hash = _text(model, "model"), _text(config_hash, "config_hash")
         return self._read(_queries.latest_state, model, config_hash)
+
+
+def _check_reconciliations(window: Any, rows: Any) -> tuple[str, list[dict]]:
+    """The window's name and its validated reconciliation rows, before anything is written."""
+    name = _text(window, "window")
+    if not isinstance(rows, Sequence) or isinstance(rows, (str, bytes)) or not rows:
+        raise InputError("rows must be a non-empty list of dicts (one per metric).")
+    return name, [_check_reconciliation(row, i) for i, row in enumerate(rows)]
+
+
+def _add_reconciliations(app: _Appender, run_id: int, name: str, rows: list[dict]) -> list[int]:
+    return [app.add(RECONCILIATIONS, {"run_id": run_id, "window": name, **row}) for row in rows]
 
 
 # --- helpers for the command line -----------------------------------------------------------------
