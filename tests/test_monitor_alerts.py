@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import numpy as np
 import pandas as pd
 import pytest
 import typer
@@ -25,6 +24,7 @@ from labelwise.errors import ConfigError, InputError
 from labelwise.monitor import _alerts
 from labelwise.monitor._alerts import alert_payload, mask_url, post_json, reaches
 from labelwise.monitor.store import SEVERITIES, MonitorStore
+from tests.test_monitor_cli import credit_frame as credit_with_times
 
 app = typer.Typer(cls=_ui.LabelwiseGroup)
 app.add_typer(monitor_app, name="monitor")
@@ -38,17 +38,8 @@ def invoke(*args):
 
 
 def credit_frame(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    income = rng.normal(shift, 1.0, n)
-    score = 1 / (1 + np.exp(-(income - 1.5)))
-    return pd.DataFrame(
-        {
-            "score": score,
-            "income": income,
-            "channel": rng.choice(["online", "branch", "broker"], n),
-            "bad": rng.binomial(1, score),
-        }
-    )
+    """The command-line tests' credit rows, without their times."""
+    return credit_with_times(n, seed, shift).drop(columns="ts")
 
 
 @pytest.fixture(scope="module")

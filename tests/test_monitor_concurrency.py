@@ -6,7 +6,6 @@ import hashlib
 import subprocess
 import sys
 
-import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -15,6 +14,7 @@ from labelwise.cli import app
 from labelwise.errors import InputError
 from labelwise.monitor import Monitor
 from labelwise.monitor.store import MonitorStore, verify_store
+from tests.test_monitor_cli import credit_frame
 
 PROCESSES = 6
 
@@ -24,17 +24,8 @@ def invoke(*args):
 
 
 def credit(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    income = rng.normal(shift, 1.0, n)
-    score = 1 / (1 + np.exp(-(income - 1.5)))
-    return pd.DataFrame(
-        {
-            "score": score,
-            "income": income,
-            "region": rng.choice(["north", "south"], n),
-            "bad": rng.binomial(1, score),
-        }
-    )
+    """The command-line tests' credit rows, without their times."""
+    return credit_frame(n, seed, shift).drop(columns="ts")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
