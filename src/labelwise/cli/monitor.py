@@ -269,11 +269,9 @@ def _opened(store: Any) -> Iterator[Any]:
 
 def _fired(result: dict) -> list[str]:
     """Monitors with at least one fired metric, in report order."""
-    names: list[str] = []
-    for metric in result.get("metrics", []):
-        if metric.get("fired") and metric.get("monitor") not in names:
-            names.append(metric["monitor"])
-    return names
+    from labelwise.monitor._alerts import fired_monitors
+
+    return fired_monitors(result)
 
 
 def _number(value: Any) -> str:
@@ -417,7 +415,7 @@ def fit_command(
     if table.empty:
         raise InputError(f"reference {str(reference)!r} holds no rows.")
     if names is None:
-        names = [c for c in default_features(table.columns, outputs[0], label) if c not in outputs]
+        names = default_features(table.columns, outputs, label)
     with _ui.spinner("Fitting the monitor"):
         monitor = Monitor().fit(
             table,
@@ -503,25 +501,19 @@ def _check_one(monitor: Any, window: Window) -> dict:
 def _record(
     url: str,
     provenance: dict[str, Any],
-    results: Sequence[dict] = (),
+    step: Callable[[dict | None], tuple[Sequence[dict], dict | None]],
     *,
     witness: Path | None = None,
-    step: Callable[[dict | None], tuple[Sequence[dict], dict | None]] | None = None,
 ) -> tuple[int, Any]:
     """Append one run and its windows in one transaction; return the run id and the new head.
 
-    With ``step``, the windows come from ``step(previous_state)`` inside the transaction (see
+    The windows come from ``step(previous_state)`` inside the transaction (see
     ``MonitorStore.record_run``). With ``witness``, the new head is appended to that file.
     """
     from labelwise.monitor.store import MonitorStore
 
-    if witness is not None:
-        _witness_folder(witness)  # before the write: a run is never stored unwitnessed by typo
     with _opened(MonitorStore(url)) as store:
-        if step is None:
-            run_id = store.record_run(**provenance, windows=list(results))
-        else:
-            run_id = store.record_run(**provenance, step=step)
+        run_id = store.record_run(**provenance, step=step)
         head = store.last_written
         _append_witness(witness, head, store)
     return run_id, head
@@ -542,11 +534,12 @@ def _append_witness(path: Path | None, head: Any, store: Any) -> None:
     try:
         append_witness(path, head, _without_password(store.url))
     except OSError as exc:
-        raise DataFileError(
+        # The write is stored: say so and go on to the output and alerts, which are true.
+        _ui.print_warning(
             f"the write was stored, but witness file {str(path)!r} could not be appended to "
             f"({_ui.one_line(exc)}); add this line to it by hand: head {head.hash} seq "
             f"{head.seq}."
-        ) from None
+        )
 
 
 def _without_password(url: Any) -> str:
@@ -637,6 +630,8 @@ def check_command(
     if every is not None and window is not None:
         ctx.fail("--window-id names a single window; with --every, ids are the period starts.")
     monitor = _load_monitor(monitor_file)
+    if witness is not None:
+        _witness_folder(witness)  # before any work: a write is never left unwitnessed by typo
     windows = _windows(monitor, window_file, time_column, every, window)
     results = []
     saved_jobs = monitor.n_jobs
@@ -659,7 +654,7 @@ def check_command(
         stepped[:], state = monitor.resume_severity(results, previous)
         return stepped, state
 
-    run_id, head = _record(url, _provenance(monitor, monitor_file), witness=witness, step=step)
+    run_id, head = _record(url, _provenance(monitor, monitor_file), step, witness=witness)
     results = stepped
     if output == "json":
         for result in results:
@@ -764,6 +759,8 @@ def reconcile_command(
 ) -> None:
     """Compare a past window's label-free estimates with its matured labels, and store the gap."""
     monitor = _load_monitor(monitor_file)
+    if witness is not None:
+        _witness_folder(witness)  # before any work: a write is never left unwitnessed by typo
     _existing_file(labels_file, "labels")
     table = io.read_table(labels_file)
     if label not in table.columns:
@@ -775,17 +772,21 @@ def reconcile_command(
         raise InputError(f"labels file {str(labels_file)!r} holds no rows.")
     url = _store_url(db, monitor_file)
     provenance = _provenance(monitor, monitor_file)
-    # The estimates come from the store, where the check wrote them with the window.
     with _opened(_existing_store(url)) as store:
+        # The estimates come from the store, where the check wrote them with the window.
         stored = store.window_detail(provenance["model"], window, monitor.config_hash)
-    reconciliation = monitor.reconcile(stored, table[label], scores=_window_outputs(monitor, table))
-    rows = reconciliation.to_rows()
-    if not rows:
-        raise InputError(
-            f"window {window!r} has no label-free estimate to compare with (the monitor was "
-            "fitted without the metrics these labels realize)."
-        )
-    head = _store_reconciliation(url, provenance, window, rows, witness=witness)
+        outputs = _window_outputs(monitor, table)
+        reconciliation = monitor.reconcile(stored, table[label], scores=outputs)
+        rows = reconciliation.to_rows()
+        if not rows:
+            raise InputError(
+                f"window {window!r} has no label-free estimate to compare with (the monitor was "
+                "fitted without the metrics these labels realize)."
+            )
+        # The run and its rows in one transaction: both land, or neither.
+        store.record_run(**provenance, reconciliation=(window, rows))
+        head = store.last_written
+        _append_witness(witness, head, store)
     console = _ui.out()
     console.print(reconciliation_table(rows, window, reconciliation.n_labels))
     for note in reconciliation.notes:
@@ -794,31 +795,6 @@ def reconcile_command(
         f"Stored {len(rows)} reconciliation row(s) in {escape(_shown(url))}", soft_wrap=True
     )
     _print_head(head)
-
-
-def _store_reconciliation(
-    url: str,
-    provenance: dict[str, Any],
-    window: str,
-    rows: list[dict],
-    *,
-    witness: Path | None = None,
-) -> Any:
-    """Append a run and its reconciliation rows in one transaction: both land, or neither.
-
-    Returns the head the write left (appended to ``witness`` when given).
-    """
-    from labelwise.monitor import store as store_module
-
-    for i, row in enumerate(rows):
-        store_module._check_reconciliation(row, i)
-    if witness is not None:
-        _witness_folder(witness)
-    with _opened(_existing_store(url)) as store:
-        store.record_run(**provenance, reconciliation=(window, rows))
-        head = store.last_written
-        _append_witness(witness, head, store)
-    return head
 
 
 def reconciliation_table(rows: Sequence[dict], window: str, n_labels: int) -> Table:

@@ -21,7 +21,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -101,9 +101,13 @@ def mask_url(url: str) -> str:
     >>> mask_url("http://127.0.0.1:8080/hook")
     'http://127.0.0.1:8080/hook'
     """
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+        password = parts.password
+    except ValueError:  # not a URL at all (an unclosed "[", a bad port): show only its scheme
+        return url.partition(":")[0] + ":***"
     netloc = parts.netloc
-    if parts.password is not None:
+    if password is not None:
         user, _, host = netloc.rpartition("@")
         netloc = f"{user.partition(':')[0]}:***@{host}"
     path = _SECRET_SEGMENT.sub("***", parts.path)
@@ -122,8 +126,13 @@ def check_url(url: str) -> str:
     >>> check_url("https://alerts.example.com/labelwise")
     'https://alerts.example.com/labelwise'
     """
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urllib.parse.urlsplit(url)
+        usable = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises ValueError for a port that is no port
+    except ValueError:
+        usable = False
+    if not usable:
         raise ConfigError(
             f"--alert-webhook {mask_url(url)!r} is not an http or https URL; give an address "
             "such as https://alerts.example.com/labelwise."
@@ -148,10 +157,15 @@ def _top_metrics(metrics: Sequence[dict], n: int) -> list[dict]:
     return [{key: m.get(key) for key in keys} for m in fired[:n]]
 
 
-def _fired_monitors(result: dict) -> list[str]:
-    named = (result.get("details") or {}).get("fired_monitors")
-    if named is not None:
-        return list(named)
+def fired_monitors(result: Mapping) -> list[str]:
+    """Monitors with at least one fired metric in a window's result dict, in report order.
+
+    The command line's table and JSON lines and the alert payload all name them this way.
+
+    >>> fired_monitors({"metrics": [{"monitor": "score", "fired": True},
+    ...                             {"monitor": "features", "fired": False}]})
+    ['score']
+    """
     metrics = result.get("metrics", [])
     return list(dict.fromkeys(m["monitor"] for m in metrics if m.get("fired")))
 
@@ -164,7 +178,7 @@ def _window_summary(result: dict) -> dict:
         "n_rows": result.get("n_rows"),
         "composite": result.get("composite"),
         "severity": result.get("severity"),
-        "fired_monitors": _fired_monitors(result),
+        "fired_monitors": fired_monitors(result),
         "top_metrics": _top_metrics(result.get("metrics", []), TOP_METRICS),
     }
 

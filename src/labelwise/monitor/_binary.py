@@ -222,9 +222,6 @@ class BinaryOutput(Output):
             ]
         return []
 
-    def details(self) -> dict:
-        return {"kind": self.kind}
-
     def bin_details(self, stats: dict) -> dict:
         return {"edges": self.score_edges.tolist(), "contributions": stats["score_contributions"]}
 
@@ -246,9 +243,6 @@ class BinaryOutput(Output):
         if y.sum() > 0:
             realized["recall"] = float(y[declined].sum() / y.sum())
         return realized, []
-
-    def n_labels(self, labels: Any) -> int:
-        return int(np.asarray(labels).size)
 
     # --- persistence ----------------------------------------------------------------------------
 

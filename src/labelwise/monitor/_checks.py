@@ -22,9 +22,10 @@ import pandas as pd
 
 from labelwise.errors import InputError
 from labelwise.monitor._chain import to_json
+from labelwise.monitor._composite import LEVELS
 
 #: Severity levels a window may carry, from calm to worst.
-SEVERITIES = ("ok", "watch", "warn", "alert", "critical")
+SEVERITIES = LEVELS
 
 
 def _text(value: Any, what: str, *, optional: bool = False) -> str | None:

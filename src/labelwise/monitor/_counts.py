@@ -360,7 +360,8 @@ class Layout:
         return [*self.output.columns, *(f.name for f in self.features)]
 
     def check_columns(self, names: Sequence[Any]) -> None:
-        missing = [c for c in self.columns if c not in set(names)]
+        present = set(names)
+        missing = [c for c in self.columns if c not in present]
         if missing:
             raise InputError(
                 f"the window lacks column(s) {missing} that the monitor was fitted on; every "
@@ -443,9 +444,10 @@ class Layout:
 
 def tally(layout: Layout, enc: dict[str, Any], weights: np.ndarray | None = None) -> dict:
     """Reduce an encoded chunk to histogram counts and sums; ``weights`` are row multiplicities."""
-    n = float(len(enc[next(iter(layout.sizes()))]) if weights is None else weights.sum())
+    sizes = layout.sizes()
+    n = float(len(enc[next(iter(sizes))]) if weights is None else weights.sum())
     out: dict[str, np.ndarray] = {"n": np.array([n])}
-    for key, size in layout.sizes().items():
+    for key, size in sizes.items():
         out[key] = np.bincount(enc[key], weights=weights, minlength=size).astype(float)
     for name, (code, value, size) in layout.output.weighted(enc).items():
         w = enc[value] if weights is None else enc[value] * weights

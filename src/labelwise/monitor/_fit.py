@@ -38,9 +38,11 @@ _PCA_ROWS = 100_000
 
 
 def default_features(
-    columns: Iterable[Hashable], score: Hashable, label: Hashable | None = None
+    columns: Iterable[Hashable],
+    score: Hashable | Sequence[Hashable],
+    label: Hashable | None = None,
 ) -> list[Hashable]:
-    """The columns a monitor watches when no features are named: all but the score and label.
+    """The columns a monitor watches when no features are named: all but the outputs and label.
 
     ``Monitor.fit`` and ``labelwise monitor fit`` both take their default from here, so a
     monitor fitted in Python watches the same columns as one fitted on the command line.
@@ -49,8 +51,9 @@ def default_features(
     ----------
     columns : iterable of hashable
         The reference's columns, in order.
-    score : hashable
-        The score column.
+    score : hashable or list of hashable
+        The model's output column (a score or a prediction), or its columns (one probability
+        per class).
     label : hashable, optional
         The label column, if any.
 
@@ -64,7 +67,9 @@ def default_features(
     >>> default_features(["p", "income", "y", "region"], score="p", label="y")
     ['income', 'region']
     """
-    special = {score} if label is None else {score, label}
+    special = set(score) if isinstance(score, (list, tuple)) else {score}
+    if label is not None:
+        special.add(label)
     return [c for c in columns if c not in special]
 
 

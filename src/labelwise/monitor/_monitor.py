@@ -381,10 +381,7 @@ class Monitor:
         """Caches and the window-to-window state (severity, estimates) of a fitted monitor."""
         self.null_cache_: dict[int, dict] = {}
         self._null_reference_tallies = None
-        settings = self.settings_
-        self.tracker_ = SeverityTracker(
-            settings["cutoffs"], self.hysteresis, settings["k"], settings["m"]
-        )
+        self.tracker_ = self.new_tracker()
         self.estimates_: dict[str, dict] = {}
         self.reference_stats_ = self._statistics(self.reference_counts_, self.reference_counts_)
 
@@ -418,10 +415,6 @@ class Monitor:
         return s
 
     # --- null distribution --------------------------------------------------------------------
-
-    @staticmethod
-    def _size_key(n_rows: int) -> int:
-        return size_key(n_rows)
 
     def null_thresholds(self, n_rows: int) -> dict:
         """Thresholds and sampling errors for windows of about ``n_rows`` rows (cached).
@@ -691,7 +684,7 @@ class Monitor:
     def _estimates_of(self, window: Any) -> tuple[str, dict]:
         """The window's id and its performance estimates, from a result or this session."""
         if isinstance(window, WindowResult):
-            return str(window.window), estimates_of(window.metrics)
+            window = window.to_dict()
         if isinstance(window, Mapping):
             config = window.get("details", {}).get("config_hash")
             if config is not None and config != self.config_hash:
@@ -778,7 +771,13 @@ class Monitor:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise DataFileError(f"could not read monitor file {str(path)!r}: {exc}") from exc
-        return cls.from_dict(data)
+        try:
+            return cls.from_dict(data)
+        except (AttributeError, KeyError, TypeError, IndexError) as exc:
+            raise DataFileError(
+                f"{str(path)!r} is JSON but not a monitor file ({type(exc).__name__}: {exc}); "
+                "write one with `labelwise monitor fit` or Monitor.to_json."
+            ) from None
 
     def __repr__(self) -> str:
         if not hasattr(self, "layout_"):

@@ -23,9 +23,9 @@ import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 
 from labelwise.errors import ConfigError, InputError, LabelError, ProbabilityError
-from labelwise.monitor._counts import bin_codes, check_scores, fine_codes, quantile_edges
+from labelwise.monitor._counts import bin_codes, check_scores, fine_codes, interp, quantile_edges
 from labelwise.monitor._fit import fine_edges
-from labelwise.monitor._output import Output, Rows, largest, ratio
+from labelwise.monitor._output import Output, Rows, as_float, largest, ratio
 from labelwise.monitor._stats import binned_ks, psi
 
 __all__ = ["MulticlassOutput", "check_probabilities", "class_codes", "class_names"]
@@ -70,9 +70,11 @@ def class_codes(labels: Any, classes: Sequence[Hashable], what: str = "labels") 
     values = pd.Series(
         np.asarray(labels, dtype=object) if not isinstance(labels, pd.Series) else labels
     )
-    if values.isna().any():
+    missing = values.isna().to_numpy()
+    if missing.any():
         raise LabelError(
-            f"{what} hold missing values (first at row {int(values.isna().argmax())})."
+            f"{what}: a missing label at row {int(missing.argmax())}; drop the rows whose "
+            "outcome is not known yet, or fill them in."
         )
     codes = pd.Index(list(classes)).get_indexer(values.to_numpy(dtype=object))
     unknown = codes < 0
@@ -83,7 +85,7 @@ def class_codes(labels: Any, classes: Sequence[Hashable], what: str = "labels") 
     if (codes < 0).any():
         bad = values[codes < 0].iloc[0]
         raise LabelError(
-            f"{what} hold {bad!r}, which is none of the monitor's classes {list(classes)[:20]}; "
+            f"{what}: {bad!r} is none of the monitor's classes {list(classes)[:20]}; "
             "every label must be one of the classes of the probability columns."
         )
     return codes.astype(np.intp)
@@ -110,7 +112,7 @@ def _apply_maps(probs: np.ndarray, maps: list) -> np.ndarray:
     q = probs.copy()
     for j, m in enumerate(maps):
         if m is not None:
-            q[:, j] = np.interp(probs[:, j], m[0], m[1])
+            q[:, j] = interp(probs[:, j], m[0], m[1])
     total = q.sum(axis=1, keepdims=True)
     return np.divide(q, total, out=probs.copy(), where=total > 0)
 
@@ -317,7 +319,7 @@ class MulticlassOutput(Output):
             values = np.asarray(values, float)
             out["macro_" + name] = _nanmean(values)
             for j, cls in enumerate(self.classes):
-                out[f"{name}[{cls}]"] = _scalar(values[..., j])
+                out[f"{name}[{cls}]"] = as_float(values[..., j])
         return out
 
     @property
@@ -414,10 +416,6 @@ def _nanmean(values: np.ndarray) -> Any:
     count = finite.sum(axis=-1)
     total = np.where(finite, values, 0.0).sum(axis=-1)
     return ratio(total, count)
-
-
-def _scalar(value: Any) -> Any:
-    return float(value) if np.ndim(value) == 0 else value
 
 
 def _as_frame(outputs: Any, columns: list[str]) -> pd.DataFrame:

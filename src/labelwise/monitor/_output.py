@@ -95,9 +95,20 @@ class Output:
         """Performance metrics that get a sampling-error band."""
         raise NotImplementedError
 
-    def rows(self, rows: Rows) -> dict[str, float]:
-        """Append this output's metric rows to ``rows``; return the ratio of each monitor."""
+    def drift_rows(self, rows: Rows) -> dict[str, float]:
+        """Append the score monitor's rows (they come before the features'); return its ratio."""
         raise NotImplementedError
+
+    def rows(self, rows: Rows) -> dict[str, float]:
+        """Append this output's other metric rows; return the ratio of each of its monitors."""
+        raise NotImplementedError
+
+    def bin_details(self, stats: dict) -> dict:
+        """What a window's details show about the output's bins (``details["score_bins"]``)."""
+        raise NotImplementedError
+
+    def use_out_of_fold(self, enc: dict[str, Any], held: tuple) -> None:
+        """Put the reference's own out-of-fold values into its encoding (if the kind has any)."""
 
     def notes(self, stats: dict) -> list[str]:
         return []

@@ -72,7 +72,7 @@ def _features(
 ) -> list[str]:
     """The features to watch: those given, else every column but the outputs and label."""
     if features is None:
-        return [c for c in default_features(frame.columns, outputs[0], label) if c not in outputs]
+        return default_features(frame.columns, outputs, label)
     if isinstance(features, str):
         # list("income") would watch the columns "i", "n", "c", ...
         raise ConfigError(
@@ -104,7 +104,9 @@ def reference_outputs(
     """The model's outputs and the labels of the reference, checked for the kind."""
     if spec.kind == "multiclass":
         values = check_probabilities(frame, spec.columns)
-        labels = None if label is None else class_codes(frame[label], spec.classes, label)
+        labels = (
+            None if label is None else class_codes(frame[label], spec.classes, f"column {label!r}")
+        )
         return values, labels
     if spec.kind == "regression":
         values = check_predictions(frame[spec.columns[0]], spec.columns[0])
@@ -195,7 +197,8 @@ def fit_reference(
 
 
 #: Sample keys that hold bin codes (integers); every other key holds per-row values.
-_CODE_PREFIXES = ("score_", "conf_", "feat:", "pred", "label_code")
+_CODE_PREFIXES = ("score_", "conf_", "feat:")
+_CODE_KEYS = ("pred", "label_code")
 
 
 def read_sample(stored: Mapping[str, Any]) -> dict:
@@ -203,7 +206,8 @@ def read_sample(stored: Mapping[str, Any]) -> dict:
     sample = {}
     for key, values in stored.items():
         arr = np.asarray(values)
-        sample[key] = arr.astype(np.intp) if key.startswith(_CODE_PREFIXES) else arr.astype(float)
+        codes = key in _CODE_KEYS or key.startswith(_CODE_PREFIXES)
+        sample[key] = arr.astype(np.intp) if codes else arr.astype(float)
     if "label" in sample and "label_declined" not in sample:  # older files computed it per tally
         sample["label_declined"] = sample["label"] * sample["declined"]
     sample["unseen"] = {}

@@ -393,7 +393,6 @@ class RegressionOutput(Output):
             x = self.inputs.matrix(frame, yhat)
             enc["abs_hat"] = self.abs_model.predict(x)
             enc["sq_hat"] = self.sq_model.predict(x)
-            enc["err_n"] = np.ones_like(yhat)
         return enc
 
     def encode_labels(self, enc: dict[str, Any], labels: np.ndarray) -> dict[str, Any]:
@@ -409,7 +408,6 @@ class RegressionOutput(Output):
         """
         rows, estimates = held
         for key, values in estimates.items():
-            enc[key] = enc[key].copy()
             enc[key][rows] = values
 
     def sizes(self) -> dict[str, int]:
@@ -417,7 +415,7 @@ class RegressionOutput(Output):
 
     def summed(self, enc: Mapping[str, Any]) -> tuple[str, ...]:
         keys = ("below", "above", "prediction")
-        keys += ("abs_hat", "sq_hat", "err_n") if "abs_hat" in enc else ()
+        keys += ("abs_hat", "sq_hat") if "abs_hat" in enc else ()
         return keys + (("abs_err", "sq_err") if "abs_err" in enc else ())
 
     # --- statistics -----------------------------------------------------------------------------
@@ -432,16 +430,15 @@ class RegressionOutput(Output):
     def performance(self, t: dict, realized: bool = True) -> dict:
         if "abs_hat" not in t:
             return {"mae": float("nan"), "rmse": float("nan")}
-        n_err = t["err_n"][..., 0]
+        n = t["n"][..., 0]
         out = {
-            "mae": ratio(t["abs_hat"][..., 0], n_err),
-            "rmse": np.sqrt(ratio(t["sq_hat"][..., 0], n_err)),
+            "mae": ratio(t["abs_hat"][..., 0], n),
+            "rmse": np.sqrt(ratio(t["sq_hat"][..., 0], n)),
         }
         if realized and "abs_err" in t:
-            n = t["n"][..., 0]
             out["realized_mae"] = ratio(t["abs_err"][..., 0], n)
             out["realized_rmse"] = np.sqrt(ratio(t["sq_err"][..., 0], n))
-        return {k: (float(v) if np.ndim(v) == 0 else v) for k, v in out.items()}
+        return out
 
     @property
     def banded(self) -> tuple[str, ...]:

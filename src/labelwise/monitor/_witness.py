@@ -49,6 +49,12 @@ def check_witness_folder(path: str | os.PathLike) -> Path:
             f"the folder of witness file {str(path)!r} does not exist; create it first (the "
             "witness should live somewhere the store's owner cannot write)."
         )
+    writable = path if path.exists() else path.parent
+    if not os.access(writable, os.W_OK):
+        raise ConfigError(
+            f"witness file {str(path)!r} cannot be written by this user; fix its permissions "
+            "or give another file."
+        )
     return path
 
 

@@ -544,8 +544,6 @@ def scale_groups(series: Sequence[Series]) -> list[list[Series]]:
 
 # --- model kinds -------------------------------------------------------------------------------
 
-#: The kinds of model a monitor watches; a window whose details name none is binary (older stores).
-KINDS = ("binary", "multiclass", "regression")
 #: Per-class statistics shown as columns of the per-class table, in reading order, with headers.
 CLASS_COLUMNS = {
     "expected_precision": "precision",
@@ -587,12 +585,12 @@ def split_metric(name: str) -> tuple[str, str | None]:
     return base, rest[:-1]
 
 
-def class_names(details: Any, metrics: Sequence[Mapping[str, Any]] = ()) -> list[str]:
+def window_classes(details: Any, metrics: Sequence[Mapping[str, Any]] = ()) -> list[str]:
     """The classes of a multiclass model: those its details list, then any its metrics name.
 
     Examples
     --------
-    >>> class_names({"classes": ["a", 2]}, [{"metric": "psi[b]"}, {"metric": "psi[a]"}])
+    >>> window_classes({"classes": ["a", 2]}, [{"metric": "psi[b]"}, {"metric": "psi[a]"}])
     ['a', '2', 'b']
     """
     listed = details.get("classes") if isinstance(details, Mapping) else None
@@ -842,9 +840,9 @@ class StoreView:
 
     # pages
 
-    def model_page(self, model: str) -> dict[str, Any]:
-        """Everything the model page shows."""
-        if not self.has_model(model):
+    def model_page(self, model: str, known: bool = False) -> dict[str, Any]:
+        """Everything the model page shows (``known``: the caller found the model already)."""
+        if not (known or self.has_model(model)):
             raise NotFound(f"No model named {model!r} is recorded in this store.")
         windows = self.windows(model)
         metrics = self.metrics(model)
@@ -857,16 +855,16 @@ class StoreView:
         return {
             "model": model,
             "kind": kind,
-            "classes": class_names(details, metrics) if kind == "multiclass" else [],
+            "classes": window_classes(details, metrics) if kind == "multiclass" else [],
             "windows": windows,
             "metrics": metrics,
             "reconciliations": self.reconciliations(model),
             "alerts": self.alerts(model),
         }
 
-    def window_page(self, model: str, window: str) -> dict[str, Any]:
-        """Everything the window page shows."""
-        if not self.has_model(model):
+    def window_page(self, model: str, window: str, known: bool = False) -> dict[str, Any]:
+        """Everything the window page shows (``known``: the caller found the model already)."""
+        if not (known or self.has_model(model)):
             raise NotFound(f"No model named {model!r} is recorded in this store.")
         if window not in {w["window"] for w in self.windows(model)}:
             raise NotFound(f"Model {model!r} has no window {window!r}.")
@@ -874,7 +872,7 @@ class StoreView:
         metrics = detail.get("metrics") or self.metrics(model, window)
         details = detail.get("details") if isinstance(detail.get("details"), dict) else {}
         kind = model_kind(details)
-        classes = class_names(details, metrics) if kind == "multiclass" else []
+        classes = window_classes(details, metrics) if kind == "multiclass" else []
         return {
             "model": model,
             "window": window,
@@ -1282,8 +1280,8 @@ def create_app(store_url: str | os.PathLike, store: Any = None) -> Any:
     def index() -> HTMLResponse:
         return render("index.html", models=view.models())
 
-    def show_model(model: str) -> HTMLResponse:
-        page = view.model_page(model)
+    def show_model(model: str, known: bool) -> HTMLResponse:
+        page = view.model_page(model, known)
         composite_chart, charts = model_charts(page)
         recon = page["reconciliations"]
         return render(
@@ -1298,8 +1296,8 @@ def create_app(store_url: str | os.PathLike, store: Any = None) -> Any:
             blind_spot=BLIND_SPOT,
         )
 
-    def show_window(model: str, window: str) -> HTMLResponse:
-        page = view.window_page(model, window)
+    def show_window(model: str, window: str, known: bool) -> HTMLResponse:
+        page = view.window_page(model, window, known)
         return render(
             "window.html",
             **{
@@ -1318,14 +1316,18 @@ def create_app(store_url: str | os.PathLike, store: Any = None) -> Any:
     # decodes before routing, so the names are read back from the raw path instead. Plain
     # Starlette routes: the handler needs the request's scope, not parsed parameters.
     def model_pages(request: Request) -> HTMLResponse:
-        model, window = locate(request.scope, "/models/", view.model_names())
-        return show_model(model) if window is None else show_window(model, window)
+        names = view.model_names()  # one read of the models, for locating and for the page
+        model, window = locate(request.scope, "/models/", names)
+        known = model in names
+        return show_model(model, known) if window is None else show_window(model, window, known)
 
     def api_model_pages(request: Request) -> JSONResponse:
-        model, window = locate(request.scope, "/api/models/", view.model_names())
+        names = view.model_names()
+        model, window = locate(request.scope, "/api/models/", names)
         if window is None:
-            return JSONResponse(view.model_page(model))
-        return JSONResponse({**view.window_page(model, window), "blind_spot": BLIND_SPOT})
+            return JSONResponse(view.model_page(model, model in names))
+        page = view.window_page(model, window, model in names)
+        return JSONResponse({**page, "blind_spot": BLIND_SPOT})
 
     app.add_route("/models/{rest:path}", model_pages, methods=["GET"])
     app.add_route("/api/models/{rest:path}", api_model_pages, methods=["GET"])
@@ -1337,14 +1339,6 @@ def create_app(store_url: str | os.PathLike, store: Any = None) -> Any:
     @app.get("/api/models")
     def api_models() -> JSONResponse:
         return JSONResponse({"models": view.models(), "head": view.head()})
-
-    @app.get("/api/models/{model}")
-    def api_model(model: str) -> JSONResponse:
-        return JSONResponse(view.model_page(model))
-
-    @app.get("/api/models/{model}/windows/{window:path}")
-    def api_window(model: str, window: str) -> JSONResponse:
-        return JSONResponse({**view.window_page(model, window), "blind_spot": BLIND_SPOT})
 
     @app.get("/api/alerts")
     def api_alerts(model: str | None = None) -> JSONResponse:
