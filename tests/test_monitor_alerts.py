@@ -418,3 +418,10 @@ def test_reaches_follows_the_severity_order():
 )
 def test_mask_url(url, shown):
     assert mask_url(url) == shown
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://x:99999/h"])
+def test_a_webhook_url_that_does_not_parse_is_a_usage_error(url):
+    with pytest.raises(ConfigError, match="not an http or https URL"):
+        _alerts.check_url(url)
+    assert "***" in mask_url(url) or url.startswith("http://x")

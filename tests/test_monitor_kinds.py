@@ -335,3 +335,13 @@ def test_cli_regression_fit_check_reconcile(tmp_path):
     assert "mae" in result.output and "rmse" in result.output
     bad = _invoke("monitor", "fit", tmp_path / "reference.csv", "--out", monitor)
     assert bad.exit_code == 2 and "--prediction" in bad.output
+
+
+def test_reloaded_regression_monitor_keeps_its_sample_and_refuses_other_results(reg_monitor):
+    loaded = Monitor.from_dict(reg_monitor.to_dict())
+    assert np.array_equal(loaded.null_sample_["prediction"], reg_monitor.null_sample_["prediction"])
+    other = Monitor(n_null=30, n_bins=8).fit(regression(2000, 9), prediction="yhat", label="y")
+    window = regression(500, 10)
+    result = other.check(window, window_id="w")
+    with pytest.raises(InputError, match="another monitor configuration"):
+        loaded.reconcile(result, window["y"], window["yhat"])
