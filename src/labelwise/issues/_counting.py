@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from labelwise._parallel import ordered_map
+from labelwise._parallel import ordered_map, resolve_n_jobs
+from labelwise.issues import _kernels as kernels
 
 #: A class with no examples gets this threshold: no probability can reach it.
 EMPTY_CLASS_THRESHOLD = 2
@@ -28,6 +29,8 @@ BLOCK_ELEMENTS = 1 << 20
 #: Up to this many classes the joint is a dense (K, K) array; above it, a sparse CSR array
 #: holding only the pairs that occur (see ``_sparse``), so memory grows with N + K, not K^2.
 DENSE_MAX_CLASSES = 2048
+#: Fewest rows per block of a compiled pass: below it, splitting costs more than threads gain.
+_MIN_COMPILED_ROWS = 4096
 #: Pending (cell, count) pairs are merged once they outnumber this (and the merged ones twice).
 _MERGE_AT = 1 << 20
 
@@ -65,6 +68,21 @@ def _own_probs_by_class(pred_probs: np.ndarray, groups: ClassGroups) -> np.ndarr
     return np.take(pred_probs.reshape(-1), flat)
 
 
+def group_by_class(labels: np.ndarray, pred_probs: np.ndarray) -> tuple[ClassGroups, np.ndarray]:
+    """Rows grouped by given class, and each row's given-label probability in that order.
+
+    One compiled pass when the kernels are on; :meth:`ClassGroups.of` and a gather otherwise.
+    """
+    n_classes = pred_probs.shape[1]
+    if not kernels.enabled():
+        groups = ClassGroups.of(labels, n_classes)
+        return groups, _own_probs_by_class(pred_probs, groups)
+    counts = np.bincount(labels, minlength=n_classes)
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    order, own = kernels.group_rows(kernels.compact(labels, n_classes), pred_probs, bounds)
+    return ClassGroups(order=order, bounds=bounds), own
+
+
 def thresholds_from(own_by_class: list) -> np.ndarray:
     """Thresholds from each class's given-label probabilities (in row order)."""
     means = [v.mean() if v.size else EMPTY_CLASS_THRESHOLD for v in own_by_class]
@@ -78,7 +96,11 @@ def confident_thresholds(pred_probs: np.ndarray, groups: ClassGroups) -> np.ndar
     order, the reference's exact arithmetic. As in the reference, the array is float64 when some
     class is empty (its threshold is the integer 2) and the input's dtype otherwise.
     """
-    own = _own_probs_by_class(pred_probs, groups)
+    return grouped_thresholds(_own_probs_by_class(pred_probs, groups), groups)
+
+
+def grouped_thresholds(own: np.ndarray, groups: ClassGroups) -> np.ndarray:
+    """:func:`confident_thresholds` from the given-label probabilities grouped by class."""
     return thresholds_from(np.split(own, groups.bounds[1:-1]))
 
 
@@ -213,7 +235,31 @@ def _count_and_locate(confident: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _scan_block(
     labels: np.ndarray, pred_probs: np.ndarray, cut: np.ndarray, start: int, stop: int
-) -> tuple[np.ndarray, ...]:
+) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """One block's share of the confident pass: ((cells, counts), off-diagonal rows, argmax,
+    rule-6 flags). Compiled when the kernels are on; :func:`scan_block_numpy` is the reference."""
+    if not kernels.enabled():
+        return scan_block_numpy(labels, pred_probs, cut, start, stop)
+    k = pred_probs.shape[1]
+    rows, n_cells = stop - start, k * (k + 1)
+    dense = n_cells <= 4 * rows  # else count only the cells seen, as the reference does
+    cells = np.zeros(n_cells if dense else 0, np.int64)
+    codes = np.empty(0 if dense else rows, np.int64)
+    off, wins = np.empty(rows, bool), np.empty(rows, bool)
+    argmax = np.empty(rows, np.min_scalar_type(k))
+    edge = pred_probs.dtype.type(TOLERANCE)  # the reference adds it in the input's dtype
+    block, given = pred_probs[start:stop], labels[start:stop]
+    kernels.scan_rows(given, block, cut, edge, cells, codes, off, argmax, wins)
+    seen = (
+        (np.flatnonzero(cells), cells[cells > 0]) if dense else np.unique(codes, return_counts=True)
+    )
+    return seen, np.flatnonzero(off) + start, argmax, wins
+
+
+def scan_block_numpy(
+    labels: np.ndarray, pred_probs: np.ndarray, cut: np.ndarray, start: int, stop: int
+) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """The reference of :func:`_scan_block`, in numpy."""
     k = pred_probs.shape[1]
     block, given = pred_probs[start:stop], labels[start:stop]
     n_confident, only = _count_and_locate(block >= cut)
@@ -244,11 +290,22 @@ def confident_pass(
     """Count the confident joint and collect per-row facts in one blocked pass."""
     n, k = pred_probs.shape
     cut = thresholds - TOLERANCE
-    # Blocks also stay a small share of the input, so temporaries stay small beside it.
-    step = max(1, min(BLOCK_ROWS, BLOCK_ELEMENTS // k, max(n // 16, 1024)))
+    if kernels.enabled():
+        labels = kernels.compact(labels, k)
+    step = _scan_step(n, k, n_jobs)
     spans = [(s, min(s + step, n)) for s in range(0, n, step)]
     parts = ordered_map(lambda span: _scan_block(labels, pred_probs, cut, *span), spans, n_jobs)
     return merge_scan(parts, thresholds, k)
+
+
+def _scan_step(n: int, k: int, n_jobs: int | None) -> int:
+    """Rows per block of the confident pass."""
+    if kernels.enabled():
+        # A compiled block holds no (rows, K) temporary: a few blocks per thread balance the
+        # threads, and no more, since each block counts its cells on its own.
+        return max(-(-n // (2 * resolve_n_jobs(n_jobs))), min(n, _MIN_COMPILED_ROWS))
+    # Blocks also stay a small share of the input, so temporaries stay small beside it.
+    return max(1, min(BLOCK_ROWS, BLOCK_ELEMENTS // k, max(n // 16, 1024)))
 
 
 def merge_scan(parts: list, thresholds: np.ndarray, k: int) -> ConfidentPass:

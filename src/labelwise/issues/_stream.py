@@ -33,16 +33,27 @@ from labelwise._validate import (
     warn_renormalized,
 )
 from labelwise.errors import ConfigError, DataFileError, InputTypeError, ShapeError
+from labelwise.issues import _kernels as kernels
 from labelwise.issues._counting import (
-    BLOCK_ELEMENTS,
-    BLOCK_ROWS,
     CellCounter,
     ConfidentPass,
     _scan_block,
+    _scan_step,
     smallest_n,
     thresholds_from,
 )
-from labelwise.issues._sparse import column
+from labelwise.issues._selection import (
+    Kept,
+    Marked,
+    Pairs,
+    first_floors,
+    keep_block,
+    mark_block,
+    pair_values,
+    sample_stride,
+    select,
+    wanted_pairs,
+)
 from labelwise.issues.scores import _scores
 
 __all__ = ["ChunkedProbs", "chunk_rows_for", "chunked_source", "parse_bytes"]
@@ -273,10 +284,15 @@ def own_probs_by_class(labels: np.ndarray, probs: Any, n_classes: int) -> list:
 
 
 def _scan_chunk(
-    start: int, block: np.ndarray, given: np.ndarray, cut: np.ndarray, score_names: list
+    start: int,
+    block: np.ndarray,
+    given: np.ndarray,
+    cut: np.ndarray,
+    score_names: list,
+    stride: int,
 ) -> tuple:
     n, k = block.shape
-    step = max(1, min(BLOCK_ROWS, BLOCK_ELEMENTS // k))  # small blocks: small temporaries
+    step = _scan_step(n, k, 1)
     parts = [_scan_block(given, block, cut, s, min(s + step, n)) for s in range(0, n, step)]
     counter = CellCounter(k)
     for (seen, counts), *_ in parts:
@@ -286,28 +302,34 @@ def _scan_chunk(
     argmax = np.concatenate([p[2] for p in parts])
     wins = np.concatenate([p[3] for p in parts])
     scores = {name: _scores(given, block, name) for name in score_names}
-    return (seen, counts, off, argmax, wins), scores
+    first = -start % stride  # every stride-th row of the whole input
+    sample = (np.array(given[first::stride]), np.array(block[first::stride]))
+    return (seen, counts, off, argmax, wins), scores, sample
 
 
 def streamed_scan(
     labels: np.ndarray, probs: Any, thresholds: np.ndarray, score_names: list
-) -> tuple[ConfidentPass, dict]:
+) -> tuple[ConfidentPass, dict, tuple[np.ndarray, np.ndarray]]:
     """The confident pass, plus any per-row scores, over the chunks (one pass).
 
     Per-row results are written into arrays allocated once, so no pass ever holds two copies.
+    A sample of every so many rows (at most ``SAMPLE_VALUES`` values) comes back as well, from
+    which pruning sets its first floors.
     """
     n, k = labels.size, probs.n_classes
     counter = CellCounter(k)
     predicted = np.empty(n, dtype=np.min_scalar_type(k))
     given_wins = np.empty(n, dtype=bool)
-    off_diagonal, scores = [], {}
+    off_diagonal, scores, sampled = [], {}, []
     done = 0
     cut = thresholds - 1e-6
-    for (seen, counts, off, argmax, wins), chunk_scores in probs.map(
-        _scan_chunk, labels, "confident joint", cut=cut, score_names=score_names
+    stride = sample_stride(n, k)
+    for (seen, counts, off, argmax, wins), chunk_scores, sample in probs.map(
+        _scan_chunk, labels, "confident joint", cut=cut, score_names=score_names, stride=stride
     ):
         counter.add(seen, counts)
         off_diagonal.append(off)
+        sampled.append(sample)
         stop = done + argmax.size
         predicted[done:stop], given_wins[done:stop] = argmax, wins
         for name, values in chunk_scores.items():
@@ -320,7 +342,8 @@ def streamed_scan(
         predicted=predicted,
         given_wins=given_wins,
     )
-    return scan, scores
+    sample = tuple(np.concatenate(part) for part in zip(*sampled, strict=True))
+    return scan, scores, sample
 
 
 @dataclass
@@ -367,7 +390,7 @@ def _candidates_chunk(start: int, block: np.ndarray, given: np.ndarray, wanted: 
     for (j, k), n in wanted.items():
         if k in class_rows:
             local = members[k]
-            values, rows = _at_most_nth(_pair_values(class_rows[k], j, k), local + start, n)
+            values, rows = _at_most_nth(pair_values(class_rows[k], j, k), local + start, n)
             out[(j, k)] = (values, rows, local.size)
     return out
 
@@ -379,9 +402,16 @@ def streamed_prune(
     checked_classes: list[int],
     counts: np.ndarray,
     by_class: bool,
+    sample: tuple[np.ndarray, np.ndarray],
 ) -> np.ndarray:
-    """Rows flagged by noise rate (or by class), read in chunks; equal to the in-memory pass."""
-    wanted = _wanted_pairs(prune, checked_classes, counts, by_class)
+    """Rows flagged by noise rate (or by class), read in chunks; equal to the in-memory pass.
+
+    With the compiled kernels, the two-pass selection of :mod:`labelwise.issues._selection`,
+    its first floors set from ``sample``; otherwise the numpy reference below.
+    """
+    wanted = wanted_pairs(prune, checked_classes, counts, by_class)
+    if kernels.enabled():
+        return _selected_in_chunks(labels, probs, Pairs.of(wanted, probs.n_classes), counts, sample)
     running = {pair: _Smallest(n) for pair, n in wanted.items()}
     for found in probs.map(_candidates_chunk, labels, "pruning", wanted=wanted):
         for pair, (values, rows, seen) in found.items():
@@ -396,33 +426,42 @@ def streamed_prune(
     return mask
 
 
-def _wanted_pairs(prune: Any, checked: list[int], counts: np.ndarray, by_class: bool) -> dict:
-    """{(j, k): n}: take the n smallest values of pair (j, k) within given class k."""
-    wanted = {}
-    for k in checked:
-        toward = column(prune, k)
-        if by_class:
-            n = int(counts[k] - toward[k])
-            if n >= 1:
-                wanted[(k, k)] = n
-            continue
-        for j in np.flatnonzero(toward > 0):
-            if j != k:
-                wanted[(int(j), k)] = int(toward[j])
-    return wanted
+def _keep_chunk(
+    start: int, block: np.ndarray, given: np.ndarray, pairs: Pairs, floors: np.ndarray
+) -> Kept:
+    return keep_block(block, given, pairs, floors)
 
 
-def _pair_values(rows: np.ndarray, j: int, k: int) -> np.ndarray:
-    """The values ranked for pair (j, k): ``p_k`` when j == k (by class), else ``-(p_j - p_k)``."""
-    if j == k:
-        return rows[:, k].copy()
-    return -(rows[:, j] - rows[:, k])
+def _mark_chunk(
+    start: int, block: np.ndarray, given: np.ndarray, pairs: Pairs, table: np.ndarray
+) -> Marked:
+    return mark_block(block, given, start, pairs, table)
+
+
+def _selected_in_chunks(
+    labels: np.ndarray,
+    probs: Any,
+    pairs: Pairs,
+    counts: np.ndarray,
+    sample: tuple[np.ndarray, np.ndarray],
+) -> np.ndarray:
+    """The compiled selection over the chunks: two passes (three when a floor was too high),
+    and one more to settle ties that straddle a cut."""
+    floors = first_floors(sample[1], sample[0], pairs, counts)
+    return select(
+        lambda floors: probs.map(_keep_chunk, labels, "pruning", pairs=pairs, floors=floors),
+        lambda table: probs.map(_mark_chunk, labels, "pruning", pairs=pairs, table=table),
+        pairs,
+        floors,
+        lambda unsettled: _resolve_ties(labels, probs, unsettled),
+        labels.size,
+    )
 
 
 def _column_chunk(start: int, block: np.ndarray, given: np.ndarray, pairs: list) -> dict:
     members = _members(given, {k for _, k in pairs})
     class_rows = {k: block[local] for k, local in members.items()}
-    return {(j, k): (_pair_values(class_rows[k], j, k), members[k] + start) for j, k in pairs}
+    return {(j, k): (pair_values(class_rows[k], j, k), members[k] + start) for j, k in pairs}
 
 
 def _resolve_ties(labels: np.ndarray, probs: Any, unsettled: dict) -> dict:
@@ -443,8 +482,9 @@ def _resolve_ties(labels: np.ndarray, probs: Any, unsettled: dict) -> dict:
 
 def streamed_scan_inputs(
     labels: Any, chunked: Any, classes: Any, score_names: list
-) -> tuple[Checked, ConfidentPass, dict]:
-    """:func:`scan_inputs` for pred_probs read in chunks, plus the named per-row scores."""
+) -> tuple[Checked, ConfidentPass, dict, tuple[np.ndarray, np.ndarray]]:
+    """:func:`scan_inputs` for pred_probs read in chunks, plus the named per-row scores and a
+    sample of the rows (labels, pred_probs) for pruning's first floors."""
     if classes is None and chunked.columns is not None:
         classes = chunked.columns
     values = labels_array(labels)
@@ -457,9 +497,9 @@ def streamed_scan_inputs(
     codes = codes.astype(np.min_scalar_type(chunked.n_classes), copy=False)
     thresholds = thresholds_from(own_probs_by_class(codes, chunked, chunked.n_classes))
     names_wanted = list(dict.fromkeys(name for name in score_names if name))
-    scan, scores = streamed_scan(codes, chunked, thresholds, names_wanted)
+    scan, scores, sample = streamed_scan(codes, chunked, thresholds, names_wanted)
     checked = Checked(labels=codes, pred_probs=chunked, classes=names)
-    return checked, scan, scores
+    return checked, scan, scores, sample
 
 
 def one_vs_rest(probs: np.ndarray) -> np.ndarray:

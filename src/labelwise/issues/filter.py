@@ -10,18 +10,32 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labelwise._parallel import ordered_map
+from labelwise._parallel import ordered_map, resolve_n_jobs
 from labelwise._validate import Checked, check_choice, check_inputs
 from labelwise.errors import ConfigError, SmallClassWarning
+from labelwise.issues import _kernels as kernels
 from labelwise.issues._counting import (
     ClassGroups,
     ConfidentPass,
     confident_pass,
-    confident_thresholds,
+    group_by_class,
+    grouped_thresholds,
     largest_margins,
     raise_diagonal,
     round_preserving_row_totals,
     smallest_n,
+)
+from labelwise.issues._selection import (
+    Kept,
+    Marked,
+    Pairs,
+    first_floors,
+    keep_block,
+    mark_block,
+    pair_values,
+    sample_stride,
+    select,
+    wanted_pairs,
 )
 from labelwise.issues._sparse import calibrate, column, prune, rescale_sparse
 from labelwise.issues._stream import chunked_source, streamed_prune, streamed_scan_inputs
@@ -202,6 +216,7 @@ def _wanted_per_class(
 
 
 def _pruned(
+    labels: np.ndarray,
     pred_probs: np.ndarray,
     groups: ClassGroups,
     prune: np.ndarray,
@@ -210,13 +225,16 @@ def _pruned(
 ) -> np.ndarray:
     """Flag by noise rate (largest margins toward each other class) or by class (lowest p_k)."""
     checked = _checked_classes(groups.counts, options["min_examples_per_class"])
+    if kernels.enabled():
+        wanted = wanted_pairs(prune, checked, groups.counts, by_class)
+        return _selected(labels, pred_probs, groups, wanted, options["n_jobs"])
 
     def flag_class(k: int) -> np.ndarray:
         rows = groups.rows(k)
-        probs = np.take(pred_probs, rows, axis=0)  # much faster than fancy indexing
         toward = column(prune, k)
         if by_class:
-            return rows[smallest_n(probs[:, k], int(groups.counts[k] - toward[k]))]
+            return rows[smallest_n(pred_probs[rows, k], int(groups.counts[k] - toward[k]))]
+        probs = np.take(pred_probs, rows, axis=0)  # much faster than fancy indexing
         return rows[largest_margins(probs, k, toward)]
 
     # Threads pay only when each class is big: many small classes are dominated by the
@@ -226,6 +244,45 @@ def _pruned(
     for rows in ordered_map(flag_class, checked, options["n_jobs"] if big else 1):
         mask[rows] = True
     return mask
+
+
+def _selected(
+    labels: np.ndarray,
+    pred_probs: np.ndarray,
+    groups: ClassGroups,
+    wanted: dict,
+    n_jobs: int | None,
+) -> np.ndarray:
+    """Pruning's rows by the compiled two-pass selection, the rows split among the threads."""
+    n, k = pred_probs.shape
+    labels = kernels.compact(labels, k)
+    pairs = Pairs.of(wanted, k)
+    step = -(-n // resolve_n_jobs(n_jobs))
+    spans = [(s, min(s + step, n)) for s in range(0, n, step)]
+    stride = sample_stride(n, k)
+    floors = first_floors(pred_probs[::stride], labels[::stride], pairs, groups.counts)
+
+    def keep(floors: np.ndarray) -> list[Kept]:
+        def one(span: tuple[int, int]) -> Kept:
+            return keep_block(pred_probs[slice(*span)], labels[slice(*span)], pairs, floors)
+
+        return ordered_map(one, spans, n_jobs)
+
+    def mark(table: np.ndarray) -> list[Marked]:
+        def one(span: tuple[int, int]) -> Marked:
+            start, stop = span
+            return mark_block(pred_probs[start:stop], labels[start:stop], start, pairs, table)
+
+        return ordered_map(one, spans, n_jobs)
+
+    def resolve(unsettled: dict) -> dict:
+        out = {}
+        for (j, c), count in unsettled.items():
+            rows = groups.rows(c)
+            out[(j, c)] = rows[smallest_n(pair_values(pred_probs[rows], j, c), count)]
+        return out
+
+    return select(keep, mark, pairs, floors, resolve, n)
 
 
 def _pervasive_count(scan: ConfidentPass, n: int) -> int:
@@ -407,9 +464,10 @@ def scan_inputs(
 ) -> tuple[Checked, ClassGroups, ConfidentPass]:
     """Validate once and make the one pass over the rows that every result is built from."""
     checked = check_inputs(labels, pred_probs, classes)
-    groups = ClassGroups.of(checked.labels, checked.n_classes)
-    thresholds = confident_thresholds(checked.pred_probs, groups)
-    scan = confident_pass(checked.labels, checked.pred_probs, thresholds, n_jobs)
+    groups, own = group_by_class(checked.labels, checked.pred_probs)
+    scan = confident_pass(
+        checked.labels, checked.pred_probs, grouped_thresholds(own, groups), n_jobs
+    )
     return checked, groups, scan
 
 
@@ -433,7 +491,7 @@ def issues_from_scan(
         method,
         scan,
         lambda name: _scores(labels, probs, name),
-        lambda prune, by_class: _pruned(probs, groups, prune, by_class, options),
+        lambda prune, by_class: _pruned(labels, probs, groups, prune, by_class, options),
         options,
     )
     return _result(checked, scan, mask, method, rank_by, _scores(labels, probs, rank_by))
@@ -463,7 +521,7 @@ def find_streamed(
     labels: Any, chunked: Any, classes: Any, method: str, rank_by: str, options: dict
 ) -> tuple[LabelIssues, Checked, ConfidentPass]:
     """:func:`find_label_issues` over pred_probs read in chunks (two to four passes)."""
-    checked, scan, scores = streamed_scan_inputs(
+    checked, scan, scores, sample = streamed_scan_inputs(
         labels, chunked, classes, [rank_by, _selection_score(method)]
     )
     counts = scan.label_counts
@@ -479,6 +537,7 @@ def find_streamed(
             _checked_classes(counts, options["min_examples_per_class"]),
             counts,
             by_class,
+            sample,
         ),
         options,
     )

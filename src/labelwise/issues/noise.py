@@ -393,7 +393,7 @@ def estimate_noise(
     check_bootstrap(n_bootstrap, confidence)
     chunked = chunked_source(pred_probs, labels, chunk_rows, memory_limit)
     if chunked is not None:
-        checked, scan, _ = streamed_scan_inputs(labels, chunked, classes, [])
+        checked, scan, _, _ = streamed_scan_inputs(labels, chunked, classes, [])
         return noise_from_scan(scan, checked.classes, n_bootstrap, confidence, random_state)
     checked = check_inputs(labels, pred_probs, classes)
     groups = ClassGroups.of(checked.labels, checked.n_classes)

@@ -1,0 +1,341 @@
+"""Compiled kernels of the confident-learning passes, each equal to a numpy reference.
+
+The engine's passes do almost no arithmetic per value; in numpy their time goes to temporaries
+and to the many small operations a row needs. Compiled with numba, one kernel reads each row
+once and does all of that row's work. Every kernel here has a numpy reference in
+:mod:`labelwise.issues._counting`, the definition of its result: the two are tested equal on
+random inputs with ties (``tests/test_kernels.py``), and ``LABELWISE_KERNELS=numpy`` makes the
+engine use the references alone.
+
+Float arithmetic follows numpy's exactly: values stay in the input's dtype (a float32 margin
+is a float32 subtraction, the 1e-6 edge of rule 6 is a float32 constant for float32 input),
+no fast-math, and comparisons of a float32 value with a float64 threshold are done in float64,
+as numpy's are. Kernels release the GIL and are called from :func:`labelwise._parallel.ordered_map`
+threads, so ``n_jobs`` means the same as everywhere else and results do not depend on it.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+try:  # numba is a dependency, but the engine must still run where it cannot load
+    import numba
+except ImportError:  # pragma: no cover - exercised by LABELWISE_KERNELS=numpy instead
+    numba = None
+
+__all__ = [
+    "compact",
+    "cut_values",
+    "enabled",
+    "estimate_floors",
+    "group_rows",
+    "keep_largest",
+    "mark_above",
+    "merge_kept",
+    "scan_rows",
+]
+
+#: The environment variable that turns the compiled kernels off (value "numpy").
+SWITCH = "LABELWISE_KERNELS"
+
+
+def compact(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """Labels in the smallest unsigned type that holds them: the kernels' loops run several
+    times faster over uint8 codes than over int64 ones."""
+    return labels.astype(np.min_scalar_type(max(n_classes - 1, 0)), copy=False)
+
+
+def enabled() -> bool:
+    """Whether the compiled kernels are used (numba loads and ``LABELWISE_KERNELS`` != numpy)."""
+    return numba is not None and os.environ.get(SWITCH, "").strip().lower() != "numpy"
+
+
+def _compiled(func):
+    if numba is None:  # pragma: no cover
+        return func
+    # cache=True keeps the machine code next to this file (or in the user's cache when the
+    # package folder is read-only), so only the first run on a machine pays for compiling.
+    return numba.njit(nogil=True, cache=True)(func)
+
+
+def _inlined(func):
+    """A compiled helper inlined into its callers: a call per value would cost more than it."""
+    if numba is None:  # pragma: no cover
+        return func
+    return numba.njit(nogil=True, cache=True, inline="always")(func)
+
+
+@_compiled
+def group_rows(labels, probs, bounds):  # pragma: no cover - compiled
+    """Rows grouped by given class (a stable counting sort) and each row's given-label prob.
+
+    Equal to ``np.argsort(labels, kind="stable")`` and ``probs[order, labels[order]]``.
+    """
+    n = labels.shape[0]
+    next_slot = bounds[:-1].copy()
+    order = np.empty(n, np.intp)
+    own = np.empty(n, probs.dtype)
+    for i in range(n):
+        given = np.int64(labels[i])
+        slot = next_slot[given]
+        order[slot] = i
+        own[slot] = probs[i, given]
+        next_slot[given] = slot + 1
+    return order, own
+
+
+@_compiled
+def scan_rows(
+    labels, probs, cut, edge, cells, codes, off, predicted, given_wins
+):  # pragma: no cover
+    """The confident pass over a block of rows: one read of each row does all its work.
+
+    Each row's (given, confident guess) cell, coded ``given * (K + 1) + guess`` (guess K meaning
+    "confident of no class"), is counted in ``cells`` or, when ``cells`` is empty (many classes,
+    few rows), written to ``codes``. ``off`` is set where the guess is another class; the row's
+    argmax (first maximum) and rule-6 flag go to ``predicted`` and ``given_wins``.
+    """
+    k = probs.shape[1]
+    counting = cells.shape[0] > 0
+    for i in range(probs.shape[0]):
+        given = np.int64(labels[i])
+        top = probs[i, 0]
+        best = 0
+        n_confident = 0
+        only = k
+        for j in range(k):
+            value = probs[i, j]
+            if value > top:
+                top = value
+                best = j
+            if value >= cut[j]:
+                n_confident += 1
+                only = j
+        if n_confident > 1:
+            guess = best
+        elif n_confident == 1:
+            guess = only
+        else:
+            guess = k
+        if counting:
+            cells[given * (k + 1) + guess] += 1
+        else:
+            codes[i] = given * (k + 1) + guess
+        off[i] = guess != given and guess < k
+        predicted[i] = best
+        edged = probs[i, given] + edge
+        given_wins[i] = best == given or edged > top or (edged == top and given < best)
+
+
+@_compiled
+def _nth_smallest(values, n):  # pragma: no cover - compiled
+    """The n-th smallest (0-based) of ``values``, which it reorders in place (no copy)."""
+    low, high = 0, values.shape[0] - 1
+    while low < high:
+        pivot = values[(low + high) >> 1]
+        i, j = low, high
+        while i <= j:
+            while values[i] < pivot:
+                i += 1
+            while values[j] > pivot:
+                j -= 1
+            if i <= j:
+                values[i], values[j] = values[j], values[i]
+                i += 1
+                j -= 1
+        if n <= j:
+            high = j
+        elif n >= i:
+            low = i
+        else:
+            break
+    return values[n]
+
+
+@_compiled
+def _compact(kept, starts, sizes, table, at, pair, wanted):  # pragma: no cover - compiled
+    """Shrink pair's kept values to its ``wanted`` largest, raising its floor to the smallest.
+
+    Values equal to the new floor beyond the ``wanted`` are dropped: they cannot change which
+    value is the ``wanted``-th largest, the only thing the selection needs from this pass.
+    """
+    start, size = starts[pair], sizes[pair]
+    values = kept[start : start + size]
+    floor = _nth_smallest(values, size - wanted)
+    n_kept = 0
+    for e in range(size):  # the values above the floor (fewer than wanted) ...
+        if values[e] > floor:
+            values[n_kept] = values[e]
+            n_kept += 1
+    for _ in range(wanted - n_kept):  # ... then the floor itself up to wanted
+        values[n_kept] = floor
+        n_kept += 1
+    sizes[pair] = wanted
+    table[at[pair]] = floor
+
+
+@_compiled
+def _offer(kept, starts, sizes, table, at, wanted, pair, value):  # pragma: no cover - compiled
+    """Keep ``value`` as a candidate for pair's ``wanted[pair]`` largest.
+
+    Each pair has room for twice its wanted; when full it is compacted to the wanted largest,
+    and its floor (``table[at[pair]]``) turns away every later value that can no longer be
+    among them.
+    """
+    if sizes[pair] == starts[pair + 1] - starts[pair]:
+        _compact(kept, starts, sizes, table, at, pair, wanted[pair])
+        if value <= table[at[pair]]:
+            return
+    kept[starts[pair] + sizes[pair]] = value
+    sizes[pair] += 1
+
+
+@_inlined
+def _pair_value(probs, i, j, k):  # pragma: no cover - compiled
+    """The value pair (k, j) ranks, largest first: ``p_j - p_k``, or ``-p_k`` when j == k."""
+    if j == k:
+        return -probs[i, k]
+    return probs[i, j] - probs[i, k]
+
+
+@_inlined
+def _above_somewhere(probs, i, k, table):  # pragma: no cover - compiled
+    """Whether some value of row i (given class k) is above its bound in ``table``.
+
+    ``table[k * K + j]`` holds pair (k, j)'s bound and ``table[K * K + k]`` the bound of -p_k
+    (pruning by class); +inf where there is no such pair. One branch-free sweep over the row
+    settles most rows; only a row that passes somewhere is looked at pair by pair.
+    """
+    n_classes = probs.shape[1]
+    own = probs[i, k]
+    base = k * n_classes
+    hits = -own > table[n_classes * n_classes + k]
+    for j in range(n_classes):
+        hits |= probs[i, j] - own > table[base + j]
+    return hits
+
+
+@_inlined
+def _at_least_somewhere(probs, i, k, table):  # pragma: no cover - compiled
+    """:func:`_above_somewhere` with "at least" for "above"."""
+    n_classes = probs.shape[1]
+    own = probs[i, k]
+    base = k * n_classes
+    hits = -own >= table[n_classes * n_classes + k]
+    for j in range(n_classes):
+        hits |= probs[i, j] - own >= table[base + j]
+    return hits
+
+
+@_compiled
+def keep_largest(
+    labels, probs, first, others, at, wanted, kept, starts, sizes, table
+):  # pragma: no cover
+    """Selection, pass 1 over a block: each pair keeps candidates for its largest values.
+
+    Pairs are listed by given class: those of class k are ``first[k]:first[k + 1]``, pair p
+    ranking ``_pair_value(row, others[p], k)``, wanting its ``wanted[p]`` largest, with its
+    floor at ``table[at[p]]`` (see ``_above_somewhere``). After the first rows of a class
+    almost every row is below every floor.
+    """
+    for i in range(probs.shape[0]):
+        k = np.int64(labels[i])
+        if not _above_somewhere(probs, i, k, table):
+            continue
+        for pair in range(first[k], first[k + 1]):
+            value = _pair_value(probs, i, others[pair], k)
+            if value > table[at[pair]]:
+                _offer(kept, starts, sizes, table, at, wanted, pair, value)
+
+
+@_compiled
+def merge_kept(kept, starts, sizes, table, at, wanted, other_kept, other_sizes):  # pragma: no cover
+    """Offer every candidate another block kept to this block's pairs."""
+    for pair in range(sizes.shape[0]):
+        start = starts[pair]
+        for e in range(other_sizes[pair]):
+            value = other_kept[start + e]
+            if value > table[at[pair]]:
+                _offer(kept, starts, sizes, table, at, wanted, pair, value)
+
+
+@_compiled
+def cut_values(kept, starts, sizes, wanted, lowest):  # pragma: no cover - compiled
+    """Each pair's ``wanted``-th largest value; ``lowest`` for a pair with fewer values."""
+    cuts = np.empty(sizes.shape[0], kept.dtype)
+    for pair in range(sizes.shape[0]):
+        size = sizes[pair]
+        if size < wanted[pair]:
+            cuts[pair] = lowest
+            continue
+        values = kept[starts[pair] : starts[pair] + size]
+        cuts[pair] = _nth_smallest(values, size - wanted[pair])  # the values are done with
+    return cuts
+
+
+@_compiled
+def estimate_floors(labels, probs, first, others, wanted, class_rows):  # pragma: no cover
+    """A floor for each pair, below its ``wanted``-th largest value with near certainty.
+
+    ``labels`` and ``probs`` are a sample of the rows (every so many); ``class_rows`` counts
+    each class's rows in the whole input. A pair expecting e of its wanted values in the
+    sample gets the value ranked e + 4 sqrt(e) + 1 there; pairs expecting fewer than 16, which
+    a floor would not speed up, keep minus infinity. The selection checks every floor afterwards: one that
+    was too high is found (fewer than ``wanted`` values above it) and that pair done again.
+    """
+    n_classes = probs.shape[1]
+    floors = np.full(others.shape[0], -np.inf, probs.dtype)
+    counts = np.zeros(n_classes + 1, np.int64)
+    for i in range(labels.shape[0]):
+        counts[np.int64(labels[i]) + 1] += 1
+    for k in range(n_classes):
+        counts[k + 1] += counts[k]
+    order = np.empty(labels.shape[0], np.int64)
+    slot = counts[:-1].copy()
+    for i in range(labels.shape[0]):
+        k = np.int64(labels[i])
+        order[slot[k]] = i
+        slot[k] += 1
+    for k in range(n_classes):
+        rows = order[counts[k] : counts[k + 1]]
+        if class_rows[k] == 0:
+            continue
+        for pair in range(first[k], first[k + 1]):
+            expected = wanted[pair] * rows.shape[0] / class_rows[k]
+            rank = int(np.ceil(expected + 4.0 * np.sqrt(expected) + 1.0))
+            if expected < 16.0 or rank > rows.shape[0] or wanted[pair] >= class_rows[k]:
+                continue
+            values = np.empty(rows.shape[0], probs.dtype)
+            for r in range(rows.shape[0]):
+                values[r] = _pair_value(probs, rows[r], others[pair], k)
+            floors[pair] = _nth_smallest(values, rows.shape[0] - rank)
+    return floors
+
+
+@_compiled
+def mark_above(
+    labels, probs, first, others, at, table, chosen, above, at_cut, tie_rows, tie_pairs
+):  # pragma: no cover
+    """Selection, pass 2 over a block: mark the rows above some pair's cut (``table[at[p]]``),
+    count and list those at it. Returns how many rows were at a cut (more than ``tie_rows``
+    holds means: call again with room for them all)."""
+    n_ties = 0
+    for i in range(probs.shape[0]):
+        k = np.int64(labels[i])
+        if not _at_least_somewhere(probs, i, k, table):
+            continue
+        for pair in range(first[k], first[k + 1]):
+            value = _pair_value(probs, i, others[pair], k)
+            cut = table[at[pair]]
+            if value > cut:
+                chosen[i] = True
+                above[pair] += 1
+            elif value == cut:
+                at_cut[pair] += 1
+                if n_ties < tie_rows.shape[0]:
+                    tie_rows[n_ties] = i
+                    tie_pairs[n_ties] = pair
+                n_ties += 1
+    return n_ties
