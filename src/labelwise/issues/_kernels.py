@@ -282,8 +282,9 @@ def estimate_floors(labels, probs, first, others, wanted, class_rows):  # pragma
     ``labels`` and ``probs`` are a sample of the rows (every so many); ``class_rows`` counts
     each class's rows in the whole input. A pair expecting e of its wanted values in the
     sample gets the value ranked e + 4 sqrt(e) + 1 there; pairs expecting fewer than 16, which
-    a floor would not speed up, keep minus infinity. The selection checks every floor afterwards: one that
-    was too high is found (fewer than ``wanted`` values above it) and that pair done again.
+    a floor would not speed up, keep minus infinity. The selection checks every floor
+    afterwards: one that was too high is found (fewer than ``wanted`` values above it) and that
+    pair done again.
     """
     n_classes = probs.shape[1]
     floors = np.full(others.shape[0], -np.inf, probs.dtype)
