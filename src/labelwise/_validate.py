@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from labelwise._parallel import ordered_map
 from labelwise.errors import (
     ConfigError,
     InputTypeError,
@@ -143,7 +144,9 @@ def check_pred_probs(pred_probs: Any) -> np.ndarray:
     """
     arr = as_float_matrix(pred_probs)
     n = arr.shape[0]
-    drifted = [check_block(arr[s : s + _CHECK_ROWS], s) + s for s in range(0, n, _CHECK_ROWS)]
+    # Blocks are checked in threads (numpy releases the GIL); the first bad row still raises.
+    starts = range(0, n, _CHECK_ROWS)
+    drifted = ordered_map(lambda s: check_block(arr[s : s + _CHECK_ROWS], s) + s, starts, None)
     rows = np.concatenate(drifted)
     if not rows.size:
         return arr

@@ -249,7 +249,8 @@ def _scan_block(
     argmax = np.empty(rows, np.min_scalar_type(k))
     edge = pred_probs.dtype.type(TOLERANCE)  # the reference adds it in the input's dtype
     block, given = pred_probs[start:stop], labels[start:stop]
-    kernels.scan_rows(given, block, cut, edge, cells, codes, off, argmax, wins)
+    bits = block.view(np.int32 if block.dtype == np.float32 else np.int64)
+    kernels.scan_rows(given, block, bits, cut, edge, cells, codes, off, argmax, wins)
     seen = (
         (np.flatnonzero(cells), cells[cells > 0]) if dense else np.unique(codes, return_counts=True)
     )

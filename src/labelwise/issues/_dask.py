@@ -31,6 +31,8 @@ class DaskProbs:
     """A Dask array of pred_probs, read by row chunks on the cluster."""
 
     columns = None
+    #: Each task runs on one thread: the cluster's workers are the parallelism.
+    n_jobs = 1
 
     def __init__(
         self,
@@ -49,6 +51,8 @@ class DaskProbs:
         self.array = array.rechunk({1: -1}) if len(array.chunks[1]) > 1 else array
         self.progress = progress
         self.sums_to_one = sums_to_one
+        # After a pass has validated every chunk: the rows of each chunk to renormalize.
+        self._checked: dict | None = None
 
     @property
     def n_rows(self) -> int:
@@ -65,20 +69,29 @@ class DaskProbs:
         sizes = self.array.chunks[0]
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int).tolist()
         blocks = self.array.to_delayed().ravel()
+        known = self._checked or {}
         tasks = [
             dask.delayed(apply_to_chunk)(
-                func, start, block, labels[start : start + size], kwargs, self.sums_to_one
+                func,
+                start,
+                block,
+                labels[start : start + size],
+                kwargs,
+                self.sums_to_one,
+                known.get(start),
             )
             for start, size, block in zip(starts, sizes, blocks, strict=True)
         ]
-        drifted, done = 0, 0
-        for (result, drift), size in zip(_in_order(tasks), sizes, strict=True):
-            drifted += drift
+        checked, drifted, done = {}, 0, 0
+        for (result, drift), start, size in zip(_in_order(tasks), starts, sizes, strict=True):
+            checked[start] = drift
+            drifted += drift.size
             done += size
             if self.progress is not None:
                 self.progress(task, done, self.n_rows)
             yield result
         warn_drift(drifted, task)
+        self._checked = checked
 
 
 def _in_order(tasks: list) -> Iterator:

@@ -60,13 +60,6 @@ def _compiled(func):
     return numba.njit(nogil=True, cache=True)(func)
 
 
-def _inlined(func):
-    """A compiled helper inlined into its callers: a call per value would cost more than it."""
-    if numba is None:  # pragma: no cover
-        return func
-    return numba.njit(nogil=True, cache=True, inline="always")(func)
-
-
 @_compiled
 def group_rows(labels, probs, bounds):  # pragma: no cover - compiled
     """Rows grouped by given class (a stable counting sort) and each row's given-label prob.
@@ -86,47 +79,70 @@ def group_rows(labels, probs, bounds):  # pragma: no cover - compiled
     return order, own
 
 
+#: From this many classes on, the confident pass sweeps each row in separate simple loops
+#: that the compiler vectorizes; below it one loop per row costs less.
+WIDE_ROWS = 32
+
+
 @_compiled
 def scan_rows(
-    labels, probs, cut, edge, cells, codes, off, predicted, given_wins
+    labels, probs, bits, cut, edge, cells, codes, off, predicted, wins
 ):  # pragma: no cover
     """The confident pass over a block of rows: one read of each row does all its work.
 
     Each row's (given, confident guess) cell, coded ``given * (K + 1) + guess`` (guess K meaning
     "confident of no class"), is counted in ``cells`` or, when ``cells`` is empty (many classes,
     few rows), written to ``codes``. ``off`` is set where the guess is another class; the row's
-    argmax (first maximum) and rule-6 flag go to ``predicted`` and ``given_wins``.
+    argmax (first maximum) and rule-6 flag go to ``predicted`` and ``wins``. Flags are combined
+    bitwise, not short-circuit: a branch each would be mispredicted on noisy rows.
+
+    Rows of :data:`WIDE_ROWS` classes or more are swept in separate simple loops, which the
+    compiler vectorizes. ``bits`` is ``probs`` viewed as integers of the same width:
+    probabilities are never negative, and the bit patterns of non-negative floats order as the
+    floats do, so the row's maximum is an integer reduction (a float one would need fast-math);
+    -0.0, the one sign-bit value, is never a row's maximum.
     """
     k = probs.shape[1]
+    wide = k >= WIDE_ROWS
     counting = cells.shape[0] > 0
     for i in range(probs.shape[0]):
-        given = np.int64(labels[i])
-        top = probs[i, 0]
-        best = 0
-        n_confident = 0
-        only = k
-        for j in range(k):
-            value = probs[i, j]
-            if value > top:
-                top = value
-                best = j
-            if value >= cut[j]:
-                n_confident += 1
-                only = j
-        if n_confident > 1:
-            guess = best
-        elif n_confident == 1:
-            guess = only
+        if wide:
+            top_bits = bits[i, 0]
+            for j in range(1, k):
+                top_bits = max(top_bits, bits[i, j])
+            best = 0
+            while bits[i, best] != top_bits:
+                best += 1
+            top = probs[i, best]
+            n_confident = 0
+            only = 0
+            for j in range(k):
+                confident = probs[i, j] >= cut[j]
+                n_confident += confident
+                only += j * confident  # the index itself when exactly one is confident
         else:
-            guess = k
+            top = probs[i, 0]
+            best = 0
+            n_confident = 0
+            only = k
+            for j in range(k):
+                value = probs[i, j]
+                if value > top:
+                    top = value
+                    best = j
+                if value >= cut[j]:
+                    n_confident += 1
+                    only = j
+        given = np.int64(labels[i])
+        guess = best if n_confident > 1 else (only if n_confident == 1 else k)
         if counting:
             cells[given * (k + 1) + guess] += 1
         else:
             codes[i] = given * (k + 1) + guess
-        off[i] = guess != given and guess < k
+        off[i] = (guess != given) & (guess < k)
         predicted[i] = best
         edged = probs[i, given] + edge
-        given_wins[i] = best == given or edged > top or (edged == top and given < best)
+        wins[i] = (best == given) | (edged > top) | ((edged == top) & (given < best))
 
 
 @_compiled
@@ -192,60 +208,32 @@ def _offer(kept, starts, sizes, table, at, wanted, pair, value):  # pragma: no c
     sizes[pair] += 1
 
 
-@_inlined
-def _pair_value(probs, i, j, k):  # pragma: no cover - compiled
-    """The value pair (k, j) ranks, largest first: ``p_j - p_k``, or ``-p_k`` when j == k."""
-    if j == k:
-        return -probs[i, k]
-    return probs[i, j] - probs[i, k]
-
-
-@_inlined
-def _above_somewhere(probs, i, k, table):  # pragma: no cover - compiled
-    """Whether some value of row i (given class k) is above its bound in ``table``.
-
-    ``table[k * K + j]`` holds pair (k, j)'s bound and ``table[K * K + k]`` the bound of -p_k
-    (pruning by class); +inf where there is no such pair. One branch-free sweep over the row
-    settles most rows; only a row that passes somewhere is looked at pair by pair.
-    """
-    n_classes = probs.shape[1]
-    own = probs[i, k]
-    base = k * n_classes
-    hits = -own > table[n_classes * n_classes + k]
-    for j in range(n_classes):
-        hits |= probs[i, j] - own > table[base + j]
-    return hits
-
-
-@_inlined
-def _at_least_somewhere(probs, i, k, table):  # pragma: no cover - compiled
-    """:func:`_above_somewhere` with "at least" for "above"."""
-    n_classes = probs.shape[1]
-    own = probs[i, k]
-    base = k * n_classes
-    hits = -own >= table[n_classes * n_classes + k]
-    for j in range(n_classes):
-        hits |= probs[i, j] - own >= table[base + j]
-    return hits
-
-
 @_compiled
 def keep_largest(
     labels, probs, first, others, at, wanted, kept, starts, sizes, table
 ):  # pragma: no cover
     """Selection, pass 1 over a block: each pair keeps candidates for its largest values.
 
-    Pairs are listed by given class: those of class k are ``first[k]:first[k + 1]``, pair p
-    ranking ``_pair_value(row, others[p], k)``, wanting its ``wanted[p]`` largest, with its
-    floor at ``table[at[p]]`` (see ``_above_somewhere``). After the first rows of a class
-    almost every row is below every floor.
+    Pairs are listed by given class: those of class k are ``first[k]:first[k + 1]``; pair p
+    ranks ``p_j - p_k`` for j = ``others[p]`` (``-p_k`` when j == k: pruning by class) and
+    wants its ``wanted[p]`` largest. Its floor is ``table[at[p]]``: the table holds pair
+    (k, j)'s at ``k * K + j`` and pair (k, k)'s at ``K * K + k``, +inf where there is no pair.
+    So one branch-free sweep over a row tells whether any of its values passes a floor, and
+    after the first rows of a class almost no row does; only those are looked at pair by pair.
     """
+    n_classes = probs.shape[1]
     for i in range(probs.shape[0]):
         k = np.int64(labels[i])
-        if not _above_somewhere(probs, i, k, table):
+        own = probs[i, k]
+        base = k * n_classes
+        hits = -own > table[n_classes * n_classes + k]
+        for j in range(n_classes):
+            hits |= probs[i, j] - own > table[base + j]
+        if not hits:
             continue
         for pair in range(first[k], first[k + 1]):
-            value = _pair_value(probs, i, others[pair], k)
+            j = others[pair]
+            value = -own if j == k else probs[i, j] - own
             if value > table[at[pair]]:
                 _offer(kept, starts, sizes, table, at, wanted, pair, value)
 
@@ -309,8 +297,10 @@ def estimate_floors(labels, probs, first, others, wanted, class_rows):  # pragma
             if expected < 16.0 or rank > rows.shape[0] or wanted[pair] >= class_rows[k]:
                 continue
             values = np.empty(rows.shape[0], probs.dtype)
+            j = others[pair]
             for r in range(rows.shape[0]):
-                values[r] = _pair_value(probs, rows[r], others[pair], k)
+                own = probs[rows[r], k]
+                values[r] = -own if j == k else probs[rows[r], j] - own
             floors[pair] = _nth_smallest(values, rows.shape[0] - rank)
     return floors
 
@@ -319,16 +309,23 @@ def estimate_floors(labels, probs, first, others, wanted, class_rows):  # pragma
 def mark_above(
     labels, probs, first, others, at, table, chosen, above, at_cut, tie_rows, tie_pairs
 ):  # pragma: no cover
-    """Selection, pass 2 over a block: mark the rows above some pair's cut (``table[at[p]]``),
-    count and list those at it. Returns how many rows were at a cut (more than ``tie_rows``
-    holds means: call again with room for them all)."""
+    """Selection, pass 2 over a block: mark the rows above some pair's cut (``table[at[p]]``,
+    laid out as in :func:`keep_largest`), count and list those at it. Returns how many rows
+    were at a cut (more than ``tie_rows`` holds means: call again with room for them all)."""
+    n_classes = probs.shape[1]
     n_ties = 0
     for i in range(probs.shape[0]):
         k = np.int64(labels[i])
-        if not _at_least_somewhere(probs, i, k, table):
+        own = probs[i, k]
+        base = k * n_classes
+        hits = -own >= table[n_classes * n_classes + k]
+        for j in range(n_classes):
+            hits |= probs[i, j] - own >= table[base + j]
+        if not hits:
             continue
         for pair in range(first[k], first[k + 1]):
-            value = _pair_value(probs, i, others[pair], k)
+            j = others[pair]
+            value = -own if j == k else probs[i, j] - own
             cut = table[at[pair]]
             if value > cut:
                 chosen[i] = True

@@ -21,12 +21,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
+from labelwise._parallel import ordered_map, resolve_n_jobs
 from labelwise.issues import _kernels as kernels
 from labelwise.issues._sparse import column
 
 #: Rows at a cut each block first makes room for (more takes a second call for that block).
 _TIE_ROOM = 4096
+#: Fewest rows a thread takes in a pass: below it, starting threads costs more than they gain.
+_MIN_SPAN_ROWS = 1 << 14
 #: Every so many rows, at least, go into the sample that sets the first floors ...
 SAMPLE_STRIDE = 16
 #: ... and the sample holds at most this many values.
@@ -40,18 +44,8 @@ def sample_stride(n_rows: int, n_classes: int) -> int:
 
 def wanted_pairs(prune: object, checked: list[int], counts: np.ndarray, by_class: bool) -> dict:
     """{(j, k): n}: take the n largest values of pair (j, k) within given class k."""
-    wanted = {}
-    for k in checked:
-        toward = column(prune, k)
-        if by_class:
-            n = int(counts[k] - toward[k])
-            if n >= 1:
-                wanted[(k, k)] = n
-            continue
-        for j in np.flatnonzero(toward > 0):
-            if j != k:
-                wanted[(int(j), k)] = int(toward[j])
-    return wanted
+    pairs = Pairs.of(prune, checked, counts, by_class)
+    return {pairs.key(p): int(n) for p, n in enumerate(pairs.wanted)}
 
 
 @dataclass(frozen=True)
@@ -70,16 +64,40 @@ class Pairs:
     n_classes: int
 
     @classmethod
-    def of(cls, wanted: dict, n_classes: int) -> Pairs:
-        keys = sorted(wanted, key=lambda pair: (pair[1], pair[0]))
-        classes = np.array([k for _, k in keys], dtype=np.int64)
-        others = np.array([j for j, _ in keys], dtype=np.int64)
+    def of(cls, prune: object, checked: list[int], counts: np.ndarray, by_class: bool) -> Pairs:
+        """Pruning's pairs: by class, (k, k) wanting ``counts[k] - R[k, k]`` (when at least
+        1); by noise rate, (k, j) wanting ``R[j, k]`` for each j != k where it is positive.
+        Only the ``checked`` classes take part."""
+        n_classes = counts.size
+        checked = np.asarray(checked, dtype=np.int64)
+        if by_class:
+            own = np.array([column(prune, k)[k] for k in checked], dtype=np.int64)
+            keep = counts[checked] - own >= 1
+            classes = checked[keep]
+            return cls._of(classes, classes, (counts[checked] - own)[keep], n_classes)
+        if isinstance(prune, np.ndarray):
+            toward = np.zeros((n_classes, n_classes), dtype=np.int64)
+            toward[checked] = prune.T[checked]
+            np.fill_diagonal(toward, 0)
+            classes, others = np.nonzero(toward > 0)  # row-major: by class, then other class
+            return cls._of(classes, others, toward[classes, others], n_classes)
+        entries = sparse.coo_array(prune.T)
+        keep = np.isin(entries.row, checked) & (entries.row != entries.col) & (entries.data > 0)
+        classes, others = entries.row[keep], entries.col[keep]
+        order = np.lexsort((others, classes))
+        return cls._of(classes[order], others[order], entries.data[keep][order], n_classes)
+
+    @classmethod
+    def _of(
+        cls, classes: np.ndarray, others: np.ndarray, wanted: np.ndarray, n_classes: int
+    ) -> Pairs:
+        classes, others = classes.astype(np.int64), others.astype(np.int64)
         margin_at = classes * n_classes + others
         return cls(
             first=np.searchsorted(classes, np.arange(n_classes + 1)).astype(np.int64),
             others=others,
             classes=classes,
-            wanted=np.array([wanted[key] for key in keys], dtype=np.int64),
+            wanted=np.asarray(wanted, dtype=np.int64),
             at=np.where(others == classes, n_classes * n_classes + classes, margin_at),
             n_classes=n_classes,
         )
@@ -148,7 +166,7 @@ def first_floors(
 ) -> np.ndarray:
     """Starting floors from a sample of the rows (see ``estimate_floors``)."""
     return kernels.estimate_floors(
-        sample_labels,
+        kernels.compact(sample_labels, pairs.n_classes),
         np.ascontiguousarray(sample),
         pairs.first,
         pairs.others,
@@ -217,6 +235,51 @@ def mark_block(
         at_cut=at_cut,
         tie_rows=tie_rows[:n_ties] + start,
         tie_pairs=tie_pairs[:n_ties],
+    )
+
+
+def _spans(n_rows: int, n_jobs: int | None) -> list[tuple[int, int]]:
+    """One contiguous span of rows per thread (few rows: one span)."""
+    step = max(-(-n_rows // resolve_n_jobs(n_jobs)), _MIN_SPAN_ROWS)
+    return [(s, min(s + step, n_rows)) for s in range(0, n_rows, step)]
+
+
+def keep_rows(
+    block: np.ndarray, given: np.ndarray, pairs: Pairs, floors: np.ndarray, n_jobs: int | None
+) -> Kept:
+    """Pass 1 on a block of rows, split among ``n_jobs`` threads and merged."""
+    given = kernels.compact(given, block.shape[1])
+    parts = ordered_map(
+        lambda span: keep_block(block[slice(*span)], given[slice(*span)], pairs, floors),
+        _spans(block.shape[0], n_jobs),
+        n_jobs,
+    )
+    return _merged(parts, pairs)
+
+
+def mark_rows(
+    block: np.ndarray,
+    given: np.ndarray,
+    start: int,
+    pairs: Pairs,
+    table: np.ndarray,
+    n_jobs: int | None,
+) -> Marked:
+    """Pass 2 on a block of rows that starts at row ``start``, split among ``n_jobs`` threads."""
+    given = kernels.compact(given, block.shape[1])
+    parts = ordered_map(
+        lambda span: mark_block(
+            block[slice(*span)], given[slice(*span)], start + span[0], pairs, table
+        ),
+        _spans(block.shape[0], n_jobs),
+        n_jobs,
+    )
+    return Marked(
+        rows=np.concatenate([part.rows for part in parts]),
+        above=sum(part.above for part in parts),
+        at_cut=sum(part.at_cut for part in parts),
+        tie_rows=np.concatenate([part.tie_rows for part in parts]),
+        tie_pairs=np.concatenate([part.tie_pairs for part in parts]),
     )
 
 

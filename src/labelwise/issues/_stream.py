@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from labelwise._optional import require
+from labelwise._parallel import ordered_map
 from labelwise._validate import (
     Checked,
     check_block,
@@ -35,10 +36,12 @@ from labelwise._validate import (
 from labelwise.errors import ConfigError, DataFileError, InputTypeError, ShapeError
 from labelwise.issues import _kernels as kernels
 from labelwise.issues._counting import (
+    DENSE_MAX_CLASSES,
     CellCounter,
     ConfidentPass,
     _scan_block,
     _scan_step,
+    group_by_class,
     smallest_n,
     thresholds_from,
 )
@@ -47,8 +50,8 @@ from labelwise.issues._selection import (
     Marked,
     Pairs,
     first_floors,
-    keep_block,
-    mark_block,
+    keep_rows,
+    mark_rows,
     pair_values,
     sample_stride,
     select,
@@ -92,6 +95,7 @@ def chunked_source(
     memory_limit: int | str | None,
     progress: Callable[[str, int, int], Any] | None = None,
     sums_to_one: bool = True,
+    n_jobs: int | None = None,
 ) -> ChunkedProbs | None:
     """A chunked reader when the caller asks for one (or pred_probs is on disk), else None."""
     if isinstance(pred_probs, ChunkedProbs):
@@ -111,7 +115,9 @@ def chunked_source(
         limit = parse_bytes(memory_limit) if memory_limit is not None else 2**30
         n_rows = len(labels) if hasattr(labels, "__len__") else 1  # bad labels fail later
         chunk_rows = chunk_rows_for(limit, max(n_rows, 1), probe.n_classes)
-    return ChunkedProbs(pred_probs, chunk_rows, progress=progress, sums_to_one=sums_to_one)
+    return ChunkedProbs(
+        pred_probs, chunk_rows, progress=progress, sums_to_one=sums_to_one, n_jobs=n_jobs
+    )
 
 
 def chunk_rows_for(memory_limit: int, n_rows: int, n_classes: int) -> int:
@@ -145,6 +151,11 @@ class ChunkedProbs:
     drifted: int = 0
     progress: Callable[[str, int, int], Any] | None = None
     sums_to_one: bool = True
+    #: Threads each chunk's work is split among (None: every core).
+    n_jobs: int | None = None
+    #: Once a pass has read and validated every chunk: the rows of each chunk (by its first
+    #: row) to renormalize. Later passes then renormalize those rows and check nothing again.
+    _checked: dict | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.source, (str, Path)):
@@ -205,17 +216,20 @@ class ChunkedProbs:
 
         ``progress(task, rows_done, n_rows)``, when set, is called after each chunk.
         """
-        drifted = 0
+        checked, drifted = {}, 0
         for start, raw in self._raw():
             if self.progress is not None:
                 self.progress(task, start, self.n_rows)
             given = labels[start : start + len(raw)]
-            result, drift = apply_to_chunk(func, start, raw, given, kwargs, self.sums_to_one)
-            drifted += drift
+            known = None if self._checked is None else self._checked.get(start)
+            result, drift = apply_to_chunk(func, start, raw, given, kwargs, self.sums_to_one, known)
+            checked[start] = drift
+            drifted += drift.size
             yield result
         if self.progress is not None:
             self.progress(task, self.n_rows, self.n_rows)
         warn_drift(drifted, task)
+        self._checked = checked
 
 
 def apply_to_chunk(
@@ -225,21 +239,26 @@ def apply_to_chunk(
     given: np.ndarray,
     kwargs: dict,
     sums_to_one: bool = True,
+    drift: np.ndarray | None = None,
 ):
-    """Validate one chunk (renormalizing slight drift) and apply ``func``; also return the drift.
+    """Validate one chunk (renormalizing slight drift) and apply ``func``; also return the rows
+    renormalized.
 
     With ``sums_to_one=False`` (per-class probabilities of multi-label data) only the range is
-    checked. A module-level function, so that Dask can ship it to worker processes.
+    checked. ``drift``, when a pass before has checked this chunk, names the rows to
+    renormalize, and nothing is checked again. A module-level function, so that Dask can ship
+    it to worker processes.
     """
     block = raw if raw.dtype in (np.float32, np.float64) else _as_float(raw)
-    if not sums_to_one:
+    if drift is None and not sums_to_one:
         check_range(block, start)
-        return func(start, block, given, **kwargs), 0
-    drift = check_block(block, start)
+        drift = np.empty(0, dtype=np.intp)
+    elif drift is None:
+        drift = check_block(block, start)
     if drift.size:
         block = block.copy()
         block[drift] = renormalized(block[drift])
-    return func(start, block, given, **kwargs), int(drift.size)
+    return func(start, block, given, **kwargs), drift
 
 
 def warn_drift(drifted: int, task: str) -> None:
@@ -263,6 +282,10 @@ FIRST_PASS = "thresholds"
 
 
 def _own_chunk(start: int, block: np.ndarray, given: np.ndarray, n_classes: int) -> list:
+    """The chunk's given-label probabilities, by class, in row order."""
+    if kernels.enabled():
+        groups, own = group_by_class(given, block)
+        return np.split(own, groups.bounds[1:-1])
     own = block[np.arange(given.size), given]
     order = np.argsort(given, kind="stable")
     bounds = np.cumsum(np.bincount(given, minlength=n_classes))
@@ -290,10 +313,12 @@ def _scan_chunk(
     cut: np.ndarray,
     score_names: list,
     stride: int,
+    n_jobs: int | None,
 ) -> tuple:
     n, k = block.shape
-    step = _scan_step(n, k, 1)
-    parts = [_scan_block(given, block, cut, s, min(s + step, n)) for s in range(0, n, step)]
+    step = _scan_step(n, k, n_jobs)
+    spans = [(s, min(s + step, n)) for s in range(0, n, step)]
+    parts = ordered_map(lambda span: _scan_block(given, block, cut, *span), spans, n_jobs)
     counter = CellCounter(k)
     for (seen, counts), *_ in parts:
         counter.add(seen, counts)
@@ -325,7 +350,13 @@ def streamed_scan(
     cut = thresholds - 1e-6
     stride = sample_stride(n, k)
     for (seen, counts, off, argmax, wins), chunk_scores, sample in probs.map(
-        _scan_chunk, labels, "confident joint", cut=cut, score_names=score_names, stride=stride
+        _scan_chunk,
+        labels,
+        "confident joint",
+        cut=cut,
+        score_names=score_names,
+        stride=stride,
+        n_jobs=probs.n_jobs,
     ):
         counter.add(seen, counts)
         off_diagonal.append(off)
@@ -409,9 +440,10 @@ def streamed_prune(
     With the compiled kernels, the two-pass selection of :mod:`labelwise.issues._selection`,
     its first floors set from ``sample``; otherwise the numpy reference below.
     """
+    if kernels.enabled() and probs.n_classes <= DENSE_MAX_CLASSES:
+        pairs = Pairs.of(prune, checked_classes, counts, by_class)
+        return _selected_in_chunks(labels, probs, pairs, counts, sample)
     wanted = wanted_pairs(prune, checked_classes, counts, by_class)
-    if kernels.enabled():
-        return _selected_in_chunks(labels, probs, Pairs.of(wanted, probs.n_classes), counts, sample)
     running = {pair: _Smallest(n) for pair, n in wanted.items()}
     for found in probs.map(_candidates_chunk, labels, "pruning", wanted=wanted):
         for pair, (values, rows, seen) in found.items():
@@ -427,15 +459,25 @@ def streamed_prune(
 
 
 def _keep_chunk(
-    start: int, block: np.ndarray, given: np.ndarray, pairs: Pairs, floors: np.ndarray
+    start: int,
+    block: np.ndarray,
+    given: np.ndarray,
+    pairs: Pairs,
+    floors: np.ndarray,
+    n_jobs: int | None,
 ) -> Kept:
-    return keep_block(block, given, pairs, floors)
+    return keep_rows(block, given, pairs, floors, n_jobs)
 
 
 def _mark_chunk(
-    start: int, block: np.ndarray, given: np.ndarray, pairs: Pairs, table: np.ndarray
+    start: int,
+    block: np.ndarray,
+    given: np.ndarray,
+    pairs: Pairs,
+    table: np.ndarray,
+    n_jobs: int | None,
 ) -> Marked:
-    return mark_block(block, given, start, pairs, table)
+    return mark_rows(block, given, start, pairs, table, n_jobs)
 
 
 def _selected_in_chunks(
@@ -448,9 +490,10 @@ def _selected_in_chunks(
     """The compiled selection over the chunks: two passes (three when a floor was too high),
     and one more to settle ties that straddle a cut."""
     floors = first_floors(sample[1], sample[0], pairs, counts)
+    threads = {"pairs": pairs, "n_jobs": probs.n_jobs}
     return select(
-        lambda floors: probs.map(_keep_chunk, labels, "pruning", pairs=pairs, floors=floors),
-        lambda table: probs.map(_mark_chunk, labels, "pruning", pairs=pairs, table=table),
+        lambda floors: probs.map(_keep_chunk, labels, "pruning", floors=floors, **threads),
+        lambda table: probs.map(_mark_chunk, labels, "pruning", table=table, **threads),
         pairs,
         floors,
         lambda unsettled: _resolve_ties(labels, probs, unsettled),
@@ -528,6 +571,10 @@ class OneVsRest:
     @property
     def n_rows(self) -> int:
         return self.base.n_rows
+
+    @property
+    def n_jobs(self) -> int | None:
+        return self.base.n_jobs
 
     def map(self, func: Callable, labels: np.ndarray, task: str, **kwargs: Any) -> Iterator:
         task = f"class {self.k}: {task}"

@@ -10,11 +10,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labelwise._parallel import ordered_map, resolve_n_jobs
+from labelwise._parallel import ordered_map
 from labelwise._validate import Checked, check_choice, check_inputs
 from labelwise.errors import ConfigError, SmallClassWarning
 from labelwise.issues import _kernels as kernels
 from labelwise.issues._counting import (
+    DENSE_MAX_CLASSES,
     ClassGroups,
     ConfidentPass,
     confident_pass,
@@ -30,12 +31,11 @@ from labelwise.issues._selection import (
     Marked,
     Pairs,
     first_floors,
-    keep_block,
-    mark_block,
+    keep_rows,
+    mark_rows,
     pair_values,
     sample_stride,
     select,
-    wanted_pairs,
 )
 from labelwise.issues._sparse import calibrate, column, prune, rescale_sparse
 from labelwise.issues._stream import chunked_source, streamed_prune, streamed_scan_inputs
@@ -225,9 +225,9 @@ def _pruned(
 ) -> np.ndarray:
     """Flag by noise rate (largest margins toward each other class) or by class (lowest p_k)."""
     checked = _checked_classes(groups.counts, options["min_examples_per_class"])
-    if kernels.enabled():
-        wanted = wanted_pairs(prune, checked, groups.counts, by_class)
-        return _selected(labels, pred_probs, groups, wanted, options["n_jobs"])
+    if kernels.enabled() and pred_probs.shape[1] <= DENSE_MAX_CLASSES:
+        pairs = Pairs.of(prune, checked, groups.counts, by_class)
+        return _selected(labels, pred_probs, groups, pairs, options["n_jobs"])
 
     def flag_class(k: int) -> np.ndarray:
         rows = groups.rows(k)
@@ -250,30 +250,19 @@ def _selected(
     labels: np.ndarray,
     pred_probs: np.ndarray,
     groups: ClassGroups,
-    wanted: dict,
+    pairs: Pairs,
     n_jobs: int | None,
 ) -> np.ndarray:
     """Pruning's rows by the compiled two-pass selection, the rows split among the threads."""
     n, k = pred_probs.shape
-    labels = kernels.compact(labels, k)
-    pairs = Pairs.of(wanted, k)
-    step = -(-n // resolve_n_jobs(n_jobs))
-    spans = [(s, min(s + step, n)) for s in range(0, n, step)]
     stride = sample_stride(n, k)
     floors = first_floors(pred_probs[::stride], labels[::stride], pairs, groups.counts)
 
     def keep(floors: np.ndarray) -> list[Kept]:
-        def one(span: tuple[int, int]) -> Kept:
-            return keep_block(pred_probs[slice(*span)], labels[slice(*span)], pairs, floors)
-
-        return ordered_map(one, spans, n_jobs)
+        return [keep_rows(pred_probs, labels, pairs, floors, n_jobs)]
 
     def mark(table: np.ndarray) -> list[Marked]:
-        def one(span: tuple[int, int]) -> Marked:
-            start, stop = span
-            return mark_block(pred_probs[start:stop], labels[start:stop], start, pairs, table)
-
-        return ordered_map(one, spans, n_jobs)
+        return [mark_rows(pred_probs, labels, 0, pairs, table, n_jobs)]
 
     def resolve(unsettled: dict) -> dict:
         out = {}
@@ -442,7 +431,7 @@ def find_label_issues(
     """
     _check_options(method, rank_by, min_examples_per_class, frac_noise, num_to_remove_per_class)
     options = engine_options(n_jobs, min_examples_per_class, frac_noise, num_to_remove_per_class)
-    chunked = chunked_source(pred_probs, labels, chunk_rows, memory_limit)
+    chunked = chunked_source(pred_probs, labels, chunk_rows, memory_limit, n_jobs=n_jobs)
     if chunked is not None:
         return find_streamed(labels, chunked, classes, method, rank_by, options)[0]
     checked, groups, scan = scan_inputs(labels, pred_probs, classes, n_jobs)

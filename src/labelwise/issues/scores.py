@@ -17,7 +17,12 @@ _PROB_FLOOR = 1e-6
 
 
 def _self_confidence(block: np.ndarray, given: np.ndarray) -> np.ndarray:
-    return block[np.arange(len(given)), given]
+    if not block.flags.c_contiguous:
+        return block[np.arange(len(given)), given]
+    # One flat gather: several times faster than indexing rows and columns.
+    flat = np.arange(0, block.size, block.shape[1])
+    flat += given
+    return np.take(block.reshape(-1), flat)
 
 
 def _normalized_margin(block: np.ndarray, given: np.ndarray) -> np.ndarray:
