@@ -143,17 +143,24 @@ def check_pred_probs(pred_probs: Any) -> np.ndarray:
         When the array is not 2-D, is empty or has fewer than 2 columns.
     """
     arr = as_float_matrix(pred_probs)
-    n = arr.shape[0]
-    # Blocks are checked in threads (numpy releases the GIL); the first bad row still raises.
-    starts = range(0, n, _CHECK_ROWS)
-    drifted = ordered_map(lambda s: check_block(arr[s : s + _CHECK_ROWS], s) + s, starts, None)
-    rows = np.concatenate(drifted)
+    rows = check_rows(arr)
     if not rows.size:
         return arr
     warn_renormalized(rows.size, stacklevel=3)
     arr = arr.copy()
     arr[rows] = renormalized(arr[rows])
     return arr
+
+
+def check_rows(block: np.ndarray, start: int = 0) -> np.ndarray:
+    """:func:`check_block` over blocks of :data:`_CHECK_ROWS` rows, in threads (numpy releases
+    the GIL); the first bad row still raises. Small blocks keep the temporaries small, and
+    fresh pages of memory cost more than the arithmetic on them."""
+    starts = range(0, block.shape[0], _CHECK_ROWS)
+    drifted = ordered_map(
+        lambda s: check_block(block[s : s + _CHECK_ROWS], start + s) + s, starts, None
+    )
+    return np.concatenate(drifted)
 
 
 def check_block(block: np.ndarray, start: int) -> np.ndarray:

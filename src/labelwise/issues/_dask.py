@@ -33,6 +33,8 @@ class DaskProbs:
     columns = None
     #: Each task runs on one thread: the cluster's workers are the parallelism.
     n_jobs = 1
+    #: Tasks may run in other processes: chunk functions return what they find.
+    in_process = False
 
     def __init__(
         self,

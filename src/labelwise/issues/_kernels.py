@@ -35,6 +35,7 @@ __all__ = [
     "mark_above",
     "merge_kept",
     "scan_rows",
+    "scatter_own",
 ]
 
 #: The environment variable that turns the compiled kernels off (value "numpy").
@@ -58,6 +59,16 @@ def _compiled(func):
     # cache=True keeps the machine code next to this file (or in the user's cache when the
     # package folder is read-only), so only the first run on a machine pays for compiling.
     return numba.njit(nogil=True, cache=True)(func)
+
+
+@_compiled
+def scatter_own(labels, probs, next_slot, own):  # pragma: no cover - compiled
+    """Write each row's given-label probability to the next free slot of its class in ``own``
+    (slots grouped by class, rows in order), advancing ``next_slot``."""
+    for i in range(labels.shape[0]):
+        given = np.int64(labels[i])
+        own[next_slot[given]] = probs[i, given]
+        next_slot[given] += 1
 
 
 @_compiled

@@ -26,8 +26,8 @@ from labelwise._optional import require
 from labelwise._parallel import ordered_map
 from labelwise._validate import (
     Checked,
-    check_block,
     check_range,
+    check_rows,
     encode_label_values,
     labels_array,
     renormalized,
@@ -153,6 +153,8 @@ class ChunkedProbs:
     sums_to_one: bool = True
     #: Threads each chunk's work is split among (None: every core).
     n_jobs: int | None = None
+    #: Chunk functions run in this process, so they may fill the caller's arrays in place.
+    in_process = True
     #: Once a pass has read and validated every chunk: the rows of each chunk (by its first
     #: row) to renormalize. Later passes then renormalize those rows and check nothing again.
     _checked: dict | None = field(default=None, repr=False)
@@ -254,7 +256,7 @@ def apply_to_chunk(
         check_range(block, start)
         drift = np.empty(0, dtype=np.intp)
     elif drift is None:
-        drift = check_block(block, start)
+        drift = check_rows(block, start)
     if drift.size:
         block = block.copy()
         block[drift] = renormalized(block[drift])
@@ -295,6 +297,13 @@ def _own_chunk(start: int, block: np.ndarray, given: np.ndarray, n_classes: int)
 def own_probs_by_class(labels: np.ndarray, probs: Any, n_classes: int) -> list:
     """Each class's given-label probabilities, in row order (one pass, filled in place)."""
     counts = np.bincount(labels, minlength=n_classes)
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    if kernels.enabled() and probs.in_process:
+        # The chunks are read here: the kernel writes each straight to its slots.
+        filled = {"own": None, "next_slot": bounds[:-1].copy(), "n_rows": labels.size}
+        for _ in probs.map(_scatter_chunk, labels, FIRST_PASS, filled=filled):
+            pass
+        return np.split(filled["own"], bounds[1:-1])
     out: list[np.ndarray] | None = None
     filled = np.zeros(n_classes, dtype=np.int64)
     for split in probs.map(_own_chunk, labels, FIRST_PASS, n_classes=n_classes):
@@ -304,6 +313,12 @@ def own_probs_by_class(labels: np.ndarray, probs: Any, n_classes: int) -> list:
             out[k][filled[k] : filled[k] + values.size] = values
             filled[k] += values.size
     return out
+
+
+def _scatter_chunk(start: int, block: np.ndarray, given: np.ndarray, filled: dict) -> None:
+    if filled["own"] is None:
+        filled["own"] = np.empty(filled["n_rows"], block.dtype)
+    kernels.scatter_own(given, block, filled["next_slot"], filled["own"])
 
 
 def _scan_chunk(
@@ -575,6 +590,10 @@ class OneVsRest:
     @property
     def n_jobs(self) -> int | None:
         return self.base.n_jobs
+
+    @property
+    def in_process(self) -> bool:
+        return self.base.in_process
 
     def map(self, func: Callable, labels: np.ndarray, task: str, **kwargs: Any) -> Iterator:
         task = f"class {self.k}: {task}"
