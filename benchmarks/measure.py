@@ -15,6 +15,12 @@ class Timing:
     best_s: float
     runs: int
     result: Any
+    #: Every run's wall time, in order (the worst shown beside the best).
+    walls: tuple[float, ...] = ()
+
+    @property
+    def worst_s(self) -> float:
+        return max(self.walls, default=self.best_s)
 
 
 def best_time(fn: Callable[[], Any], repeats: int = 3, budget_s: float = 10.0) -> Timing:
@@ -23,15 +29,14 @@ def best_time(fn: Callable[[], Any], repeats: int = 3, budget_s: float = 10.0) -
     Stops repeating once the calls so far took ``budget_s`` in all, so that a very slow call is
     timed once instead of holding up the whole suite.
     """
-    best, spent, runs, result = float("inf"), 0.0, 0, None
-    while runs < repeats and (runs == 0 or spent < budget_s):
+    walls, result = [], None
+    while len(walls) < repeats and (not walls or sum(walls) < budget_s):
         result = None  # drop the previous result first, so it does not crowd this run
         gc.collect()
         start = time.perf_counter()
         result = fn()
-        elapsed = time.perf_counter() - start
-        best, spent, runs = min(best, elapsed), spent + elapsed, runs + 1
-    return Timing(best_s=best, runs=runs, result=result)
+        walls.append(time.perf_counter() - start)
+    return Timing(best_s=min(walls), runs=len(walls), result=result, walls=tuple(walls))
 
 
 def peak_extra_bytes(fn: Callable[[], Any]) -> int:

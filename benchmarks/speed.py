@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -14,8 +17,8 @@ from measure import best_time, peak_extra_bytes
 from reference import COMPOSED_METHODS, SHARED_METHODS, cleanlab_mask
 from synthetic import make_inputs
 
-FULL_SHAPES = ((1_000_000, 10), (100_000, 100))
-QUICK_SHAPES = ((100_000, 10), (10_000, 100))
+FULL_SHAPES = ((1_000_000, 10), (100_000, 100), (50_000, 1_000))
+QUICK_SHAPES = ((100_000, 10), (10_000, 100), (5_000, 1_000))
 DEFAULT_METHOD = "prune_by_noise_rate"
 SEED = 0
 
@@ -36,17 +39,63 @@ def _agreement(reference: np.ndarray, ours: np.ndarray) -> dict[str, Any]:
 def _timed_pair(
     reference: Callable[[], np.ndarray], ours: Callable[[], np.ndarray], repeats: int
 ) -> dict[str, Any]:
-    """Time both calls (best of ``repeats``) and compare the masks of their last runs."""
+    """Time both calls (best of ``repeats``, after one untimed call each) and compare the masks
+    of their last runs. A new process's one-off costs are measured apart (:func:`first_call`)."""
+    reference(), ours()
     ref = best_time(reference, repeats)
     mine = best_time(ours, repeats)
     return {
         "cleanlab_s": ref.best_s,
+        "cleanlab_worst_s": ref.worst_s,
         "cleanlab_runs": ref.runs,
         "labelwise_s": mine.best_s,
+        "labelwise_worst_s": mine.worst_s,
         "labelwise_runs": mine.runs,
         "speedup": ref.best_s / mine.best_s,
         **_agreement(ref.result, mine.result),
     }
+
+
+def _numpy_path(call: Callable[[], Any]) -> Any:
+    """``call()`` with labelwise's compiled kernels off (its numpy reference path)."""
+    before = os.environ.get("LABELWISE_KERNELS")
+    os.environ["LABELWISE_KERNELS"] = "numpy"
+    try:
+        return call()
+    finally:
+        if before is None:
+            del os.environ["LABELWISE_KERNELS"]
+        else:
+            os.environ["LABELWISE_KERNELS"] = before
+
+
+#: A new process: import labelwise, then time its first call and a second one.
+_FIRST_CALL = """
+import json, time
+import numpy as np
+import labelwise
+rng = np.random.default_rng(0)
+probs = rng.dirichlet(np.ones(10), 10_000).astype(np.float32)
+labels = rng.integers(0, 10, 10_000)
+start = time.perf_counter()
+labelwise.find_label_issues(labels, probs)
+first = time.perf_counter() - start
+start = time.perf_counter()
+labelwise.find_label_issues(labels, probs)
+print(json.dumps({"first_s": first, "second_s": time.perf_counter() - start}))
+"""
+
+
+def first_call() -> dict[str, Any]:
+    """A new process's first call, with the kernels (loaded from numba's cache) and without."""
+    out = {}
+    for name, switch in (("kernels", ""), ("numpy", "numpy")):
+        env = {**os.environ, "LABELWISE_KERNELS": switch}
+        done = subprocess.run(
+            [sys.executable, "-c", _FIRST_CALL], env=env, capture_output=True, text=True, check=True
+        )
+        out[name] = json.loads(done.stdout.splitlines()[-1])
+    return out
 
 
 def _default_call(labels: np.ndarray, pred_probs: np.ndarray, repeats: int) -> dict[str, Any]:
@@ -57,6 +106,11 @@ def _default_call(labels: np.ndarray, pred_probs: np.ndarray, repeats: int) -> d
         lambda: lw.find_label_issues(labels, pred_probs).mask,
         repeats,
     )
+    # The reference path of labelwise (numpy alone), equal to the compiled one by its tests.
+    reference = best_time(lambda: _numpy_path(lambda: lw.find_label_issues(labels, pred_probs)))
+    row["labelwise_numpy_s"] = reference.best_s
+    compiled = lw.find_label_issues(labels, pred_probs).mask
+    row["numpy_path_identical"] = bool(np.array_equal(reference.result.mask, compiled))
     # Memory with one process: tracemalloc cannot see cleanlab's worker processes.
     ref_peak = peak_extra_bytes(lambda: cleanlab_mask(labels, pred_probs, DEFAULT_METHOD, n_jobs=1))
     our_peak = peak_extra_bytes(lambda: lw.find_label_issues(labels, pred_probs))
@@ -106,6 +160,7 @@ def run_speed(quick: bool = False, repeats: int = 3) -> dict[str, Any]:
     return {
         "seed": SEED,
         "repeats": repeats,
+        "first_call": first_call(),
         "cleanlab_default_n_jobs": psutil.cpu_count(logical=False),
         "default": defaults,
         "methods_shape": list(shapes[0]),

@@ -79,7 +79,8 @@ def group_by_class(labels: np.ndarray, pred_probs: np.ndarray) -> tuple[ClassGro
         return groups, _own_probs_by_class(pred_probs, groups)
     counts = np.bincount(labels, minlength=n_classes)
     bounds = np.concatenate([[0], np.cumsum(counts)])
-    order, own = kernels.group_rows(kernels.compact(labels, n_classes), pred_probs, bounds)
+    order, own = np.empty(labels.size, np.intp), np.empty(labels.size, pred_probs.dtype)
+    kernels.group_rows(kernels.compact(labels, n_classes), pred_probs, bounds, order, own)
     return ClassGroups(order=order, bounds=bounds), own
 
 
@@ -356,14 +357,16 @@ def round_preserving_row_totals(matrix: np.ndarray) -> np.ndarray:
     ints = floats.round()
     diff = np.round(floats.sum(axis=1).round() - ints.sum(axis=1).round())
     remainders = floats - ints
-    order = np.argsort(remainders, axis=1)
     width = floats.shape[1]
-    for row in np.flatnonzero(np.abs(diff) > TOLERANCE):
+    rows = np.flatnonzero(np.abs(diff) > TOLERANCE)
+    # Only rows that change are sorted; equal remainders go the way numpy's sort sends them.
+    order = np.argsort(remainders[rows], axis=1)
+    for row, row_order in zip(rows, order, strict=True):
         if abs(diff[row]) > width:
             ints[row] = round_preserving_sum(floats[row])
             continue
         step = -1 if diff[row] < 0 else 1
-        ints[row, order[row][::-step][: int(abs(diff[row]))]] += step
+        ints[row, row_order[::-step][: int(abs(diff[row]))]] += step
     return ints.astype(int)
 
 

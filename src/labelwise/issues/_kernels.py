@@ -72,22 +72,20 @@ def scatter_own(labels, probs, next_slot, own):  # pragma: no cover - compiled
 
 
 @_compiled
-def group_rows(labels, probs, bounds):  # pragma: no cover - compiled
+def group_rows(labels, probs, bounds, order, own):  # pragma: no cover - compiled
     """Rows grouped by given class (a stable counting sort) and each row's given-label prob.
 
-    Equal to ``np.argsort(labels, kind="stable")`` and ``probs[order, labels[order]]``.
+    Fills ``order`` with ``np.argsort(labels, kind="stable")`` and ``own`` with
+    ``probs[order, labels[order]]``. (Outputs are allocated by the caller, where Python's
+    memory tracing sees them.)
     """
-    n = labels.shape[0]
     next_slot = bounds[:-1].copy()
-    order = np.empty(n, np.intp)
-    own = np.empty(n, probs.dtype)
-    for i in range(n):
+    for i in range(labels.shape[0]):
         given = np.int64(labels[i])
         slot = next_slot[given]
         order[slot] = i
         own[slot] = probs[i, given]
         next_slot[given] = slot + 1
-    return order, own
 
 
 #: From this many classes on, the confident pass sweeps each row in separate simple loops
@@ -221,32 +219,35 @@ def _offer(kept, starts, sizes, table, at, wanted, pair, value):  # pragma: no c
 
 @_compiled
 def keep_largest(
-    labels, probs, first, others, at, wanted, kept, starts, sizes, table
-):  # pragma: no cover
+    labels, probs, pair_at, at, wanted, kept, starts, sizes, table
+):  # pragma: no cover  # noqa: E501
     """Selection, pass 1 over a block: each pair keeps candidates for its largest values.
 
-    Pairs are listed by given class: those of class k are ``first[k]:first[k + 1]``; pair p
-    ranks ``p_j - p_k`` for j = ``others[p]`` (``-p_k`` when j == k: pruning by class) and
-    wants its ``wanted[p]`` largest. Its floor is ``table[at[p]]``: the table holds pair
-    (k, j)'s at ``k * K + j`` and pair (k, k)'s at ``K * K + k``, +inf where there is no pair.
-    So one branch-free sweep over a row tells whether any of its values passes a floor, and
-    after the first rows of a class almost no row does; only those are looked at pair by pair.
+    Pair p of given class k ranks ``p_j - p_k`` for its other class j (``-p_k`` when j == k:
+    pruning by class) and wants its ``wanted[p]`` largest. Bounds and pairs share one layout:
+    ``table[k * K + j]`` holds pair (k, j)'s floor and ``pair_at[k * K + j]`` its number,
+    ``K * K + k`` is pair (k, k)'s place, and a place with no pair holds +inf and -1 (``at[p]``
+    is pair p's place). So one branch-free sweep over a row tells whether any of its values
+    passes a floor, and after the first rows of a class almost no row does; only such a row is
+    swept again to find which.
     """
     n_classes = probs.shape[1]
     for i in range(probs.shape[0]):
         k = np.int64(labels[i])
         own = probs[i, k]
         base = k * n_classes
-        hits = -own > table[n_classes * n_classes + k]
+        by_class = n_classes * n_classes + k
+        hits = -own > table[by_class]
         for j in range(n_classes):
             hits |= probs[i, j] - own > table[base + j]
         if not hits:
             continue
-        for pair in range(first[k], first[k + 1]):
-            j = others[pair]
-            value = -own if j == k else probs[i, j] - own
-            if value > table[at[pair]]:
-                _offer(kept, starts, sizes, table, at, wanted, pair, value)
+        if -own > table[by_class]:
+            _offer(kept, starts, sizes, table, at, wanted, pair_at[by_class], -own)
+        for j in range(n_classes):
+            value = probs[i, j] - own
+            if value > table[base + j]:
+                _offer(kept, starts, sizes, table, at, wanted, pair_at[base + j], value)
 
 
 @_compiled
@@ -318,33 +319,34 @@ def estimate_floors(labels, probs, first, others, wanted, class_rows):  # pragma
 
 @_compiled
 def mark_above(
-    labels, probs, first, others, at, table, chosen, above, at_cut, tie_rows, tie_pairs
-):  # pragma: no cover
-    """Selection, pass 2 over a block: mark the rows above some pair's cut (``table[at[p]]``,
-    laid out as in :func:`keep_largest`), count and list those at it. Returns how many rows
-    were at a cut (more than ``tie_rows`` holds means: call again with room for them all)."""
+    labels, probs, pair_at, table, chosen, above, at_cut, tie_rows, tie_pairs
+):  # pragma: no cover  # noqa: E501
+    """Selection, pass 2 over a block: mark the rows above some pair's cut (``table``, laid out
+    as in :func:`keep_largest`), count and list those at it. Returns how many rows were at a cut
+    (more than ``tie_rows`` holds means: call again with room for them all)."""
     n_classes = probs.shape[1]
     n_ties = 0
     for i in range(probs.shape[0]):
         k = np.int64(labels[i])
         own = probs[i, k]
         base = k * n_classes
-        hits = -own >= table[n_classes * n_classes + k]
+        by_class = n_classes * n_classes + k
+        hits = -own >= table[by_class]
         for j in range(n_classes):
             hits |= probs[i, j] - own >= table[base + j]
         if not hits:
             continue
-        for pair in range(first[k], first[k + 1]):
-            j = others[pair]
-            value = -own if j == k else probs[i, j] - own
-            cut = table[at[pair]]
+        for j in range(-1, n_classes):
+            place = by_class if j < 0 else base + j
+            value = -own if j < 0 else probs[i, j] - own
+            cut = table[place]
             if value > cut:
                 chosen[i] = True
-                above[pair] += 1
+                above[pair_at[place]] += 1
             elif value == cut:
-                at_cut[pair] += 1
+                at_cut[pair_at[place]] += 1
                 if n_ties < tie_rows.shape[0]:
                     tie_rows[n_ties] = i
-                    tie_pairs[n_ties] = pair
+                    tie_pairs[n_ties] = pair_at[place]
                 n_ties += 1
     return n_ties

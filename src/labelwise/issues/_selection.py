@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy import sparse
@@ -27,10 +28,13 @@ from labelwise._parallel import ordered_map, resolve_n_jobs
 from labelwise.issues import _kernels as kernels
 from labelwise.issues._sparse import column
 
-#: Rows at a cut each block first makes room for (more takes a second call for that block).
+#: Rows at a cut each block makes room for beyond two per pair (more take a second call).
 _TIE_ROOM = 4096
 #: Fewest rows a thread takes in a pass: below it, starting threads costs more than they gain.
 _MIN_SPAN_ROWS = 1 << 14
+#: Room each pair's candidates have beyond twice its wanted: pairs that want a few rows would
+#: otherwise be compacted after nearly every candidate.
+_SLACK = 8
 #: Every so many rows, at least, go into the sample that sets the first floors ...
 SAMPLE_STRIDE = 16
 #: ... and the sample holds at most this many values.
@@ -48,7 +52,7 @@ def wanted_pairs(prune: object, checked: list[int], counts: np.ndarray, by_class
     return {pairs.key(p): int(n) for p, n in enumerate(pairs.wanted)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Pairs:
     """The pairs to select for, listed by given class: those of class k are
     ``first[k]:first[k + 1]``, pair p ranking against class ``others[p]`` and wanting
@@ -75,17 +79,15 @@ class Pairs:
             keep = counts[checked] - own >= 1
             classes = checked[keep]
             return cls._of(classes, classes, (counts[checked] - own)[keep], n_classes)
-        if isinstance(prune, np.ndarray):
-            toward = np.zeros((n_classes, n_classes), dtype=np.int64)
-            toward[checked] = prune.T[checked]
-            np.fill_diagonal(toward, 0)
-            classes, others = np.nonzero(toward > 0)  # row-major: by class, then other class
-            return cls._of(classes, others, toward[classes, others], n_classes)
-        entries = sparse.coo_array(prune.T)
-        keep = np.isin(entries.row, checked) & (entries.row != entries.col) & (entries.data > 0)
-        classes, others = entries.row[keep], entries.col[keep]
-        order = np.lexsort((others, classes))
-        return cls._of(classes[order], others[order], entries.data[keep][order], n_classes)
+        if isinstance(prune, np.ndarray):  # R[j, k]: from given class k, toward class j
+            others, classes = np.nonzero(prune > 0)
+            wanted = prune[others, classes]
+        else:
+            entries = sparse.coo_array(prune)
+            others, classes, wanted = entries.row, entries.col, entries.data
+        keep = np.isin(classes, checked) & (classes != others) & (wanted > 0)
+        order = np.lexsort((others[keep], classes[keep]))  # by class, then other class
+        return cls._of(classes[keep][order], others[keep][order], wanted[keep][order], n_classes)
 
     @classmethod
     def _of(
@@ -114,10 +116,18 @@ class Pairs:
         table[self.at] = bounds
         return table
 
+    @cached_property
+    def pair_at(self) -> np.ndarray:
+        """Each place of the table's pair (-1 where there is none)."""
+        pair_at = np.full(self.n_classes * (self.n_classes + 1), -1, dtype=np.int64)
+        pair_at[self.at] = np.arange(len(self))
+        return pair_at
+
 
 @dataclass
 class Kept:
-    """Per pair, candidates for its largest values (room for twice as many as it wants) and,
+    """Per pair, candidates for its largest values (room for twice as many as it wants, and a
+    few more) and,
     in ``table``, its floor: the value a candidate must beat."""
 
     values: np.ndarray
@@ -127,7 +137,7 @@ class Kept:
 
     @classmethod
     def empty(cls, pairs: Pairs, floors: np.ndarray) -> Kept:
-        starts = np.concatenate([[0], np.cumsum(2 * pairs.wanted)]).astype(np.int64)
+        starts = np.concatenate([[0], np.cumsum(2 * pairs.wanted + _SLACK)]).astype(np.int64)
         return cls(
             values=np.empty(int(starts[-1]), floors.dtype),
             starts=starts,
@@ -181,8 +191,7 @@ def keep_block(block: np.ndarray, given: np.ndarray, pairs: Pairs, floors: np.nd
     kernels.keep_largest(
         given,
         block,
-        pairs.first,
-        pairs.others,
+        pairs.pair_at,
         pairs.at,
         pairs.wanted,
         kept.values,
@@ -208,7 +217,7 @@ def mark_block(
     block: np.ndarray, given: np.ndarray, start: int, pairs: Pairs, table: np.ndarray
 ) -> Marked:
     """Pass 2 on the block of rows that starts at row ``start``; ``table`` holds the cuts."""
-    room = _TIE_ROOM
+    room = _TIE_ROOM + 2 * len(pairs)  # each pair's cut is some row's value: one tie at least
     while True:
         chosen = np.zeros(block.shape[0], dtype=bool)
         above, at_cut = np.zeros(len(pairs), np.int64), np.zeros(len(pairs), np.int64)
@@ -216,9 +225,7 @@ def mark_block(
         n_ties = kernels.mark_above(
             given,
             block,
-            pairs.first,
-            pairs.others,
-            pairs.at,
+            pairs.pair_at,
             table,
             chosen,
             above,
