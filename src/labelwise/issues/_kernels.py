@@ -88,6 +88,8 @@ def group_rows(labels, probs, bounds, order, own):  # pragma: no cover - compile
         next_slot[given] = slot + 1
 
 
+#: Pairs that want at most this many values keep them sorted (see ``_offer``).
+SORTED_WANTED = 16
 #: From this many classes on, the confident pass sweeps each row in separate simple loops
 #: that the compiler vectorizes; below it one loop per row costs less.
 WIDE_ROWS = 32
@@ -205,15 +207,34 @@ def _compact(kept, starts, sizes, table, at, pair, wanted):  # pragma: no cover 
 def _offer(kept, starts, sizes, table, at, wanted, pair, value):  # pragma: no cover - compiled
     """Keep ``value`` as a candidate for pair's ``wanted[pair]`` largest.
 
-    Each pair has room for twice its wanted; when full it is compacted to the wanted largest,
-    and its floor (``table[at[pair]]``) turns away every later value that can no longer be
-    among them.
+    A pair that wants few values keeps exactly its largest so far, sorted, so that its floor
+    (``table[at[pair]]``, the smallest of them once it has all it wants) is exact after every
+    value. A pair that wants more has room for twice as many (and a few): when full it is
+    compacted to its wanted largest, which raises the floor. Either way the floor turns away
+    every later value that can no longer be among them.
     """
-    if sizes[pair] == starts[pair + 1] - starts[pair]:
-        _compact(kept, starts, sizes, table, at, pair, wanted[pair])
+    start, size, want = starts[pair], sizes[pair], wanted[pair]
+    if want <= SORTED_WANTED:
+        slot = size
+        if size == want:  # full: the smallest gives way
+            slot = 0
+            while slot + 1 < size and kept[start + slot + 1] < value:
+                kept[start + slot] = kept[start + slot + 1]
+                slot += 1
+        else:
+            while slot > 0 and kept[start + slot - 1] > value:
+                kept[start + slot] = kept[start + slot - 1]
+                slot -= 1
+            sizes[pair] = size + 1
+        kept[start + slot] = value
+        if sizes[pair] == want:
+            table[at[pair]] = kept[start]
+        return
+    if size == starts[pair + 1] - start:
+        _compact(kept, starts, sizes, table, at, pair, want)
         if value <= table[at[pair]]:
             return
-    kept[starts[pair] + sizes[pair]] = value
+    kept[start + sizes[pair]] = value
     sizes[pair] += 1
 
 

@@ -36,7 +36,7 @@ _MIN_SPAN_ROWS = 1 << 14
 #: otherwise be compacted after nearly every candidate.
 _SLACK = 8
 #: Every so many rows, at least, go into the sample that sets the first floors ...
-SAMPLE_STRIDE = 16
+SAMPLE_STRIDE = 32
 #: ... and the sample holds at most this many values.
 SAMPLE_VALUES = 1 << 22
 
