@@ -40,6 +40,9 @@ ROW_SUM_SILENT = 1e-5
 ROW_SUM_RENORMALIZE = 1e-3
 #: Rows checked at a time, so that checks never hold an (N, K) temporary.
 _CHECK_ROWS = 1 << 16
+#: Values checked at a time at most: wide rows take fewer rows a block, and the threads share
+#: more blocks.
+_CHECK_VALUES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -153,14 +156,15 @@ def check_pred_probs(pred_probs: Any) -> np.ndarray:
 
 
 def check_rows(block: np.ndarray, start: int = 0) -> np.ndarray:
-    """:func:`check_block` over blocks of :data:`_CHECK_ROWS` rows, in threads (numpy releases
-    the GIL); the first bad row still raises. Small blocks keep the temporaries small, and
-    fresh pages of memory cost more than the arithmetic on them."""
-    starts = range(0, block.shape[0], _CHECK_ROWS)
-    drifted = ordered_map(
-        lambda s: check_block(block[s : s + _CHECK_ROWS], start + s) + s, starts, None
-    )
-    return np.concatenate(drifted)
+    """:func:`check_block` over blocks of rows, in threads (numpy releases the GIL); the first
+    bad row still raises. Small blocks keep the temporaries small, and fresh pages of memory
+    cost more than the arithmetic on them."""
+    step = max(1, min(_CHECK_ROWS, _CHECK_VALUES // block.shape[1]))
+
+    def check(s: int) -> np.ndarray:
+        return check_block(block[s : s + step], start + s) + s
+
+    return np.concatenate(ordered_map(check, range(0, block.shape[0], step), None))
 
 
 def check_block(block: np.ndarray, start: int) -> np.ndarray:

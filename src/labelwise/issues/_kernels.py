@@ -22,7 +22,7 @@ import numpy as np
 
 try:  # numba is a dependency, but the engine must still run where it cannot load
     import numba
-except ImportError:  # pragma: no cover - exercised by LABELWISE_KERNELS=numpy instead
+except ImportError:
     numba = None
 
 __all__ = [
@@ -54,7 +54,7 @@ def enabled() -> bool:
 
 
 def _compiled(func):
-    if numba is None:  # pragma: no cover
+    if numba is None:
         return func
     # cache=True keeps the machine code next to this file (or in the user's cache when the
     # package folder is read-only), so only the first run on a machine pays for compiling.
@@ -62,7 +62,7 @@ def _compiled(func):
 
 
 @_compiled
-def scatter_own(labels, probs, next_slot, own):  # pragma: no cover - compiled
+def scatter_own(labels, probs, next_slot, own):
     """Write each row's given-label probability to the next free slot of its class in ``own``
     (slots grouped by class, rows in order), advancing ``next_slot``."""
     for i in range(labels.shape[0]):
@@ -72,7 +72,7 @@ def scatter_own(labels, probs, next_slot, own):  # pragma: no cover - compiled
 
 
 @_compiled
-def group_rows(labels, probs, bounds, order, own):  # pragma: no cover - compiled
+def group_rows(labels, probs, bounds, order, own):
     """Rows grouped by given class (a stable counting sort) and each row's given-label prob.
 
     Fills ``order`` with ``np.argsort(labels, kind="stable")`` and ``own`` with
@@ -96,9 +96,7 @@ WIDE_ROWS = 32
 
 
 @_compiled
-def scan_rows(
-    labels, probs, bits, cut, edge, cells, codes, off, predicted, wins
-):  # pragma: no cover
+def scan_rows(labels, probs, bits, cut, edge, cells, codes, off, predicted, wins):
     """The confident pass over a block of rows: one read of each row does all its work.
 
     Each row's (given, confident guess) cell, coded ``given * (K + 1) + guess`` (guess K meaning
@@ -107,11 +105,12 @@ def scan_rows(
     argmax (first maximum) and rule-6 flag go to ``predicted`` and ``wins``. Flags are combined
     bitwise, not short-circuit: a branch each would be mispredicted on noisy rows.
 
-    Rows of :data:`WIDE_ROWS` classes or more are swept in separate simple loops, which the
-    compiler vectorizes. ``bits`` is ``probs`` viewed as integers of the same width:
-    probabilities are never negative, and the bit patterns of non-negative floats order as the
-    floats do, so the row's maximum is an integer reduction (a float one would need fast-math);
-    -0.0, the one sign-bit value, is never a row's maximum.
+    Rows of :data:`WIDE_ROWS` classes or more are swept by one simple loop, which the compiler
+    vectorizes, and the argmax is then the first place that holds the maximum. ``bits`` is
+    ``probs`` viewed as integers of the same width: probabilities are never negative, and the
+    bit patterns of non-negative floats order as the floats do, so the row's maximum is an
+    integer reduction (a float one would need fast-math); -0.0, the one sign-bit value, is never
+    a row's maximum.
     """
     k = probs.shape[1]
     wide = k >= WIDE_ROWS
@@ -119,18 +118,17 @@ def scan_rows(
     for i in range(probs.shape[0]):
         if wide:
             top_bits = bits[i, 0]
-            for j in range(1, k):
+            n_confident = 0
+            only = 0
+            for j in range(k):
                 top_bits = max(top_bits, bits[i, j])
+                confident = probs[i, j] >= cut[j]
+                n_confident += confident
+                only += j * confident  # the index itself when exactly one is confident
             best = 0
             while bits[i, best] != top_bits:
                 best += 1
             top = probs[i, best]
-            n_confident = 0
-            only = 0
-            for j in range(k):
-                confident = probs[i, j] >= cut[j]
-                n_confident += confident
-                only += j * confident  # the index itself when exactly one is confident
         else:
             top = probs[i, 0]
             best = 0
@@ -157,7 +155,7 @@ def scan_rows(
 
 
 @_compiled
-def _nth_smallest(values, n):  # pragma: no cover - compiled
+def _nth_smallest(values, n):
     """The n-th smallest (0-based) of ``values``, which it reorders in place (no copy)."""
     low, high = 0, values.shape[0] - 1
     while low < high:
@@ -182,7 +180,7 @@ def _nth_smallest(values, n):  # pragma: no cover - compiled
 
 
 @_compiled
-def _compact(kept, starts, sizes, table, at, pair, wanted):  # pragma: no cover - compiled
+def _compact(kept, starts, sizes, table, at, pair, wanted):
     """Shrink pair's kept values to its ``wanted`` largest, raising its floor to the smallest.
 
     Values equal to the new floor beyond the ``wanted`` are dropped: they cannot change which
@@ -204,7 +202,7 @@ def _compact(kept, starts, sizes, table, at, pair, wanted):  # pragma: no cover 
 
 
 @_compiled
-def _offer(kept, starts, sizes, table, at, wanted, pair, value):  # pragma: no cover - compiled
+def _offer(kept, starts, sizes, table, at, wanted, pair, value):
     """Keep ``value`` as a candidate for pair's ``wanted[pair]`` largest.
 
     A pair that wants few values keeps exactly its largest so far, sorted, so that its floor
@@ -239,9 +237,7 @@ def _offer(kept, starts, sizes, table, at, wanted, pair, value):  # pragma: no c
 
 
 @_compiled
-def keep_largest(
-    labels, probs, pair_at, at, wanted, kept, starts, sizes, table
-):  # pragma: no cover  # noqa: E501
+def keep_largest(labels, probs, pair_at, at, wanted, kept, starts, sizes, table):
     """Selection, pass 1 over a block: each pair keeps candidates for its largest values.
 
     Pair p of given class k ranks ``p_j - p_k`` for its other class j (``-p_k`` when j == k:
@@ -272,7 +268,7 @@ def keep_largest(
 
 
 @_compiled
-def merge_kept(kept, starts, sizes, table, at, wanted, other_kept, other_sizes):  # pragma: no cover
+def merge_kept(kept, starts, sizes, table, at, wanted, other_kept, other_sizes):
     """Offer every candidate another block kept to this block's pairs."""
     for pair in range(sizes.shape[0]):
         start = starts[pair]
@@ -283,7 +279,7 @@ def merge_kept(kept, starts, sizes, table, at, wanted, other_kept, other_sizes):
 
 
 @_compiled
-def cut_values(kept, starts, sizes, wanted, lowest):  # pragma: no cover - compiled
+def cut_values(kept, starts, sizes, wanted, lowest):
     """Each pair's ``wanted``-th largest value; ``lowest`` for a pair with fewer values."""
     cuts = np.empty(sizes.shape[0], kept.dtype)
     for pair in range(sizes.shape[0]):
@@ -297,7 +293,7 @@ def cut_values(kept, starts, sizes, wanted, lowest):  # pragma: no cover - compi
 
 
 @_compiled
-def estimate_floors(labels, probs, first, others, wanted, class_rows):  # pragma: no cover
+def estimate_floors(labels, probs, first, others, wanted, class_rows):
     """A floor for each pair, below its ``wanted``-th largest value with near certainty.
 
     ``labels`` and ``probs`` are a sample of the rows (every so many); ``class_rows`` counts
@@ -339,9 +335,7 @@ def estimate_floors(labels, probs, first, others, wanted, class_rows):  # pragma
 
 
 @_compiled
-def mark_above(
-    labels, probs, pair_at, table, chosen, above, at_cut, tie_rows, tie_pairs
-):  # pragma: no cover  # noqa: E501
+def mark_above(labels, probs, pair_at, table, chosen, above, at_cut, tie_rows, tie_pairs):
     """Selection, pass 2 over a block: mark the rows above some pair's cut (``table``, laid out
     as in :func:`keep_largest`), count and list those at it. Returns how many rows were at a cut
     (more than ``tie_rows`` holds means: call again with room for them all)."""
