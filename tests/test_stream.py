@@ -187,3 +187,32 @@ def test_chunked_multilabel_checks_every_chunk():
     pred_probs[444, 2] = 1.5
     with pytest.raises(errors.ProbabilityError, match="row 444"):
         lw.find_multilabel_issues(labels, pred_probs, chunk_rows=100)
+
+
+def test_a_reused_reader_checks_its_data_again():
+    """Passes after the first skip the checks, but a reader given again checks anew: its
+    data may have changed between the calls."""
+    from labelwise.issues._stream import ChunkedProbs
+
+    rng = np.random.default_rng(3)
+    probs = rng.dirichlet(np.ones(4), 2000)
+    labels = probs.argmax(axis=1)
+    reader = ChunkedProbs(probs, 500)
+    first = lw.find_label_issues(labels, reader)
+    assert first.mask.shape == (2000,)
+    probs[10] = [np.nan, 0.5, 0.5, 0.0]
+    with pytest.raises(errors.ProbabilityError, match="row 10"):
+        lw.find_label_issues(labels, reader)
+
+
+def test_ordered_map_raises_the_first_error_in_order_and_keeps_order():
+    from labelwise._parallel import ordered_map
+
+    def double_or_fail(x: int) -> int:
+        if x in (3, 4, 6):
+            raise ValueError(x)
+        return 2 * x
+
+    assert ordered_map(lambda x: 2 * x, range(9), 3) == [2 * x for x in range(9)]
+    with pytest.raises(ValueError, match="3"):
+        ordered_map(double_or_fail, range(9), 2)

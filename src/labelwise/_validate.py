@@ -131,7 +131,7 @@ def _row_range_problem(block: np.ndarray, start: int) -> str | None:
     return None
 
 
-def check_pred_probs(pred_probs: Any) -> np.ndarray:
+def check_pred_probs(pred_probs: Any, n_jobs: int | None = None) -> np.ndarray:
     """Validate an (N, K) matrix of predicted probabilities.
 
     Returns a float32 or float64 array. The input is returned unchanged (not copied) when every row
@@ -146,7 +146,7 @@ def check_pred_probs(pred_probs: Any) -> np.ndarray:
         When the array is not 2-D, is empty or has fewer than 2 columns.
     """
     arr = as_float_matrix(pred_probs)
-    rows = check_rows(arr)
+    rows = check_rows(arr, n_jobs=n_jobs)
     if not rows.size:
         return arr
     warn_renormalized(rows.size, stacklevel=3)
@@ -155,16 +155,16 @@ def check_pred_probs(pred_probs: Any) -> np.ndarray:
     return arr
 
 
-def check_rows(block: np.ndarray, start: int = 0) -> np.ndarray:
-    """:func:`check_block` over blocks of rows, in threads (numpy releases the GIL); the first
-    bad row still raises. Small blocks keep the temporaries small, and fresh pages of memory
-    cost more than the arithmetic on them."""
+def check_rows(block: np.ndarray, start: int = 0, n_jobs: int | None = None) -> np.ndarray:
+    """:func:`check_block` over blocks of rows, in ``n_jobs`` threads (numpy releases the GIL;
+    default: every core); the first bad row still raises. Small blocks keep the temporaries
+    small, and fresh pages of memory cost more than the arithmetic on them."""
     step = max(1, min(_CHECK_ROWS, _CHECK_VALUES // block.shape[1]))
 
     def check(s: int) -> np.ndarray:
         return check_block(block[s : s + step], start + s) + s
 
-    return np.concatenate(ordered_map(check, range(0, block.shape[0], step), None))
+    return np.concatenate(ordered_map(check, range(0, block.shape[0], step), n_jobs))
 
 
 def check_block(block: np.ndarray, start: int) -> np.ndarray:
@@ -387,14 +387,16 @@ def _check_classes(classes: Any, n_classes: int) -> np.ndarray:
     return arr
 
 
-def check_inputs(labels: Any, pred_probs: Any, classes: Any = None) -> Checked:
+def check_inputs(
+    labels: Any, pred_probs: Any, classes: Any = None, n_jobs: int | None = None
+) -> Checked:
     """Validate labels and pred_probs together and code the labels as 0..K-1.
 
     When ``pred_probs`` is a DataFrame and ``classes`` is not given, its columns name the classes.
     """
     if classes is None and isinstance(pred_probs, pd.DataFrame):
         classes = list(pred_probs.columns)
-    probs = check_pred_probs(pred_probs)
+    probs = check_pred_probs(pred_probs, n_jobs)
     values = labels_array(labels)
     if values.size != probs.shape[0]:
         raise ShapeError(

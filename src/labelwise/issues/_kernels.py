@@ -22,7 +22,7 @@ import numpy as np
 
 try:  # numba is a dependency, but the engine must still run where it cannot load
     import numba
-except ImportError:
+except Exception:  # a broken install fails in many ways, not only with ImportError
     numba = None
 
 __all__ = [
@@ -49,8 +49,13 @@ def compact(labels: np.ndarray, n_classes: int) -> np.ndarray:
 
 
 def enabled() -> bool:
-    """Whether the compiled kernels are used (numba loads and ``LABELWISE_KERNELS`` != numpy)."""
-    return numba is not None and os.environ.get(SWITCH, "").strip().lower() != "numpy"
+    """Whether the compiled kernels are used: numba loads, compiles (``NUMBA_DISABLE_JIT``
+    would leave the kernels as slow Python loops) and ``LABELWISE_KERNELS`` is not numpy."""
+    return (
+        numba is not None
+        and not numba.config.DISABLE_JIT
+        and os.environ.get(SWITCH, "").strip().lower() != "numpy"
+    )
 
 
 def _compiled(func):
@@ -58,7 +63,11 @@ def _compiled(func):
         return func
     # cache=True keeps the machine code next to this file (or in the user's cache when the
     # package folder is read-only), so only the first run on a machine pays for compiling.
-    return numba.njit(nogil=True, cache=True)(func)
+    # Where no cache folder can be written at all, numba refuses to cache: compile each run.
+    try:
+        return numba.njit(nogil=True, cache=True)(func)
+    except RuntimeError:
+        return numba.njit(nogil=True)(func)
 
 
 @_compiled
@@ -107,8 +116,8 @@ def scan_rows(labels, probs, bits, cut, edge, cells, codes, off, predicted, wins
 
     Rows of :data:`WIDE_ROWS` classes or more are swept by one simple loop, which the compiler
     vectorizes, and the argmax is then the first place that holds the maximum. ``bits`` is
-    ``probs`` viewed as integers of the same width: probabilities are never negative, and the
-    bit patterns of non-negative floats order as the floats do, so the row's maximum is an
+    ``probs`` viewed as integers of the same width: validated probabilities are never negative,
+    and the bit patterns of non-negative floats order as the floats do, so the row's maximum is an
     integer reduction (a float one would need fast-math); -0.0, the one sign-bit value, is never
     a row's maximum.
     """
@@ -298,10 +307,11 @@ def estimate_floors(labels, probs, first, others, wanted, class_rows):
 
     ``labels`` and ``probs`` are a sample of the rows (every so many); ``class_rows`` counts
     each class's rows in the whole input. A pair expecting e of its wanted values in the
-    sample gets the value ranked e + 4 sqrt(e) + 1 there; pairs expecting fewer than 16, which
-    a floor would not speed up, keep minus infinity. The selection checks every floor
-    afterwards: one that was too high is found (fewer than ``wanted`` values above it) and that
-    pair done again.
+    sample gets the value ranked e + 4 sqrt(e) + 1 there. Minus infinity stays for pairs
+    expecting fewer than 16 (a floor would not speed them up), pairs wanting all their class's
+    rows, and pairs whose rank falls beyond the sample's rows of the class. The selection checks
+    every floor afterwards: one that was too high is found (fewer than ``wanted`` values above
+    it) and that pair done again.
     """
     n_classes = probs.shape[1]
     floors = np.full(others.shape[0], -np.inf, probs.dtype)

@@ -47,7 +47,8 @@ def sample_stride(n_rows: int, n_classes: int) -> int:
 
 
 def wanted_pairs(prune: object, checked: list[int], counts: np.ndarray, by_class: bool) -> dict:
-    """{(j, k): n}: take the n largest values of pair (j, k) within given class k."""
+    """{(j, k): n}: flag the n rows of given class k whose values of pair (j, k) rank first
+    (the n smallest :func:`pair_values`, the n largest margins)."""
     pairs = Pairs.of(prune, checked, counts, by_class)
     return {pairs.key(p): int(n) for p, n in enumerate(pairs.wanted)}
 
@@ -127,8 +128,7 @@ class Pairs:
 @dataclass
 class Kept:
     """Per pair, candidates for its largest values (room for twice as many as it wants, and a
-    few more) and,
-    in ``table``, its floor: the value a candidate must beat."""
+    few more) and, in ``table``, its floor: the value a candidate must beat."""
 
     values: np.ndarray
     starts: np.ndarray
@@ -338,9 +338,10 @@ def _merged(parts: Iterable[Kept], pairs: Pairs) -> Kept:
     return merged
 
 
-def pair_values(rows: np.ndarray, j: int, k: int) -> np.ndarray:
+def pair_values(probs: np.ndarray, j: int, k: int, rows: np.ndarray | None = None) -> np.ndarray:
     """The reference's values of pair (j, k), smallest first: ``p_k`` when j == k (by class),
-    else ``-(p_j - p_k)``."""
+    else ``-(p_j - p_k)``; over ``rows`` of ``probs`` (all by default), two columns read."""
+    own = probs[:, k] if rows is None else probs[rows, k]
     if j == k:
-        return rows[:, k].copy()
-    return -(rows[:, j] - rows[:, k])
+        return own.copy()
+    return -((probs[:, j] if rows is None else probs[rows, j]) - own)

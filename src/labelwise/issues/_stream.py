@@ -99,6 +99,7 @@ def chunked_source(
 ) -> ChunkedProbs | None:
     """A chunked reader when the caller asks for one (or pred_probs is on disk), else None."""
     if isinstance(pred_probs, ChunkedProbs):
+        pred_probs._checked = None  # a reused reader's data may have changed: check it again
         return pred_probs
     if type(pred_probs).__module__.startswith("dask."):
         from labelwise.issues._dask import DaskProbs
@@ -224,7 +225,9 @@ class ChunkedProbs:
                 self.progress(task, start, self.n_rows)
             given = labels[start : start + len(raw)]
             known = None if self._checked is None else self._checked.get(start)
-            result, drift = apply_to_chunk(func, start, raw, given, kwargs, self.sums_to_one, known)
+            result, drift = apply_to_chunk(
+                func, start, raw, given, kwargs, self.sums_to_one, known, self.n_jobs
+            )
             checked[start] = drift
             drifted += drift.size
             yield result
@@ -242,21 +245,22 @@ def apply_to_chunk(
     kwargs: dict,
     sums_to_one: bool = True,
     drift: np.ndarray | None = None,
+    n_jobs: int | None = 1,
 ):
     """Validate one chunk (renormalizing slight drift) and apply ``func``; also return the rows
     renormalized.
 
     With ``sums_to_one=False`` (per-class probabilities of multi-label data) only the range is
     checked. ``drift``, when a pass before has checked this chunk, names the rows to
-    renormalize, and nothing is checked again. A module-level function, so that Dask can ship
-    it to worker processes.
+    renormalize, and nothing is checked again. Checks run on ``n_jobs`` threads. A module-level
+    function, so that Dask can ship it to worker processes.
     """
     block = raw if raw.dtype in (np.float32, np.float64) else _as_float(raw)
     if drift is None and not sums_to_one:
         check_range(block, start)
         drift = np.empty(0, dtype=np.intp)
     elif drift is None:
-        drift = check_rows(block, start)
+        drift = check_rows(block, start, n_jobs)
     if drift.size:
         block = block.copy()
         block[drift] = renormalized(block[drift])
@@ -330,6 +334,8 @@ def _scan_chunk(
     stride: int,
     n_jobs: int | None,
 ) -> tuple:
+    """One chunk's confident pass, its named scores, and its rows of the sample of every
+    ``stride``-th row (none when ``stride`` is 0)."""
     n, k = block.shape
     step = _scan_step(n, k, n_jobs)
     spans = [(s, min(s + step, n)) for s in range(0, n, step)]
@@ -342,8 +348,8 @@ def _scan_chunk(
     argmax = np.concatenate([p[2] for p in parts])
     wins = np.concatenate([p[3] for p in parts])
     scores = {name: _scores(given, block, name) for name in score_names}
-    first = -start % stride  # every stride-th row of the whole input
-    sample = (np.array(given[first::stride]), np.array(block[first::stride]))
+    first = -start % stride if stride else n  # every stride-th row of the whole input, if any
+    sample = (np.array(given[first :: stride or 1]), np.array(block[first :: stride or 1]))
     return (seen, counts, off, argmax, wins), scores, sample
 
 
@@ -363,7 +369,8 @@ def streamed_scan(
     off_diagonal, scores, sampled = [], {}, []
     done = 0
     cut = thresholds - 1e-6
-    stride = sample_stride(n, k)
+    # The sample serves the compiled selection only.
+    stride = sample_stride(n, k) if kernels.enabled() and k <= DENSE_MAX_CLASSES else 0
     for (seen, counts, off, argmax, wins), chunk_scores, sample in probs.map(
         _scan_chunk,
         labels,

@@ -268,7 +268,7 @@ def _selected(
         out = {}
         for (j, c), count in unsettled.items():
             rows = groups.rows(c)
-            out[(j, c)] = rows[smallest_n(pair_values(pred_probs[rows], j, c), count)]
+            out[(j, c)] = rows[smallest_n(pair_values(pred_probs, j, c, rows), count)]
         return out
 
     return select(keep, mark, pairs, floors, resolve, n)
@@ -452,7 +452,7 @@ def scan_inputs(
     labels: Any, pred_probs: Any, classes: Any, n_jobs: int | None
 ) -> tuple[Checked, ClassGroups, ConfidentPass]:
     """Validate once and make the one pass over the rows that every result is built from."""
-    checked = check_inputs(labels, pred_probs, classes)
+    checked = check_inputs(labels, pred_probs, classes, n_jobs)
     groups, own = group_by_class(checked.labels, checked.pred_probs)
     scan = confident_pass(
         checked.labels, checked.pred_probs, grouped_thresholds(own, groups), n_jobs
