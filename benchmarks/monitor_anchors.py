@@ -313,9 +313,15 @@ def false_alarms(
 # --- report ----------------------------------------------------------------------------------
 
 
-def _versions() -> dict[str, str]:
-    names = ("labelwise", "evidently", "nannyml", "pandas", "numpy", "scipy", "scikit-learn")
-    return {name: metadata.version(name) for name in names}
+def environment(load_start: float, packages: tuple[str, ...]) -> dict[str, Any]:
+    """The packages' versions, Python, the CPUs and the load average at a run's start and end."""
+    return {
+        "versions": {name: metadata.version(name) for name in packages},
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_start": load_start,
+        "load_end": os.getloadavg()[0],
+    }
 
 
 def _rate(value: float | None, n: int) -> str:
@@ -446,13 +452,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "false-alarms"):
         print("false alarms ...", file=sys.stderr, flush=True)
         results["false_alarms"] = false_alarms(sim, reference, plan)
-    results["environment"] = {
-        "versions": _versions(),
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "load_start": load_start,
-        "load_end": os.getloadavg()[0],
-    }
+    packages = ("labelwise", "evidently", "nannyml", "pandas", "numpy", "scipy", "scikit-learn")
+    results["environment"] = environment(load_start, packages)
     results["command"] = ".bench-anchors-venv/bin/python benchmarks/monitor_anchors.py" + (
         " --quick" if args.quick else ""
     )

@@ -49,13 +49,11 @@ os.environ.update(DO_NOT_TRACK="1", NML_DISABLE_USAGE_LOGGING="1")
 import argparse  # noqa: E402
 import json  # noqa: E402
 import multiprocessing  # noqa: E402
-import platform  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
-from importlib import metadata  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -65,7 +63,7 @@ import pandas as pd  # noqa: E402
 from labelwise.io import write_json, write_text  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from monitor_anchors import _current_mib, _peak_mib, _reset_peak  # noqa: E402
+from monitor_anchors import _current_mib, _peak_mib, _reset_peak, environment  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "monitor_kinds"
 ALPHA = 0.05
@@ -675,11 +673,6 @@ def _nannyml_alarms(kind: str, reference: pd.DataFrame, windows: list[pd.DataFra
 # --- report ---------------------------------------------------------------------------------------
 
 
-def _versions() -> dict[str, str]:
-    names = ("labelwise", "nannyml", "lightgbm", "pandas", "numpy", "scipy", "scikit-learn")
-    return {name: metadata.version(name) for name in names}
-
-
 def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.0%}"
 
@@ -977,13 +970,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.only in (None, "false-alarms"):
             print("false alarms ...", file=sys.stderr, flush=True)
             results["false_alarms"] = false_alarms(pop, monitors, references, plan)
-    results["environment"] = {
-        "versions": _versions(),
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "load_start": load_start,
-        "load_end": os.getloadavg()[0],
-    }
+    packages = ("labelwise", "nannyml", "lightgbm", "pandas", "numpy", "scipy", "scikit-learn")
+    results["environment"] = environment(load_start, packages)
     results["command"] = ".bench-anchors-venv/bin/python benchmarks/monitor_kinds.py" + (
         " --quick" if args.quick else ""
     )

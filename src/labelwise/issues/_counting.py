@@ -80,7 +80,9 @@ def group_by_class(labels: np.ndarray, pred_probs: np.ndarray) -> tuple[ClassGro
     counts = np.bincount(labels, minlength=n_classes)
     bounds = np.concatenate([[0], np.cumsum(counts)])
     order, own = np.empty(labels.size, np.intp), np.empty(labels.size, pred_probs.dtype)
-    kernels.group_rows(kernels.compact(labels, n_classes), pred_probs, bounds, order, own)
+    kernels.scatter_own(
+        kernels.compact(labels, n_classes), pred_probs, bounds[:-1].copy(), own, order
+    )
     return ClassGroups(order=order, bounds=bounds), own
 
 

@@ -30,7 +30,6 @@ __all__ = [
     "cut_values",
     "enabled",
     "estimate_floors",
-    "group_rows",
     "keep_largest",
     "mark_above",
     "merge_kept",
@@ -71,29 +70,22 @@ def _compiled(func):
 
 
 @_compiled
-def scatter_own(labels, probs, next_slot, own):
-    """Write each row's given-label probability to the next free slot of its class in ``own``
-    (slots grouped by class, rows in order), advancing ``next_slot``."""
-    for i in range(labels.shape[0]):
-        given = np.int64(labels[i])
-        own[next_slot[given]] = probs[i, given]
-        next_slot[given] += 1
+def scatter_own(labels, probs, next_slot, own, order):
+    """Rows grouped by given class, a stable counting sort: each row's given-label probability
+    goes to the next free slot of its class in ``own`` (slots grouped by class, rows in order),
+    advancing ``next_slot``; unless ``order`` is empty, the row's number goes to the same slot.
 
-
-@_compiled
-def group_rows(labels, probs, bounds, order, own):
-    """Rows grouped by given class (a stable counting sort) and each row's given-label prob.
-
-    Fills ``order`` with ``np.argsort(labels, kind="stable")`` and ``own`` with
-    ``probs[order, labels[order]]``. (Outputs are allocated by the caller, where Python's
-    memory tracing sees them.)
+    Over a whole input starting at the classes' first slots, ``order`` is
+    ``np.argsort(labels, kind="stable")`` and ``own`` is ``probs[order, labels[order]]``.
+    (Outputs are allocated by the caller, where Python's memory tracing sees them.)
     """
-    next_slot = bounds[:-1].copy()
+    ordering = order.shape[0] > 0
     for i in range(labels.shape[0]):
         given = np.int64(labels[i])
         slot = next_slot[given]
-        order[slot] = i
         own[slot] = probs[i, given]
+        if ordering:
+            order[slot] = i
         next_slot[given] = slot + 1
 
 
@@ -330,12 +322,12 @@ def estimate_floors(labels, probs, first, others, wanted, class_rows):
         rows = order[counts[k] : counts[k + 1]]
         if class_rows[k] == 0:
             continue
+        values = np.empty(rows.shape[0], probs.dtype)  # one buffer for the class's pairs
         for pair in range(first[k], first[k + 1]):
             expected = wanted[pair] * rows.shape[0] / class_rows[k]
             rank = int(np.ceil(expected + 4.0 * np.sqrt(expected) + 1.0))
             if expected < 16.0 or rank > rows.shape[0] or wanted[pair] >= class_rows[k]:
                 continue
-            values = np.empty(rows.shape[0], probs.dtype)
             j = others[pair]
             for r in range(rows.shape[0]):
                 own = probs[rows[r], k]

@@ -149,7 +149,6 @@ class ChunkedProbs:
     columns: list | None = None
     _parquet: Any = field(default=None, repr=False)
     _array: Any = field(default=None, repr=False)
-    drifted: int = 0
     progress: Callable[[str, int, int], Any] | None = None
     sums_to_one: bool = True
     #: Threads each chunk's work is split among (None: every core).
@@ -322,7 +321,7 @@ def own_probs_by_class(labels: np.ndarray, probs: Any, n_classes: int) -> list:
 def _scatter_chunk(start: int, block: np.ndarray, given: np.ndarray, filled: dict) -> None:
     if filled["own"] is None:
         filled["own"] = np.empty(filled["n_rows"], block.dtype)
-    kernels.scatter_own(given, block, filled["next_slot"], filled["own"])
+    kernels.scatter_own(given, block, filled["next_slot"], filled["own"], np.empty(0, np.intp))
 
 
 def _scan_chunk(

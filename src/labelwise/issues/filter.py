@@ -453,10 +453,10 @@ def scan_inputs(
 ) -> tuple[Checked, ClassGroups, ConfidentPass]:
     """Validate once and make the one pass over the rows that every result is built from."""
     checked = check_inputs(labels, pred_probs, classes, n_jobs)
-    groups, own = group_by_class(checked.labels, checked.pred_probs)
-    scan = confident_pass(
-        checked.labels, checked.pred_probs, grouped_thresholds(own, groups), n_jobs
-    )
+    # The kernels loop several times faster over small codes: make them once for both passes.
+    codes = kernels.compact(checked.labels, checked.n_classes)
+    groups, own = group_by_class(codes, checked.pred_probs)
+    scan = confident_pass(codes, checked.pred_probs, grouped_thresholds(own, groups), n_jobs)
     return checked, groups, scan
 
 
