@@ -11,17 +11,17 @@ from __future__ import annotations
 import contextlib
 import html
 import json
-import math
 import os
 import re
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 import pandas as pd
 
+from labelwise._shared.serialize import json_scalar, jsonable
 from labelwise.errors import DataFileError, LabelwiseError
 
 __all__ = [
@@ -462,34 +462,13 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     return Path(path)
 
 
-def _jsonable(value: Any) -> Any:
-    """Plain JSON types for numpy/pandas values; NaN and infinities become null (strict JSON)."""
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, (pd.Series, pd.Index)):
-        return _jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        return _jsonable(value.item())
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return value
-
-
 def write_json(obj: Any, path: str | os.PathLike, *, indent: int | None = 2) -> Path:
     """Write ``obj`` as JSON, atomically; numpy scalars and arrays become plain numbers and lists.
 
     NaN and infinite floats are written as ``null``, so the file is valid JSON for any reader.
     Returns the path.
     """
-    data = _jsonable(obj)
+    data = jsonable(obj)
     with atomic_write(path) as handle:
         json.dump(data, handle, indent=indent, allow_nan=False)
         handle.write("\n")
@@ -508,22 +487,6 @@ def write_png(figure: Any, path: str | os.PathLike, dpi: int = 110) -> Path:
     with atomic_write(path, "wb") as handle:
         figure.savefig(handle, format="png", dpi=dpi)
     return Path(path)
-
-
-def json_scalar(value: Any) -> Any:
-    """A JSON-ready scalar: numpy scalars unwrapped, NaN and infinities as None, rest as text.
-
-    >>> import numpy as np
-    >>> json_scalar(np.float32(0.5)), json_scalar(float("nan")), json_scalar(np.int64(3))
-    (0.5, None, 3)
-    """
-    if hasattr(value, "item") and np.ndim(value) == 0:
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    if value is None or isinstance(value, (str, bool, int, float)):
-        return value
-    return str(value)
 
 
 # Characters with a Markdown meaning inside a line: tables (|), code (`), links and images ([ ]),

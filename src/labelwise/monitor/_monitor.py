@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from labelwise._parallel import resolve_n_jobs
+from labelwise._shared.serialize import jsonable as _jsonable
 from labelwise.errors import ConfigError, DataFileError, InputError, InputTypeError
-from labelwise.io import _jsonable, write_json
+from labelwise.io import write_json
 from labelwise.monitor._composite import (
     LEVELS,
     MONITORS,

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from labelwise.io import _jsonable
+from labelwise._shared.serialize import jsonable as _jsonable
 
 __all__ = [
     "BLIND_SPOT",
