@@ -17,9 +17,8 @@ from scipy import sparse
 
 import labelwise as lw
 from labelwise import errors
-from labelwise.issues import _counting, _selection, _stream
+from labelwise.issues import _counting, _passes, _selection
 from labelwise.issues import _kernels as kernels
-from labelwise.issues import filter as filter_module
 from labelwise.issues._counting import (
     TOLERANCE,
     ClassGroups,
@@ -247,13 +246,13 @@ def test_floors_too_high_in_the_engine(monkeypatch):
             want = find(labels, probs, method, n_jobs=1)
             use_kernels(monkeypatch, True)
             with monkeypatch.context() as mp:
-                mp.setattr(filter_module, "first_floors", too_high)
+                mp.setattr(_passes, "first_floors", too_high)
                 assert_same(find(labels, probs, method, n_jobs=2), want)
             with monkeypatch.context() as mp:  # and in chunks
-                mp.setattr(_stream, "first_floors", too_high)
+                mp.setattr(_passes, "first_floors", too_high)
                 assert_same(find(labels, probs, method, n_jobs=2, chunk_rows=150), want)
             with monkeypatch.context() as mp:  # every row in the sample: floors set, never high
-                mp.setattr(filter_module, "sample_stride", lambda n, k: 1)
+                mp.setattr(_passes, "sample_stride", lambda n, k: 1)
                 assert_same(find(labels, probs, method, n_jobs=2), want)
 
 

@@ -21,8 +21,8 @@ import labelwise
 from labelwise.cli import _ui
 from labelwise.cli.monitor import EXIT_SEVERITY, monitor_app
 from labelwise.errors import ConfigError, InputError
-from labelwise.monitor import _alerts
-from labelwise.monitor._alerts import alert_payload, mask_url, post_json, reaches
+from labelwise.monitor import alerts as _alerts
+from labelwise.monitor.alerts import alert_payload, mask_url, post_json, reaches
 from labelwise.monitor.store import SEVERITIES, MonitorStore
 from tests.test_monitor_cli import credit_frame as credit_with_times
 

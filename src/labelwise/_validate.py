@@ -6,7 +6,6 @@ failure raises a :mod:`labelwise.errors` type whose message says what is wrong a
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from labelwise._parallel import ordered_map
+from labelwise._params import warn
 from labelwise.errors import (
     ConfigError,
     InputTypeError,
@@ -149,7 +149,7 @@ def check_pred_probs(pred_probs: Any, n_jobs: int | None = None) -> np.ndarray:
     rows = check_rows(arr, n_jobs=n_jobs)
     if not rows.size:
         return arr
-    warn_renormalized(rows.size, stacklevel=3)
+    warn_renormalized(rows.size)
     arr = arr.copy()
     arr[rows] = renormalized(arr[rows])
     return arr
@@ -217,12 +217,12 @@ def renormalized(rows: np.ndarray) -> np.ndarray:
     return rows / rows.sum(axis=1, keepdims=True)
 
 
-def warn_renormalized(count: int, stacklevel: int = 2) -> None:
-    warnings.warn(
+def warn_renormalized(count: int) -> None:
+    """Warn, at the caller's line, that ``count`` rows were renormalized."""
+    warn(
         f"{count} pred_probs rows did not sum to 1 (drift up to 1e-3, e.g. float16 rounding) "
         "and were renormalized.",
         RenormalizedWarning,
-        stacklevel=stacklevel + 1,
     )
 
 

@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 from sklearn.datasets import load_digits
 
+from labelwise._simulate import NoiseRateMixin, check_rate
 from labelwise.errors import DataFileError
-from labelwise.simulate import _check_rate, inject_noise
+from labelwise.simulate import inject_noise
 
 __all__ = ["DemoData", "load_digits_demo", "load_german_credit"]
 
@@ -27,7 +28,7 @@ GERMAN_CREDIT_FILE = Path("german-credit") / "germancredit.csv"
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class DemoData:
+class DemoData(NoiseRateMixin):
     """A labelled dataset with injected label noise and the clean labels beside it.
 
     Attributes
@@ -52,11 +53,6 @@ class DemoData:
     true_labels: np.ndarray
     is_noisy: np.ndarray
     classes: np.ndarray
-
-    @property
-    def noise_rate(self) -> float:
-        """The share of labels that were changed."""
-        return float(self.is_noisy.mean())
 
     def __repr__(self) -> str:
         return (
@@ -92,7 +88,7 @@ def load_digits_demo(noise_rate: float = 0.1, random_state: int | None = 0) -> D
     >>> demo.frame["label"].iloc[0]
     'digit_0'
     """
-    noise_rate = _check_rate("noise_rate", noise_rate)
+    noise_rate = check_rate("noise_rate", noise_rate)
     digits = load_digits()
     classes = np.array([f"digit_{d}" for d in range(10)])
     noisy = inject_noise(

@@ -35,13 +35,14 @@ from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OrdinalEncoder, StandardScaler
 
+from labelwise._params import InstanceOf, check_params
+from labelwise._shared.serialize import json_scalar
 from labelwise.errors import ConfigError, InputError, InputTypeError
-from labelwise.io import json_scalar as _plain
 from labelwise.predict import (
-    _as_text,
-    _column_kinds,
-    _splits,
+    categories_as_text,
     check_progress,
+    classifier_splits,
+    column_kinds,
     cross_val_pred_probs,
     default_model,
     resolve_classes,
@@ -72,6 +73,8 @@ ENSEMBLE_GAIN = 0.005
 CALIBRATION_BINS = 15
 #: Probabilities are clipped here when scoring, so one zero does not make the log loss infinite.
 _EPS = 1e-15
+#: What :func:`choose_model`'s options may be, beyond the model names it checks itself.
+_CHOICE_CONSTRAINTS = {"ensemble": [InstanceOf(bool, "True, False"), None]}
 
 
 # --- the candidates -----------------------------------------------------------------------
@@ -142,13 +145,13 @@ def _neighbours(n_rows: int) -> int:
 
 def _ordinal_preprocessor(frame: pd.DataFrame) -> tuple[ColumnTransformer, list[bool]]:
     """Numbers as they are (trees split on them, NaN included); categories as ordinal codes."""
-    numeric, categorical = _column_kinds(frame)
+    numeric, categorical = column_kinds(frame)
     parts = []
     if numeric:
         parts.append(("numeric", "passthrough", numeric))
     if categorical:
         codes = make_pipeline(
-            FunctionTransformer(_as_text, feature_names_out="one-to-one"),
+            FunctionTransformer(categories_as_text, feature_names_out="one-to-one"),
             # Unseen and missing values become NaN, which the trees send down their own branch;
             # at most 250 codes per column (the rest share one) fit the trees' 255 bins.
             OrdinalEncoder(
@@ -235,16 +238,23 @@ def make_model(name: str, X: Any, *, random_state: Any = 0) -> Any:
     >>> type(make_model("boosting", frame).steps[-1][1]).__name__
     'HistGradientBoostingClassifier'
     """
-    if name not in MODELS:
-        listed = ", ".join(repr(m) for m in MODELS)
+    return _named_model(name, X, random_state, regression=False)
+
+
+def _named_model(name: str, X: Any, random_state: Any, regression: bool) -> Any:
+    """The classifier of :data:`MODELS` or regressor of :data:`REGRESSORS` called ``name``."""
+    kind = "regressor" if regression else "classifier"
+    names = REGRESSORS if regression else MODELS
+    if name not in names:
+        listed = ", ".join(repr(m) for m in names)
         raise ConfigError(
-            f"model={name!r} is not a model name; choose one of {listed}, 'auto', a "
-            "'module:Class' path, or pass a scikit-learn classifier."
+            f"model={name!r} is not a {'regression ' if regression else ''}model name; choose "
+            f"one of {listed}, 'auto', a 'module:Class' path, or pass a scikit-learn {kind}."
         )
     if name == "logistic":
         return default_model(X)
-    model, encoding = _bare(name, _n_rows(X), random_state, regression=False)
-    return _encoded(model, X, encoding, "classifier")
+    model, encoding = _bare(name, _n_rows(X), random_state, regression)
+    return _encoded(model, X, encoding, kind)
 
 
 def _n_rows(X: Any) -> int:
@@ -349,8 +359,15 @@ def probability_quality(codes: np.ndarray, pred_probs: np.ndarray) -> dict[str, 
 # --- choosing -------------------------------------------------------------------------------
 
 
+class _Scores:
+    """A record of scores that reads as a JSON-ready dict."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {key: json_scalar(value) for key, value in self.__dict__.items()}
+
+
 @dataclass(frozen=True)
-class CandidateResult:
+class CandidateResult(_Scores):
     """One candidate's out-of-sample quality, on the rows the choice was made on."""
 
     name: str
@@ -359,9 +376,6 @@ class CandidateResult:
     calibration_error: float
     noise_rate: float
     seconds: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {key: _plain(value) for key, value in self.__dict__.items()}
 
 
 @dataclass(frozen=True, eq=False)
@@ -564,8 +578,7 @@ def choose_model(
     ('boosting',)
     """
     names = _check_candidates(candidates)
-    if ensemble is not None and not isinstance(ensemble, bool):
-        raise ConfigError(f"ensemble must be True, False or None, got {ensemble!r}.")
+    check_params(_CHOICE_CONSTRAINTS, {"ensemble": ensemble})
     codes, class_names = resolve_classes(labels, classes)
     n = codes.size
     sample = _selection_rows(codes, int(selection_rows), random_state)
@@ -573,21 +586,15 @@ def choose_model(
     final_fits = 0 if full else len(names)  # an upper bound: only the chosen are refit
     X_sample = _take(X, sample)
     # The same folds for every candidate, made (and any small-class warning given) once.
-    sample_cv = _splits(cv, X_sample, codes[sample], class_names, random_state)
+    sample_cv = classifier_splits(cv, X_sample, codes[sample], class_names, random_state)
     folds = len(sample_cv)
     counter = _Counter(progress, folds * (len(names) + final_fits))
     y_sample = codes[sample]
+    k = class_names.size
 
     def predict(estimator: Any) -> np.ndarray:
-        return cross_val_pred_probs(
-            estimator,
-            X_sample,
-            y_sample,
-            cv=sample_cv,
-            classes=np.arange(class_names.size),
-            random_state=random_state,
-            n_jobs=n_jobs,
-            progress=counter.fold,
+        return _fold_probs(
+            estimator, X_sample, y_sample, sample_cv, k, random_state, n_jobs, counter
         )
 
     def score(name: str, probs: np.ndarray, seconds: float) -> CandidateResult:
@@ -605,16 +612,14 @@ def choose_model(
         pred_probs = np.mean([probs[m] for m in members], axis=0)
     else:
         counter.total = folds * (len(names) + len(members))
-        every_row = _splits(cv, X, codes, class_names, random_state)
-        pred_probs = np.mean(
-            [
-                _refit(
-                    estimators[m], X, codes, every_row, class_names, random_state, n_jobs, counter
-                )
-                for m in members
-            ],
-            axis=0,
-        )
+        every_row = classifier_splits(cv, X, codes, class_names, random_state)
+        refits = []
+        for m in members:
+            refits.append(
+                _fold_probs(estimators[m], X, codes, every_row, k, random_state, n_jobs, counter)
+            )
+            counter.commit()
+        pred_probs = np.mean(refits, axis=0)
     choice = ModelChoice(
         name=_ensemble_name(members),
         members=members,
@@ -636,28 +641,27 @@ def _decide(
     return _decide_between(probs, losses, log_loss, ensemble, "log loss", ".3f")
 
 
-def _refit(
+def _fold_probs(
     estimator: Any,
     X: Any,
     codes: np.ndarray,
-    cv: Any,
-    class_names: np.ndarray,
+    cv: list,
+    n_classes: int,
     random_state: Any,
     n_jobs: int | None,
     counter: _Counter,
 ) -> np.ndarray:
-    probs = cross_val_pred_probs(
+    """Out-of-sample probabilities over columns 0..K-1 under the given folds, counted by fold."""
+    return cross_val_pred_probs(
         estimator,
         X,
         codes,
         cv=cv,
-        classes=np.arange(class_names.size),
+        classes=np.arange(n_classes),
         random_state=random_state,
         n_jobs=n_jobs,
         progress=counter.fold,
     )
-    counter.commit()
-    return probs
 
 
 def _check_candidates(candidates: Any, allowed: Sequence[str] = MODELS) -> list[str]:
@@ -778,20 +782,14 @@ def make_regressor(name: str, X: Any, *, random_state: Any = 0) -> Any:
 
     Examples
     --------
-    >>> import pandas as pd
+    A numeric matrix is scaled for the neighbours:
+
+    >>> import numpy as np
     >>> from labelwise.models import make_regressor
-    >>> frame = pd.DataFrame({"size": [1.0, 2.5, None], "color": ["red", "blue", "red"]})
-    >>> type(make_regressor("linear", frame).steps[-1][1]).__name__
-    'RidgeCV'
+    >>> [step for step, _ in make_regressor("knn", np.zeros((400, 3))).steps]
+    ['standardscaler', 'kneighborsregressor']
     """
-    if name not in REGRESSORS:
-        listed = ", ".join(repr(m) for m in REGRESSORS)
-        raise ConfigError(
-            f"model={name!r} is not a regression model name; choose one of {listed}, 'auto', "
-            "a 'module:Class' path, or pass a scikit-learn regressor."
-        )
-    model, encoding = _bare(name, _n_rows(X), random_state, regression=True)
-    return _encoded(model, X, encoding, "regressor")
+    return _named_model(name, X, random_state, regression=True)
 
 
 def regression_quality(targets: np.ndarray, predictions: np.ndarray) -> dict[str, float]:
@@ -816,7 +814,7 @@ def regression_quality(targets: np.ndarray, predictions: np.ndarray) -> dict[str
 
 
 @dataclass(frozen=True)
-class RegressorResult:
+class RegressorResult(_Scores):
     """One candidate regressor's out-of-sample quality."""
 
     name: str
@@ -824,9 +822,6 @@ class RegressorResult:
     mae: float
     rmse: float
     seconds: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {key: _plain(value) for key, value in self.__dict__.items()}
 
 
 def choose_regressor(

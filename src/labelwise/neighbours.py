@@ -18,11 +18,13 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
+from labelwise._params import Interval, Options, check_params
 from labelwise.errors import ConfigError
 
 __all__ = ["EXACT_MAX_ROWS", "N_PROBE", "Neighbours", "nearest_neighbours"]
@@ -62,6 +64,13 @@ class Neighbours:
         return Neighbours(self.distances[:, :k], self.indices[:, :k], self.method)
 
 
+# n_jobs: -1 is every core, -2 all but one, and so on; 0 threads cannot run.
+_CONSTRAINTS = {
+    "method": [Options(METHODS)],
+    "n_jobs": [Interval(Integral, 1, None), Interval(Integral, None, -1), None],
+}
+
+
 def nearest_neighbours(
     Z: np.ndarray, k: int, *, method: str = "auto", n_jobs: int | None = None
 ) -> Neighbours:
@@ -85,8 +94,7 @@ def nearest_neighbours(
     >>> nb.indices[:, 0].tolist(), nb.distances[:, 0].tolist()
     ([1, 0, 3, 2], [1.0, 1.0, 0.0, 0.0])
     """
-    if method not in METHODS:
-        raise ConfigError(f"method={method!r} is not one of {', '.join(METHODS)}.")
+    check_params(_CONSTRAINTS, {"method": method, "n_jobs": n_jobs})
     n = Z.shape[0]
     if method == "auto":
         method = "exact" if n <= EXACT_MAX_ROWS else "approximate"
@@ -105,10 +113,8 @@ def nearest_neighbours(
 
 def _threads(n_jobs: int | None) -> int:
     cores = os.cpu_count() or 1
-    if n_jobs is None or n_jobs == -1:
+    if n_jobs is None:
         return cores
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
-        raise ConfigError(f"n_jobs={n_jobs!r} must be a positive integer, -1 or None.")
     return int(n_jobs) if n_jobs > 0 else max(1, cores + 1 + int(n_jobs))
 
 

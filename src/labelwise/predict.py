@@ -9,7 +9,6 @@ columns.
 from __future__ import annotations
 
 import contextlib
-import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -26,6 +25,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 from sklearn.utils.parallel import Parallel, delayed
 
 from labelwise._parallel import one_blas_thread, one_openmp_thread, resolve_n_jobs
+from labelwise._params import warn
 from labelwise._validate import check_pred_probs, encode_labels
 from labelwise.errors import (
     ConfigError,
@@ -89,6 +89,47 @@ def _rows(X: Any, idx: np.ndarray) -> Any:
     return X.iloc[idx] if hasattr(X, "iloc") else X[idx]
 
 
+def fit_on_fold(
+    estimator: Any,
+    X: Any,
+    y: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    one_core: bool,
+    method: str,
+) -> tuple[Any, np.ndarray]:
+    """Fit a clone of ``estimator`` on the ``train`` rows and apply ``method`` to the ``test`` rows.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Unfitted; it is cloned, so it stays unfitted.
+    X : array-like, sparse matrix or DataFrame
+        Indexable by row position (see :func:`rows_matching`).
+    y : ndarray
+        The targets of every row.
+    train, test : ndarray of int
+        Row positions.
+    one_core : bool
+        Keep the fit on one OpenMP thread, for folds running side by side in threads.
+    method : str
+        The fitted model's method whose output is wanted, e.g. ``"predict_proba"``.
+
+    Returns
+    -------
+    model : estimator
+        The fitted clone.
+    output : ndarray
+        ``method``'s output on the ``test`` rows.
+    """
+    model = clone(estimator)
+    # Folds running side by side in threads take one core each (see one_openmp_thread).
+    with one_openmp_thread() if one_core else contextlib.nullcontext():
+        model.fit(_rows(X, train), y[train])
+        output = np.asarray(getattr(model, method)(_rows(X, test)))
+    return model, output
+
+
 def _check_estimator(estimator: Any) -> None:
     if not hasattr(estimator, "fit") or not hasattr(estimator, "get_params"):
         raise InputTypeError(
@@ -130,18 +171,39 @@ def _stratified(n_splits: Any, codes: np.ndarray, classes: np.ndarray, random_st
             "with a model that never saw its class."
         )
     if smallest < n_splits:
-        warnings.warn(
+        warn(
             f"class {rare[:5]} has only {smallest} examples, fewer than cv={n_splits} folds; "
             f"using {smallest} folds so that every class is in every training part. Pass "
             f"cv={smallest} to silence this, or a splitter object to keep more folds.",
             SmallClassWarning,
-            stacklevel=4,
         )
     return StratifiedKFold(min(n_splits, smallest), shuffle=True, random_state=random_state)
 
 
-def _splits(cv: Any, X: Any, codes: np.ndarray, classes: np.ndarray, random_state: Any) -> list:
-    """The (train, test) index pairs; the test parts must cover every row exactly once."""
+def classifier_splits(
+    cv: Any, X: Any, codes: np.ndarray, classes: np.ndarray, random_state: Any
+) -> list:
+    """The (train, test) index pairs of a classifier's cross-validation.
+
+    An int ``cv`` gives shuffled stratified folds, fewer when a class is too small for ``cv``
+    of them (with a :class:`~labelwise.errors.SmallClassWarning`); a splitter or a list of
+    pairs is used as given. The test parts must cover every row exactly once.
+
+    Parameters
+    ----------
+    cv : int, splitter or iterable
+    X : array-like, sparse matrix or DataFrame
+    codes : ndarray of int
+        The labels as codes 0..K-1.
+    classes : ndarray (K,)
+        The class names, for messages.
+    random_state : int, RandomState or None
+        Seeds the fold shuffle when ``cv`` is an int.
+
+    Returns
+    -------
+    list of (ndarray, ndarray)
+    """
     splitter = None
     if isinstance(cv, (int, np.integer)):
         splitter = _stratified(int(cv), codes, classes, random_state)
@@ -203,14 +265,10 @@ def _fit_fold(
     threaded: bool = False,
 ):
     """Fit a clone on ``train`` and return its probabilities for ``test`` with its classes."""
-    model = clone(estimator)
-    # Folds running side by side in threads take one core each (see one_openmp_thread).
-    with one_openmp_thread() if threaded else contextlib.nullcontext():
-        model.fit(_rows(X, train), codes[train])
-        proba = np.asarray(model.predict_proba(_rows(X, test)), dtype=np.float64)
+    model, proba = fit_on_fold(estimator, X, codes, train, test, threaded, "predict_proba")
     # Without classes_ a fitted classifier follows the sklearn convention: sorted training labels.
     fold_classes = np.asarray(getattr(model, "classes_", np.unique(codes[train])))
-    return test, proba, fold_classes
+    return test, proba.astype(np.float64, copy=False), fold_classes
 
 
 def check_progress(progress: Any) -> None:
@@ -366,7 +424,7 @@ def cross_val_pred_probs(
     check_progress(progress)
     codes, names = resolve_classes(labels, classes)
     X = rows_matching(X, codes.size, "labels")
-    splits = _splits(cv, X, codes, names, random_state)
+    splits = classifier_splits(cv, X, codes, names, random_state)
     out = np.zeros((codes.size, names.size), dtype=np.float64)
     hint = "labelwise.predict.default_model(X) handles mixed tables with missing values."
     for test, proba, fold_classes in run_folds(
@@ -377,11 +435,20 @@ def cross_val_pred_probs(
     return check_pred_probs(out).astype(np.float64, copy=False)
 
 
-def _as_text(frame: pd.DataFrame) -> np.ndarray:
+def categories_as_text(frame: pd.DataFrame) -> np.ndarray:
     """Categorical columns as strings with np.nan for missing values.
 
     SimpleImputer only recognises np.nan as missing (not None or pd.NA), and OneHotEncoder
     refuses columns that mix strings, numbers and booleans; text categories avoid both.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The categorical columns.
+
+    Returns
+    -------
+    ndarray of object
     """
     values = np.asarray(frame, dtype=object)
     missing = pd.isna(values)
@@ -390,7 +457,24 @@ def _as_text(frame: pd.DataFrame) -> np.ndarray:
     return text
 
 
-def _column_kinds(frame: pd.DataFrame) -> tuple[list, list]:
+# Pipelines pickled with an earlier release refer to the function by this name.
+_as_text = categories_as_text
+
+
+def column_kinds(frame: pd.DataFrame) -> tuple[list, list]:
+    """The numeric and the categorical columns of a table, by name.
+
+    Booleans, categoricals, objects and strings are categorical; other numbers (not complex) are
+    numeric. Any other column type is an :class:`InputTypeError`.
+
+    Parameters
+    ----------
+    frame : DataFrame
+
+    Returns
+    -------
+    numeric, categorical : list
+    """
     numeric, categorical, other = [], [], []
     for name, dtype in frame.dtypes.items():
         if pd.api.types.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
@@ -476,14 +560,14 @@ def table_preprocessor(frame: pd.DataFrame, dense: bool = False) -> ColumnTransf
     if not frame.columns.is_unique:
         duplicated = frame.columns[frame.columns.duplicated()].unique().tolist()
         raise InputError(f"feature columns {duplicated[:10]} appear more than once; rename them.")
-    numeric, categorical = _column_kinds(frame)
+    numeric, categorical = column_kinds(frame)
     parts = []
     if numeric:
         numbers = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
         parts.append(("numeric", numbers, numeric))
     if categorical:
         categories = make_pipeline(
-            FunctionTransformer(_as_text, feature_names_out="one-to-one"),
+            FunctionTransformer(categories_as_text, feature_names_out="one-to-one"),
             SimpleImputer(strategy="most_frequent"),
             # An ID-like text column would add one column per row; the rarest values share one.
             OneHotEncoder(

@@ -12,15 +12,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from labelwise._validate import (
-    check_choice,
-    check_pred_probs,
-    label_categories,
-    labels_array,
-    sorted_unique,
+from labelwise._params import BOOLEAN, check_params
+from labelwise._simulate import (
+    RATE,
+    NoiseRateMixin,
+    as_generator,
+    class_names,
+    encode_classes,
+    read_array,
 )
+from labelwise._validate import check_choice, check_pred_probs, labels_array
 from labelwise.errors import (
     ConfigError,
     InputError,
@@ -29,6 +31,17 @@ from labelwise.errors import (
     ProbabilityError,
     ShapeError,
 )
+
+# Weak-supervision generators (partial, missing and hidden labels) and corrupted conditions of
+# generative datasets live in their own modules; re-exported here so that one module simulates
+# every kind of label corruption.
+from labelwise.simulate_weak import (
+    drop_positives,
+    hide_labels,
+    make_multilabel_digits,
+    partial_labels,
+)
+from labelwise.vision.conditions import flip_conditions, swap_captions
 
 __all__ = [
     "KINDS",
@@ -46,10 +59,12 @@ __all__ = [
 KINDS = ("symmetric", "pair", "matrix", "instance")
 #: How far a ``noise_matrix`` column may sum from 1 before it is rejected.
 COLUMN_SUM_TOL = 1e-6
+#: The options of :func:`inject_noise` that plain rules describe, in the order they are checked.
+_CONSTRAINTS = {"rate": [RATE], "exact": [BOOLEAN]}
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class NoisyLabels:
+class NoisyLabels(NoiseRateMixin):
     """Labels with injected noise, and the truth they were made from.
 
     Attributes
@@ -72,11 +87,6 @@ class NoisyLabels:
     true_labels: np.ndarray
     noise_matrix: np.ndarray
     classes: np.ndarray
-
-    @property
-    def noise_rate(self) -> float:
-        """The share of labels that were changed."""
-        return float(self.is_noisy.mean())
 
     def __repr__(self) -> str:
         # The default repr would print every label; a summary is what one wants to see.
@@ -168,16 +178,15 @@ def inject_noise(
     """
     check_choice("kind", kind, KINDS)
     _check_kind_inputs(kind, noise_matrix, pred_probs, features)
-    rate = _check_rate("rate", rate)
-    if not isinstance(exact, (bool, np.bool_)):
-        raise ConfigError(f"exact must be True or False, got {exact!r}.")
-    rng = _as_generator(random_state)
+    check_params(_CONSTRAINTS, {"rate": rate, "exact": exact})
+    rate = float(rate)
+    rng = as_generator(random_state)
 
     matrix = None if noise_matrix is None else _check_noise_matrix(noise_matrix)
     probs = None if pred_probs is None else check_pred_probs(pred_probs)
     values = labels_array(labels)
-    names = _class_names(labels, values, classes, _implied_n_classes(matrix, probs))
-    codes = _encode(values, names)
+    names = class_names(labels, values, classes, _implied_n_classes(matrix, probs))
+    codes = encode_classes(values, names)
     k = len(names)
     if kind != "matrix" and k < 2:
         raise LabelError(
@@ -209,17 +218,6 @@ def inject_noise(
 # --- checks -------------------------------------------------------------------------------------
 
 
-def _check_rate(name: str, rate: Any) -> float:
-    """Return ``rate`` as a float if it lies in [0, 1), else raise a :class:`ConfigError`."""
-    is_number = isinstance(rate, (int, float, np.integer, np.floating))
-    if isinstance(rate, (bool, np.bool_)) or not is_number or not 0 <= rate < 1:
-        raise ConfigError(
-            f"{name}={rate!r} is not a valid noise rate; pass a share of labels to flip in "
-            "[0, 1), e.g. 0.1 for 10%."
-        )
-    return float(rate)
-
-
 def _check_kind_inputs(kind: str, noise_matrix: Any, pred_probs: Any, features: Any) -> None:
     """Reject inputs that the chosen kind would silently ignore."""
     if kind == "matrix" and noise_matrix is None:
@@ -243,32 +241,8 @@ def _check_kind_inputs(kind: str, noise_matrix: Any, pred_probs: Any, features: 
         )
 
 
-def _as_generator(random_state: Any) -> np.random.Generator:
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is None:
-        return np.random.default_rng()
-    if isinstance(random_state, (bool, np.bool_)) or not isinstance(
-        random_state, (int, np.integer)
-    ):
-        raise InputTypeError(
-            f"random_state must be an int, a numpy Generator or None, got "
-            f"{type(random_state).__name__}. For a Generator use np.random.default_rng(seed)."
-        )
-    if random_state < 0:
-        raise ConfigError(f"random_state={random_state} is negative; seeds must be >= 0.")
-    return np.random.default_rng(int(random_state))
-
-
 def _numeric_array(name: str, data: Any, expected: str) -> np.ndarray:
-    if isinstance(data, pd.DataFrame):
-        data = data.to_numpy()
-    try:
-        arr = np.asarray(data)
-    except (TypeError, ValueError) as exc:  # ragged nested lists and the like
-        raise InputTypeError(
-            f"{name} could not be read as an array ({exc}); pass {expected}."
-        ) from None
+    arr = read_array(name, data, expected)
     if arr.dtype.kind not in "biuf":
         raise InputTypeError(
             f"{name} has dtype {arr.dtype}; it must hold numbers. Pass {expected}."
@@ -333,64 +307,6 @@ def _implied_n_classes(
     if matrix is not None:
         return matrix.shape[0], "noise_matrix"
     return (None, "") if probs is None else (probs.shape[1], "pred_probs")
-
-
-def _class_names(
-    labels: Any, values: np.ndarray, classes: Any, implied: tuple[int | None, str]
-) -> np.ndarray:
-    """The class of each code: given, else categories, 0..K-1 codes, or sorted distinct labels."""
-    implied_k, source = implied
-    if classes is not None:
-        names = _check_class_names(classes)
-    else:
-        names = label_categories(labels)
-        if names is None and implied_k is not None and _are_codes(values, implied_k):
-            names = np.arange(implied_k, dtype=values.dtype)
-        if names is None:
-            names = sorted_unique(values)
-    if implied_k is not None and len(names) != implied_k:
-        given = "classes lists" if classes is not None else "labels name"
-        raise ShapeError(
-            f"{given} {len(names)} classes ({names[:5].tolist()}) but {source} describes "
-            f"{implied_k}. Pass classes=[...] listing all {implied_k} classes in {source} order."
-        )
-    return names
-
-
-def _are_codes(values: np.ndarray, n_classes: int) -> bool:
-    return values.dtype.kind in "iu" and values.min() >= 0 and values.max() < n_classes
-
-
-def _check_class_names(classes: Any) -> np.ndarray:
-    if isinstance(classes, (str, bytes)) or not hasattr(classes, "__iter__"):
-        raise InputTypeError(f"classes must be a list of class names, got {classes!r}.")
-    names = np.asarray(classes) if isinstance(classes, np.ndarray) else _typed(list(classes))
-    if names.ndim != 1 or names.size == 0:
-        raise ShapeError(f"classes must be a non-empty 1-D list of names, got shape {names.shape}.")
-    if len(pd.unique(names)) != names.size:
-        raise LabelError("classes holds duplicate names; list each class once.")
-    return names
-
-
-def _typed(items: list) -> np.ndarray:
-    # np.asarray([1, "a"]) would turn 1 into "1"; only let numpy pick a dtype when types agree.
-    if len({type(item) for item in items}) == 1:
-        return np.asarray(items)
-    names = np.empty(len(items), dtype=object)
-    names[:] = items
-    return names
-
-
-def _encode(values: np.ndarray, names: np.ndarray) -> np.ndarray:
-    codes = pd.Index(names).get_indexer(values)
-    unknown = codes < 0
-    if unknown.any():
-        shown = list(dict.fromkeys(values[unknown].tolist()))[:5]
-        raise LabelError(
-            f"{int(unknown.sum())} labels are not among the classes, e.g. {shown}; add them to "
-            "classes=[...] or fix the labels."
-        )
-    return codes.astype(np.intp, copy=False)
 
 
 def _in_dtype(names: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -554,15 +470,3 @@ def _projected_probs(
     scores -= scores.max(axis=1, keepdims=True)
     probs = np.exp(scores)
     return probs / probs.sum(axis=1, keepdims=True)
-
-
-# Weak-supervision generators (partial, missing and hidden labels) and corrupted conditions of
-# generative datasets live in their own modules, which build on the helpers above; re-exported
-# here so that one module simulates every kind of label corruption.
-from labelwise.simulate_weak import (  # noqa: E402
-    drop_positives,
-    hide_labels,
-    make_multilabel_digits,
-    partial_labels,
-)
-from labelwise.vision.conditions import flip_conditions, swap_captions  # noqa: E402

@@ -11,19 +11,23 @@ methods for weak supervision can be tested against a known truth:
 
 from __future__ import annotations
 
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 from sklearn.datasets import load_digits
 
-from labelwise._validate import label_categories, labels_array, sorted_unique
+from labelwise._params import Interval, Options, check_params
+from labelwise._simulate import as_generator, check_rate, class_names, encode_classes, read_array
+from labelwise._validate import labels_array
 from labelwise.errors import ConfigError, InputError, InputTypeError, LabelError, ShapeError
-from labelwise.simulate import _as_generator, _check_class_names, _check_rate, _encode
 
 __all__ = ["drop_positives", "hide_labels", "make_multilabel_digits", "partial_labels"]
 
 #: How :func:`make_multilabel_digits` may place its two digits.
 LAYOUTS = ("side", "overlay")
+#: What :func:`make_multilabel_digits` accepts besides its seed.
+_DIGITS_CONSTRAINTS = {"n": [Interval(Integral, 1, None)], "layout": [Options(LAYOUTS)]}
 
 
 def drop_positives(Y: Any, rate: float, random_state: Any = 0) -> np.ndarray:
@@ -56,8 +60,8 @@ def drop_positives(Y: Any, rate: float, random_state: Any = 0) -> np.ndarray:
     0.7
     """
     arr = _binary_matrix(Y)
-    rate = _check_rate("rate", rate)
-    rng = _as_generator(random_state)
+    rate = check_rate("rate", rate)
+    rng = as_generator(random_state)
     hide = (arr != 0) & (rng.random(arr.shape) < rate)
     observed = arr.copy()
     observed[hide] = 0
@@ -98,11 +102,11 @@ def partial_labels(
     True
     """
     values = labels_array(y)
-    names = _names(y, values, classes)
-    codes = _encode(values, names)
+    names = class_names(y, values, classes)
+    codes = encode_classes(values, names)
     k = len(names)
     low, high = _extra_range(n_extra, k)
-    rng = _as_generator(random_state)
+    rng = as_generator(random_state)
     n = codes.size
     counts = rng.integers(low, high + 1, size=n)
     # Random keys per (row, class); the true class sorts last, so the first `count` keys of a row
@@ -146,13 +150,13 @@ def hide_labels(y: Any, rate: float, random_state: Any = 0, unlabeled: Any = -1)
     [0, 1, -1, -1]
     """
     values = labels_array(y)
-    rate = _check_rate("rate", rate)
+    rate = check_rate("rate", rate)
     if _holds_marker(values, unlabeled):
         raise LabelError(
             f"y already holds the unlabeled marker {unlabeled!r}, so hidden labels could not be "
             "told apart from it; pass another marker, e.g. unlabeled=None."
         )
-    rng = _as_generator(random_state)
+    rng = as_generator(random_state)
     n_hide = min(values.size, int(np.floor(rate * values.size + 0.5)))
     hidden = rng.choice(values.size, size=n_hide, replace=False)
     out = _with_marker(values, unlabeled)
@@ -193,11 +197,8 @@ def make_multilabel_digits(
     >>> X.shape, Y.shape, bool(set(Y.sum(axis=1)) <= {1, 2})
     ((5, 128), (5, 10), True)
     """
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ConfigError(f"n must be a positive number of examples, got {n!r}.")
-    if layout not in LAYOUTS:
-        raise ConfigError(f"layout must be one of {list(LAYOUTS)}, got {layout!r}.")
-    rng = _as_generator(random_state)
+    check_params(_DIGITS_CONSTRAINTS, {"n": n, "layout": layout})
+    rng = as_generator(random_state)
     digits = load_digits()
     images, targets = digits.images, digits.target
     pick = rng.integers(0, targets.size, size=(n, 2))
@@ -216,12 +217,7 @@ def make_multilabel_digits(
 
 
 def _binary_matrix(Y: Any) -> np.ndarray:
-    try:
-        arr = np.array(Y, copy=True)
-    except (TypeError, ValueError) as exc:
-        raise InputTypeError(
-            f"Y could not be read as an array ({exc}); pass an (N, K) 0/1 matrix."
-        ) from None
+    arr = read_array("Y", Y, "an (N, K) 0/1 matrix", copy=True)
     if arr.ndim != 2:
         raise ShapeError(
             f"Y must be 2-D (n_examples, n_classes) with 0/1 entries, got shape {arr.shape}."
@@ -234,13 +230,6 @@ def _binary_matrix(Y: Any) -> np.ndarray:
             "first, e.g. (Y > 0).astype(int)."
         )
     return arr
-
-
-def _names(y: Any, values: np.ndarray, classes: Any) -> np.ndarray:
-    if classes is not None:
-        return _check_class_names(classes)
-    names = label_categories(y)
-    return sorted_unique(values) if names is None else names
 
 
 def _extra_range(n_extra: Any, n_classes: int) -> tuple[int, int]:

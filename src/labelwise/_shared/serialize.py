@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -30,22 +30,32 @@ import pandas as pd
 __all__ = ["jsonable", "strict_json", "json_scalar", "json_for_html"]
 
 
-def jsonable(value: Any) -> Any:
-    """Plain JSON types for numpy/pandas values; NaN and infinities become None (strict JSON)."""
+def jsonable(value: Any, default: Callable[[Any], Any] | None = None) -> Any:
+    """Plain JSON types for numpy/pandas values; NaN and infinities become None (strict JSON).
+
+    ``default``, when given, converts any other value that is not already JSON (a date, a
+    decimal); without it such a value is returned as is, for :mod:`json` to judge.
+
+    >>> import datetime
+    >>> jsonable([datetime.date(2024, 1, 2)], default=lambda v: v.isoformat())
+    ['2024-01-02']
+    """
     if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v, default) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [jsonable(v) for v in value]
+        return [jsonable(v, default) for v in value]
     if isinstance(value, (np.ndarray, pd.Series, pd.Index)):
-        return jsonable(value.tolist())
+        return jsonable(value.tolist(), default)
     if isinstance(value, np.generic):
-        return jsonable(value.item())
+        return jsonable(value.item(), default)
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, os.PathLike):
         return os.fspath(value)
     if value is pd.NA or value is pd.NaT:
         return None
+    if default is not None and not isinstance(value, (str, int, type(None))):
+        return default(value)
     return value
 
 

@@ -119,17 +119,12 @@ def _label_alerts(card: dict[str, Any]) -> list[dict[str, Any]]:
             if not trusted:
                 detail += " (an upper bound: the model's own errors could explain part of it)"
             out.append(alert(label, "label_noise", severity, rate, detail))
+        message = "estimated share of this class's labels that are right"
         for row in health["class_quality"]:
-            if row["label_quality"] is not None and row["label_quality"] < CLASS_QUALITY:
-                out.append(
-                    alert(
-                        f"{label} = {row['class']}",
-                        "class_quality",
-                        "warning",
-                        row["label_quality"],
-                        "estimated share of this class's labels that are right",
-                    )
-                )
+            quality = row["label_quality"]
+            if quality is not None and quality < CLASS_QUALITY:
+                name = f"{label} = {row['class']}"
+                out.append(alert(name, "class_quality", "warning", quality, message))
     return out
 
 
@@ -144,32 +139,17 @@ def _table_alerts(card: dict[str, Any]) -> list[dict[str, Any]]:
         severity = "critical" if dup["duplicate_share"] > 0.05 else "warning"
         out.append(alert(None, "duplicates", severity, dup["duplicate_rows"], "duplicate rows"))
     if dup["conflicting_label_rows"]:
-        out.append(
-            alert(
-                None,
-                "conflicting_labels",
-                "critical",
-                dup["conflicting_label_rows"],
-                "rows with identical features and different labels",
-            )
-        )
+        message = "rows with identical features and different labels"
+        count = dup["conflicting_label_rows"]
+        out.append(alert(None, "conflicting_labels", "critical", count, message))
     if dup["near_duplicate_rows"]:
-        out.append(
-            alert(
-                None, "near_duplicates", "info", dup["near_duplicate_rows"], "near-duplicate rows"
-            )
-        )
+        count = dup["near_duplicate_rows"]
+        out.append(alert(None, "near_duplicates", "info", count, "near-duplicate rows"))
+    message = "share of the label's entropy explained by this feature"
     for entry in card["model"]["feature_ranking"]:
         if entry["share_of_label"] > TARGET_LEAK:
-            out.append(
-                alert(
-                    entry["column"],
-                    "target_leak",
-                    "warning",
-                    entry["share_of_label"],
-                    "share of the label's entropy explained by this feature",
-                )
-            )
+            share = entry["share_of_label"]
+            out.append(alert(entry["column"], "target_leak", "warning", share, message))
     return out
 
 
@@ -180,37 +160,19 @@ def _split_alerts(card: dict[str, Any]) -> list[dict[str, Any]]:
         for leak in splits["leakage"]:
             count = leak["identical_rows"] or leak["near_identical_rows"]
             if count:
-                out.append(
-                    alert(
-                        f"{leak['a']} / {leak['b']}",
-                        "leakage",
-                        "critical" if leak["identical_rows"] else "warning",
-                        count,
-                        f"rows of {leak['b']} (near-)identical to rows of {leak['a']}",
-                    )
-                )
+                name = f"{leak['a']} / {leak['b']}"
+                severity = "critical" if leak["identical_rows"] else "warning"
+                message = f"rows of {leak['b']} (near-)identical to rows of {leak['a']}"
+                out.append(alert(name, "leakage", severity, count, message))
+        message = "total variation distance of its label mix to the whole"
         for split in splits["splits"]:
-            if split["tv_distance_to_overall"] > LABEL_SHIFT:
-                out.append(
-                    alert(
-                        split["split"],
-                        "label_shift",
-                        "warning",
-                        split["tv_distance_to_overall"],
-                        "total variation distance of its label mix to the whole",
-                    )
-                )
-    agreement = card.get("annotators")
-    if agreement and agreement["fleiss_kappa"] is not None and agreement["fleiss_kappa"] < KAPPA:
-        out.append(
-            alert(
-                None,
-                "annotator_agreement",
-                "warning",
-                agreement["fleiss_kappa"],
-                "Fleiss' kappa across annotators",
-            )
-        )
+            distance = split["tv_distance_to_overall"]
+            if distance > LABEL_SHIFT:
+                out.append(alert(split["split"], "label_shift", "warning", distance, message))
+    kappa = (card.get("annotators") or {}).get("fleiss_kappa")
+    if kappa is not None and kappa < KAPPA:
+        message = "Fleiss' kappa across annotators"
+        out.append(alert(None, "annotator_agreement", "warning", kappa, message))
     return out
 
 

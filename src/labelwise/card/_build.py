@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from labelwise import io
+from labelwise._shared.serialize import jsonable
 from labelwise.card import _alerts, _health, _issues, _metadata, _rows, _stats
 from labelwise.card._stats import plain
 from labelwise.errors import InputError, InputTypeError, LabelError
@@ -77,7 +78,7 @@ class Card:
 
     def to_json(self, path: str | os.PathLike | None = None, *, indent: int = 2) -> str:
         """The card as JSON text (NaN as null); written atomically to ``path`` when given."""
-        text = json.dumps(io._jsonable(self.data), indent=indent, allow_nan=False) + "\n"
+        text = json.dumps(jsonable(self.data), indent=indent, allow_nan=False) + "\n"
         if path is not None:
             io.write_text(text, path)
         return text

@@ -1,15 +1,21 @@
-"""The HTML page of a card, rendered with jinja2 from the card's JSON-ready dict only."""
+"""The HTML page of a card, rendered from the card's JSON-ready dict only.
+
+The page is ``templates/card.html`` (its stylesheet ``templates/card.css``, inlined): charts
+come from :mod:`labelwise.card._svg`, numbers from the :func:`num` filter.
+"""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jinja2
 from markupsafe import Markup, escape
 
 from labelwise import __version__
+from labelwise._shared.formatting import format_number
+from labelwise._shared.templates import template_environment
 from labelwise.card import _svg
-from labelwise.card._templates import CSS, PAGE
 
 
 def num(value: Any, kind: str = "float") -> Markup:
@@ -18,16 +24,16 @@ def num(value: Any, kind: str = "float") -> Markup:
         return Markup('<span class="na">–</span>')
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return Markup(escape(str(value)))
-    return Markup(f'<span class="n" data-v="{value!r}">{escape(_svg.fmt(value, kind))}</span>')
+    return Markup(f'<span class="n" data-v="{value!r}">{escape(format_number(value, kind))}</span>')
 
 
+@functools.cache
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    env = template_environment("card/templates")
     env.filters["num"] = num
     env.globals.update(
         svg=_svg,
         version=__version__,
-        css=Markup(CSS),
         column=lambda rows, key: [r[key] for r in rows],
     )
     return env
@@ -35,4 +41,4 @@ def _environment() -> jinja2.Environment:
 
 def render_html(card: dict[str, Any]) -> str:
     """The self-contained page: inline CSS and SVG, no scripts, nothing fetched."""
-    return _environment().from_string(PAGE).render(card=card)
+    return _environment().get_template("card.html").render(card=card)

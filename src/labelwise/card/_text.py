@@ -1,6 +1,6 @@
 """The Markdown dataset card and the Croissant JSON-LD, rendered from the card's dict only.
 
-Text from the data or the metadata goes through :func:`labelwise.io.markdown_escape` before it
+Text from the data or the metadata goes through :func:`~labelwise.io.markdown_escape` before it
 enters the Markdown, so a renderer that passes inline HTML shows it as text; the YAML front
 matter keeps the exact values but writes the characters HTML and Markdown act on as YAML
 escapes. The Croissant JSON-LD escapes the same characters as JSON escapes, so it can be pasted
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import re
 from pathlib import Path
@@ -20,8 +19,10 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from labelwise.card._svg import fmt
-from labelwise.io import atomic_write, markdown_escape
+from labelwise._shared.formatting import format_number as fmt
+from labelwise._shared.markdown import Markdown, markdown_escape, markdown_rows
+from labelwise._shared.serialize import json_for_html
+from labelwise.io import atomic_write
 
 md = markdown_escape
 
@@ -73,18 +74,42 @@ def _size_category(rows: int) -> str:
     return next((name for bound, name in bounds if rows < bound), "n>10M")
 
 
-def _num(value: Any, kind: str = "float") -> str:
-    """A number as :func:`fmt` writes it; anything else is data text, escaped."""
+def _num(value: Any, kind: str = "float") -> Any:
+    """A number as :func:`fmt` writes it (already Markdown); anything else is left as data text."""
     if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
-        return fmt(value, kind)
-    return md(value)
+        return Markdown(fmt(value, kind))
+    return value
 
 
-def _table(headers: list[str], rows: list[list[str]]) -> str:
-    """A Markdown table of cells that are already Markdown (data text escaped by the caller)."""
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
+def _records_table(records: list[dict[str, Any]], columns: tuple) -> str:
+    """A table of ``records``: one column per ``(header, key, kind)``, kind None for text."""
+    rows = [
+        [record[key] if kind is None else _num(record[key], kind) for _, key, kind in columns]
+        for record in records
+    ]
+    return markdown_rows([header for header, _, _ in columns], rows)
+
+
+_CLASS_QUALITY = (
+    ("class", "class", None),
+    ("given", "n_given", "int"),
+    ("label quality", "label_quality", "pct"),
+    ("recall", "recall", "pct"),
+    ("expected wrong", "expected_wrong", "int"),
+)
+_CONFUSED_PAIRS = (
+    ("given", "given", None),
+    ("true", "true", None),
+    ("count", "count", "int"),
+    ("share of given", "share_of_given", "pct"),
+)
+_TOP_ERRORS = (
+    ("rank", "rank", None),
+    ("row", "row", None),
+    ("given", "given", None),
+    ("suggested", "suggested", None),
+    ("score", "score", "float"),
+)
 
 
 # What a Markdown renderer that does not know front matter would turn into a tag or a link.
@@ -137,44 +162,15 @@ def _health_md(health: dict[str, Any] | None) -> list[str]:
         f"- Predictions from: {how}",
         *_model_md(health.get("model_quality")),
         "",
-        _table(
-            ["class", "given", "label quality", "recall", "expected wrong"],
-            [
-                [
-                    md(r["class"]),
-                    _num(r["n_given"], "int"),
-                    _num(r["label_quality"], "pct"),
-                    _num(r["recall"], "pct"),
-                    _num(r["expected_wrong"], "int"),
-                ]
-                for r in health["class_quality"]
-            ],
-        ),  # fmt: skip
+        _records_table(health["class_quality"], _CLASS_QUALITY),
         "",
         "Most confused (given → true):",
         "",
-        _table(
-            ["given", "true", "count", "share of given"],
-            [
-                [
-                    md(r["given"]),
-                    md(r["true"]),
-                    _num(r["count"], "int"),
-                    _num(r["share_of_given"], "pct"),
-                ]
-                for r in health["confused_pairs"]
-            ],
-        ),  # fmt: skip
+        _records_table(health["confused_pairs"], _CONFUSED_PAIRS),
         "",
         "Top suspected errors:",
         "",
-        _table(
-            ["rank", "row", "given", "suggested", "score"],
-            [
-                [md(r["rank"]), md(r["row"]), md(r["given"]), md(r["suggested"]), _num(r["score"])]
-                for r in health["top_errors"][:10]
-            ],
-        ),  # fmt: skip
+        _records_table(health["top_errors"][:10], _TOP_ERRORS),
     ]
     return out
 
@@ -201,21 +197,20 @@ def _data_issues_md(section: dict[str, Any] | None) -> list[str]:
     rows = []
     for t in section["types"]:
         if "skipped" in t:
-            rows.append([t["issue"], "", "", f"skipped: {md(t['skipped'])}"])
+            rows.append([t["issue"], "", "", Markdown(f"skipped: {md(t['skipped'])}")])
             continue
         verdict = "issue" if t["is_issue"] else "no issue"
         if "p_value" in t:
             verdict += f" (p = {fmt(t['p_value'])})"
-        rows.append([t["issue"], _num(t["count"], "int"), _num(t["score"]), verdict])
-    out = ["", "## Data issues", "", _table(["issue", "found", "score", "verdict"], rows)]
+        rows.append([t["issue"], _num(t["count"], "int"), _num(t["score"]), Markdown(verdict)])
+    out = ["", "## Data issues", "", markdown_rows(["issue", "found", "score", "verdict"], rows)]
     for t in section["types"]:
         examples = [
-            [t["issue"], "" if e["row"] is None else md(e["row"]),
-             md(e["column"] or ""), md(e["detail"])]
+            [t["issue"], "" if e["row"] is None else e["row"], e["column"] or "", e["detail"]]
             for e in t.get("examples", [])
-        ]  # fmt: skip
+        ]
         if examples:
-            out += ["", _table(["issue", "row", "column", "detail"], examples)]
+            out += ["", markdown_rows(["issue", "row", "column", "detail"], examples)]
     return out
 
 
@@ -240,11 +235,11 @@ def _alerts_md(alerts: list[dict[str, Any]]) -> str:
     if not alerts:
         return "None."
     rows = [
-        [a["severity"], "(table)" if a["column"] is None else md(a["column"]), a["kind"],
-         _num(a["value"]), md(a["mitigation"])]
+        [a["severity"], "(table)" if a["column"] is None else a["column"], a["kind"],
+         _num(a["value"]), a["mitigation"]]
         for a in alerts
     ]  # fmt: skip
-    return _table(["severity", "column", "kind", "value", "mitigation"], rows)
+    return markdown_rows(["severity", "column", "kind", "value", "mitigation"], rows)
 
 
 def _structure_md(card: dict[str, Any]) -> str:
@@ -252,21 +247,21 @@ def _structure_md(card: dict[str, Any]) -> str:
     for v in card["variables"]:
         stats = card["statistics"][v["index"]]
         rows.append(
-            [md(v["name"]), v["role"], v["kind"], _num(stats["missing_share"], "pct"),
-             _num(stats["unique"], "int"), md(v["description"] or "")]
+            [v["name"], v["role"], v["kind"], _num(stats["missing_share"], "pct"),
+             _num(stats["unique"], "int"), v["description"] or ""]
         )  # fmt: skip
-    return _table(["column", "role", "kind", "missing", "unique", "description"], rows)
+    return markdown_rows(["column", "role", "kind", "missing", "unique", "description"], rows)
 
 
 def _splits_md(splits: dict[str, Any] | None) -> list[str]:
     if not splits:
         return []
     rows = [
-        [md(s["split"]), _num(s["n"], "int"), _num(s["max_min_ratio"]),
+        [s["split"], _num(s["n"], "int"), _num(s["max_min_ratio"]),
          _num(s["tv_distance_to_overall"])]
         for s in splits["splits"]
     ]  # fmt: skip
-    table = _table(["split", "rows", "largest / smallest", "TV distance to all"], rows)
+    table = markdown_rows(["split", "rows", "largest / smallest", "TV distance to all"], rows)
     leaks = [f"{md(x['a'])}/{md(x['b'])}: {x['identical_rows']}" for x in splits["leakage"]]
     return ["", "## Splits", "", table, "", "Rows identical across splits: " + ", ".join(leaks)]
 
@@ -473,13 +468,6 @@ def _creator(prov: dict[str, Any]) -> dict[str, Any] | None:
     return {k: v for k, v in person.items() if v}
 
 
-def _json_for_html(doc: dict[str, Any]) -> str:
-    """JSON text with ``<``, ``>`` and ``&`` as ``\\u`` escapes: the same JSON, but safe to paste
-    into a ``<script type="application/ld+json">`` element (no ``</script>`` from the data)."""
-    text = json.dumps(doc, indent=2, ensure_ascii=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
-
-
 def render_croissant(card: dict[str, Any], data_file: dict[str, Any] | None = None) -> str:
     """Croissant 1.0 JSON-LD: dataset fields, a file, one record set of its columns, RAI fields.
 
@@ -527,4 +515,4 @@ def render_croissant(card: dict[str, Any], data_file: dict[str, Any] | None = No
     ]
     doc.update(_rai(card))
     doc = {k: v for k, v in doc.items() if v is not None}
-    return _json_for_html(doc)
+    return json_for_html(doc) + "\n"

@@ -1,15 +1,19 @@
-"""What ``audit`` and ``demo`` write and print: the issues file, the noise file and a summary."""
+"""What the commands write and print.
+
+``audit`` and ``demo`` write the issues file, the noise file and a summary; the study commands
+(``benchmark``, ``budget``, ``cot``...) write their results under one stem and list the files.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
@@ -148,10 +152,15 @@ def print_summary(
         console.print(table)
 
 
+def print_paths(console: Console, paths: Iterable[Path]) -> None:
+    """One ``Wrote PATH`` line a file, never wrapped, so that a path can be copied whole."""
+    for path in paths:
+        console.print(f"Wrote [bold]{escape(str(path))}[/bold]", soft_wrap=True)
+
+
 def print_written(console: Console, written: Written) -> None:
     """Say where the result files went."""
-    for path in (written.issues, written.noise, *written.extra):
-        console.print(f"Wrote [bold]{escape(str(path))}[/bold]", soft_wrap=True)
+    print_paths(console, (written.issues, written.noise, *written.extra))
 
 
 def model_table(report: AuditReport) -> Table | None:
@@ -305,4 +314,39 @@ def finish_regression(report: RegressionAuditReport, out: Path, top: int) -> Wri
     if report.data_issues is not None:
         written = write_data_issues(out, report, written)
         console.print(data_issues_table(report.data_issues.summary()))
+    return written
+
+
+def write_file(content: Any, path: Path) -> Path:
+    """Write one result by what it is: text as is, a table as CSV, a plot by drawing it.
+
+    A callable is a result's ``plot`` method, given the path to draw into; anything else not
+    text nor a table is written as JSON.
+    """
+    if isinstance(content, str):
+        return io.write_text(content, path)
+    if isinstance(content, pd.DataFrame):
+        return io.write_csv(content, path)
+    if callable(content):
+        return Path(content(path))
+    return io.write_json(content, path)
+
+
+def finish_study(
+    out: Path,
+    files: Mapping[str, Any],
+    shown: Iterable[RenderableType],
+    seconds: float | None = None,
+) -> list[Path]:
+    """Write a study's ``files`` (name -> content) into ``out``, print ``shown``, list the files.
+
+    The files are written first, so that a failed write prints no results that were not kept.
+    """
+    written = [write_file(content, out / name) for name, content in files.items()]
+    console = _ui.out()
+    for item in shown:
+        console.print(item)
+    console.print("Wrote:" if seconds is None else f"Ran in {seconds:.1f} s. Wrote:")
+    for path in written:
+        console.print(f"  {path}")
     return written

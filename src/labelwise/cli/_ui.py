@@ -1,30 +1,26 @@
-"""Consoles, the error boundary and progress displays shared by every command."""
+"""Consoles, the error boundary, progress displays and option parsing shared by every command."""
 
 from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import typer
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType
 from rich.markup import escape
 from rich.measure import Measurement
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 from rich.text import Text
 from typer.core import TyperCommand, TyperGroup
 
-from labelwise.errors import LabelwiseError, LabelwiseWarning
+from labelwise import io
+from labelwise._shared.progress import Bar, progress_bar
+from labelwise.errors import ConfigError, LabelwiseError, LabelwiseWarning
 
 #: Exit status for bad input, the same as a usage error.
 EXIT_BAD_INPUT = 2
@@ -146,30 +142,12 @@ class LabelwiseGroup(_LabelwiseHelp, TyperGroup):
                 raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
-@contextlib.contextmanager
-def fold_progress(
-    description: str = "Cross-validating", unit: str = "folds"
-) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar over cross-validation folds; yields the ``progress(done, total)`` callback.
+def count_progress(description: str, unit: str = "") -> contextlib.AbstractContextManager[Bar]:
+    """A progress bar on stderr over counted work; yields the ``progress(done, total)`` callback.
 
-    The bar is transient (it disappears when done) and drawn on stderr only when it is a
-    terminal, so logs and captured output stay clean.
+    The bar is transient (it disappears when done), so logs and captured output stay clean.
     """
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn(unit),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err(), transient=True) as bar:
-        task = bar.add_task(description, total=None)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield progress
+    return progress_bar(description, unit, console=err())
 
 
 def spinner(description: str, show: bool = True) -> contextlib.AbstractContextManager:
@@ -179,23 +157,61 @@ def spinner(description: str, show: bool = True) -> contextlib.AbstractContextMa
 
 @contextlib.contextmanager
 def pass_progress() -> Iterator[Callable[[str, int, int], None]]:
-    """One progress bar per pass over chunked pred_probs; yields ``progress(pass, done, total)``."""
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}% of rows"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err(), transient=True) as bar:
-        tasks: dict[str, Any] = {}
+    """A progress line per pass over chunked pred_probs; yields ``progress(pass, done, total)``."""
+    with progress_bar(None, "of rows", console=err(), percent=True) as bar:
 
         def progress(name: str, done: int, total: int) -> None:
-            if name not in tasks:
-                tasks[name] = bar.add_task(f"Pass: {name}", total=total)
-            bar.update(tasks[name], completed=done)
+            bar.track(f"Pass: {name}", done, total)
 
         yield progress
+
+
+def out_option(default: Path, help_text: str = "Directory for the result files.") -> Any:
+    """The ``--out``/``-o`` option, declared once so that ``-o`` means the same in every command."""
+    return typer.Option(default, "--out", "-o", help=help_text)
+
+
+def split_names(value: str | None) -> list[str] | None:
+    """A comma-separated option as names: ``"a, b,c"`` -> ``["a", "b", "c"]``; None stays None.
+
+    Examples
+    --------
+    >>> split_names("a, b,,c"), split_names(None)
+    (['a', 'b', 'c'], None)
+    """
+    if value is None:
+        return None
+    return [name.strip() for name in value.split(",") if name.strip()]
+
+
+def comma_list(text: str, option: str) -> list[str]:
+    """A comma-separated option that must name at least one item."""
+    items = split_names(text)
+    if not items:
+        raise ConfigError(f"{option} is empty; give a comma-separated list.")
+    return items
+
+
+def numbers(text: str, option: str) -> list[float]:
+    """A comma-separated option of numbers, such as ``--rates 0.2,0.4``.
+
+    Examples
+    --------
+    >>> numbers("10, 20,40", "--budgets")
+    [10.0, 20.0, 40.0]
+    """
+    items = comma_list(text, option)
+    try:
+        return [float(item) for item in items]
+    except ValueError:
+        raise ConfigError(f"{option} must be numbers separated by commas, got {text!r}.") from None
+
+
+def optional_table(data: Path | None, label: str | None) -> pd.DataFrame | None:
+    """The table of ``--data``, which goes with ``--label``; None when neither is given."""
+    if (data is None) != (label is None):
+        raise ConfigError("--data and --label go together: give both or neither.")
+    return io.read_table(data) if data is not None else None
 
 
 def renamed_option(ctx: typer.Context, new: str, value: Any, old: str, old_value: Any) -> Any:
@@ -318,3 +334,22 @@ class ResultTable(Table):
             if text and text.split():
                 longest = max(cell_len(word) for word in text.split())
                 column.min_width = max(column.min_width or 0, longest)
+
+
+def frame_table(
+    frame: pd.DataFrame,
+    title: str,
+    text_columns: Collection[Any],
+    cell: Callable[[Any, Any], str],
+    name: Callable[[Any], str] = header,
+) -> ResultTable:
+    """``frame`` as a results table: ``text_columns`` left-justified, the numbers right.
+
+    ``cell(column, value)`` writes each cell and ``name(column)`` each header.
+    """
+    table = ResultTable(title=title)
+    for column in frame.columns:
+        table.add_column(name(column), justify="left" if column in text_columns else "right")
+    for row in frame.itertuples(index=False):
+        table.add_row(*(cell(c, v) for c, v in zip(frame.columns, row, strict=True)))
+    return table

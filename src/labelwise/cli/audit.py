@@ -10,8 +10,9 @@ import typer
 
 from labelwise import io
 from labelwise.cli import _report, _ui
+from labelwise.cli._ui import split_names
 from labelwise.errors import LabelError
-from labelwise.issues._dask import dask_array_from_npy, dask_client
+from labelwise.issues import dask_array_from_npy, dask_client
 from labelwise.issues.audit import ALL_COLUMNS, AuditReport, audit, audit_predictions
 from labelwise.issues.audit_regression import TASKS, RegressionAuditReport
 from labelwise.issues.filter import METHODS
@@ -23,13 +24,6 @@ DEFAULT_CV = 5
 DEFAULT_OUT = Path("labelwise-audit")
 #: Rows per Dask task when --chunk-rows is not given.
 DASK_CHUNK_ROWS = 1_000_000
-
-
-def split_names(value: str | None) -> list[str] | None:
-    """``"a, b,c"`` -> ``["a", "b", "c"]``; None stays None."""
-    if value is None:
-        return None
-    return [name.strip() for name in value.split(",") if name.strip()]
 
 
 def _as_label_type(values: np.ndarray, names: list[str] | None) -> list | None:
@@ -59,62 +53,33 @@ def _from_arrays(
     pred_probs_path: Path,
     classes: list[str] | None,
     label_column: str | None,
-    method: str,
-    seed: int,
-    n_bootstrap: int,
+    flagging: dict,
     memory: dict,
 ) -> AuditReport:
-    """Flag issues and estimate noise from saved labels and out-of-sample pred_probs."""
+    """Flag issues and estimate noise from saved labels and out-of-sample pred_probs.
+
+    ``flagging`` holds audit_predictions' settings (method, seed, bootstrap), ``memory`` how the
+    probabilities are read (memory limit, chunk rows, Dask scheduler).
+    """
     labels = io.read_labels(labels_path, column=label_column)
     # Memory-mapped (.npy) or read by batches (.parquet): a large file is never loaded whole.
     chunked = pred_probs_path.suffix in (".npy", ".parquet", ".pq")
     pred_probs = str(pred_probs_path) if chunked else io.read_array(pred_probs_path)
     classes = _as_label_type(labels, classes)
     labels = _named_codes(labels, classes)
+    options = {"classes": classes, "label": label_column or labels_path.name, **flagging}
     address = memory.pop("dask")
     if address is not None:
         with dask_client(address):
             rows = memory.pop("chunk_rows") or DASK_CHUNK_ROWS
             source = dask_array_from_npy(pred_probs_path, rows)
-            return _audit_arrays(
-                labels,
-                source,
-                classes,
-                label_column,
-                labels_path,
-                method,
-                seed,
-                n_bootstrap,
-                memory,
-            )
-    return _audit_arrays(
-        labels, pred_probs, classes, label_column, labels_path, method, seed, n_bootstrap, memory
-    )
+            return _audit_arrays(labels, source, {**options, **memory})
+    return _audit_arrays(labels, pred_probs, {**options, **memory})
 
 
-def _audit_arrays(
-    labels: np.ndarray,
-    pred_probs: Any,
-    classes: list | None,
-    label_column: str | None,
-    labels_path: Path,
-    method: str,
-    seed: int,
-    n_bootstrap: int,
-    memory: dict,
-) -> AuditReport:
+def _audit_arrays(labels: np.ndarray, pred_probs: Any, options: dict) -> AuditReport:
     with _ui.pass_progress() as progress:
-        return audit_predictions(
-            labels,
-            pred_probs,
-            classes=classes,
-            method=method,
-            n_bootstrap=n_bootstrap,
-            random_state=seed,
-            label=label_column or labels_path.name,
-            progress=progress,
-            **memory,
-        )
+        return audit_predictions(labels, pred_probs, progress=progress, **options)
 
 
 def _feature_items(features: list[str] | None) -> list | None:
@@ -137,30 +102,18 @@ def _from_table(
     label: str,
     features: list[str] | None,
     classes: list[str] | None,
-    method: str,
-    cv: int,
-    seed: int,
-    n_bootstrap: int,
-    model: dict,
+    options: dict,
 ) -> AuditReport | RegressionAuditReport:
-    """Cross-validate a model on the table's features, then flag issues and estimate noise."""
+    """Cross-validate a model on the table's features, then flag issues and estimate noise.
+
+    ``options`` holds audit's settings: the flagging ones, the model, the folds, the data issues.
+    """
     features = _feature_items(features)
     table = io.read_table(data, columns=_table_columns(features, label))
     if label in table.columns:
         classes = _as_label_type(table[label].to_numpy(), classes)
-    with _ui.fold_progress("Fitting models", unit="fits") as progress:
-        return audit(
-            table,
-            label,
-            features=features,
-            cv=cv,
-            method=method,
-            classes=classes,
-            random_state=seed,
-            n_bootstrap=n_bootstrap,
-            progress=progress,
-            **model,
-        )
+    with _ui.count_progress("Fitting models", "fits") as progress:
+        return audit(table, label, features=features, classes=classes, progress=progress, **options)
 
 
 def _check_mode(
@@ -228,7 +181,7 @@ def audit_command(
     classes: str | None = typer.Option(
         None, "--classes", help="Comma-separated class of each pred_probs column, in order."
     ),
-    out: Path = typer.Option(DEFAULT_OUT, "--out", "-o", help="Directory for the result files."),
+    out: Path = _ui.out_option(DEFAULT_OUT),
     method: str = typer.Option(
         METHODS[0], "--method", help=f"How issues are flagged: {', '.join(METHODS)}."
     ),
@@ -293,25 +246,18 @@ def audit_command(
     if data is None and data_issues is not None:
         ctx.fail("--issues reads the features of DATA; it does not apply to --pred-probs.")
     names = split_names(classes)
+    # One set of flagging settings, whichever input the labels and probabilities come from.
+    flagging = {"method": method, "random_state": seed, "n_bootstrap": bootstrap}
     if data is not None:
         if task not in TASKS:
             ctx.fail(f"--task must be one of {', '.join(TASKS)}, got {task!r}.")
         choice = {"model": model or "auto", "ensemble": ensemble, "task": task}
         choice["issue_types"] = "all" if data_issues is None else data_issues
-        report = _from_table(
-            data,
-            label,
-            split_names(features),
-            names,
-            method,
-            cv or DEFAULT_CV,
-            seed,
-            bootstrap,
-            choice,
-        )
+        choice["cv"] = cv or DEFAULT_CV
+        report = _from_table(data, label, split_names(features), names, {**flagging, **choice})
     else:
         memory = {"memory_limit": memory_limit, "chunk_rows": chunk_rows, "dask": dask}
-        report = _from_arrays(labels, pred_probs, names, label, method, seed, bootstrap, memory)
+        report = _from_arrays(labels, pred_probs, names, label, flagging, memory)
     if isinstance(report, RegressionAuditReport):
         written = _report.finish_regression(report, out, top)
     else:

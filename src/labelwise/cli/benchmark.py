@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from labelwise import io
-from labelwise.cli import _ui
+from labelwise.cli import _report, _ui
 from labelwise.errors import ConfigError, LabelwiseError
 from labelwise.study.benchmark import (
     BenchmarkStability,
@@ -40,13 +40,36 @@ def _predictions(items: list[str]) -> dict[str, np.ndarray]:
     return models
 
 
+def _cell(column: str, value: object) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
 def _table(study: BenchmarkStability) -> Table:
-    table = _ui.ResultTable(title="Accuracy on original vs corrected test labels")
-    for column in study.accuracy.columns:
-        table.add_column(_ui.header(column), justify="left" if column == "model" else "right")
-    for row in study.accuracy.itertuples(index=False):
-        table.add_row(*(f"{v:.4f}" if isinstance(v, float) else str(v) for v in row))
-    return table
+    title = "Accuracy on original vs corrected test labels"
+    return _ui.frame_table(study.accuracy, title, ("model",), _cell)
+
+
+def _flip_lines(study: BenchmarkStability) -> list[str]:
+    """Where in the sweep each trailing model overtakes the leader, one line a pair."""
+    lines = []
+    for flip in study.flips.itertuples(index=False):
+        where = (
+            "never in the sweep"
+            if not np.isfinite(flip.flip_prevalence)
+            else (f"at prevalence {flip.flip_prevalence:.1%} (+{flip.flip_increase:.1%})")
+        )
+        lines.append(f"{flip.trailer} overtakes {flip.leader} {where}.")
+    return lines
+
+
+def _found_line(study: BenchmarkStability) -> str:
+    """How many test labels the reviews found wrong, and what became of them."""
+    counts = study.test_set.counts()
+    return (
+        f"{counts['validated_errors']} validated errors of {counts['reviewed']} reviewed "
+        f"({counts['correctable']} relabeled, {counts['removed']} removed); base prevalence "
+        f"{study.base_prevalence:.2%}."
+    )
 
 
 def benchmark_command(
@@ -67,7 +90,7 @@ def benchmark_command(
     repeats: int = typer.Option(20, "--repeats", min=1, help="Random removals per prevalence."),
     max_prevalence: float = typer.Option(0.3, "--max-prevalence", help="End of the sweep."),
     seed: int = typer.Option(0, "--seed", help="Seed of the random removals."),
-    out: Path = typer.Option(DEFAULT_OUT, "--out", "-o", help="Directory for the result files."),
+    out: Path = _ui.out_option(DEFAULT_OUT),
 ) -> None:
     """Score models on original and corrected test labels and find where rankings flip.
 
@@ -91,27 +114,10 @@ def benchmark_command(
             repeats=repeats,
             random_state=seed,
         )
-    written = [
-        io.write_text(study.to_markdown(), out / f"{STEM}.md"),
-        io.write_csv(study.accuracy, out / f"{STEM}_accuracy.csv"),
-        io.write_csv(study.sweep, out / f"{STEM}_sweep.csv"),
-        Path(study.plot(out / f"{STEM}.png")),
-    ]
-    console = _ui.out()
-    counts = study.test_set.counts()
-    console.print(
-        f"{counts['validated_errors']} validated errors of {counts['reviewed']} reviewed "
-        f"({counts['correctable']} relabeled, {counts['removed']} removed); base prevalence "
-        f"{study.base_prevalence:.2%}."
-    )
-    console.print(_table(study))
-    for flip in study.flips.itertuples(index=False):
-        where = (
-            "never in the sweep"
-            if not np.isfinite(flip.flip_prevalence)
-            else (f"at prevalence {flip.flip_prevalence:.1%} (+{flip.flip_increase:.1%})")
-        )
-        console.print(f"{flip.trailer} overtakes {flip.leader} {where}.")
-    console.print("Wrote:")
-    for path in written:
-        console.print(f"  {path}")
+    files = {
+        f"{STEM}.md": study.to_markdown(),
+        f"{STEM}_accuracy.csv": study.accuracy,
+        f"{STEM}_sweep.csv": study.sweep,
+        f"{STEM}.png": study.plot,
+    }
+    _report.finish_study(out, files, [_found_line(study), _table(study), *_flip_lines(study)])

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
-from labelwise import io
-from labelwise.cli import _ui
-from labelwise.errors import ConfigError
+from labelwise.cli import _report, _ui
 from labelwise.study.noise_benchmark import (
     METHODS,
     TORCH_METHODS,
@@ -31,62 +19,14 @@ DEFAULT_OUT = Path("labelwise-noise-benchmark")
 STEM = "noise_benchmark"
 
 
-def _split(text: str | None, option: str) -> list[str] | None:
-    """A comma-separated option as a list; None when the option was not given."""
-    if text is None:
-        return None
-    items = [item.strip() for item in text.split(",") if item.strip()]
-    if not items:
-        raise ConfigError(f"{option} is empty; give a comma-separated list.")
-    return items
-
-
-def _floats(text: str | None) -> list[float] | None:
-    items = _split(text, "--rates")
-    if items is None:
-        return None
-    try:
-        return [float(item) for item in items]
-    except ValueError:
-        raise ConfigError(f"--rates must be numbers separated by commas, got {text!r}.") from None
-
-
-@contextmanager
-def _cell_progress() -> Iterator[Callable[[int, int], None]]:
-    """A transient progress bar over benchmark cells on stderr."""
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("cells"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=_ui.err(), transient=True) as bar:
-        task = bar.add_task("Benchmarking", total=None)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield progress
+def _cell(column: str, value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _table(bench: NoiseBenchmark) -> Table:
-    wide = bench.pivot()
-    table = _ui.ResultTable(title="Clean test accuracy (mean ± 95% half-width over repeats)")
-    for column in wide.columns:
-        table.add_column(str(column), justify="left" if column in ("dataset", "noise") else "right")
-    for row in wide.itertuples(index=False):
-        table.add_row(*(f"{v:g}" if isinstance(v, float) else str(v) for v in row))
-    return table
-
-
-def _write(bench: NoiseBenchmark, out: Path) -> list[Path]:
-    return [
-        io.write_csv(bench.results, out / f"{STEM}.csv"),
-        io.write_text(bench.to_markdown(), out / f"{STEM}.md"),
-        Path(bench.plot(out / f"{STEM}.png")),
-    ]
+    title = "Clean test accuracy (mean ± 95% half-width over repeats)"
+    # Method names are headers as they are typed on the command line.
+    return _ui.frame_table(bench.pivot(), title, ("dataset", "noise"), _cell, name=str)
 
 
 def benchmark_noise_command(
@@ -108,7 +48,7 @@ def benchmark_noise_command(
         # The default spelled with commas alone is one long word that help would cut short.
         show_default=False,
     ),
-    out: Path = typer.Option(DEFAULT_OUT, "--out", "-o", help="Directory for the result files."),
+    out: Path = _ui.out_option(DEFAULT_OUT),
     data: Path | None = typer.Option(
         None, "--data", help="A CSV/TSV/Parquet table to use instead of --datasets."
     ),
@@ -124,15 +64,13 @@ def benchmark_noise_command(
     noise_benchmark.png (accuracy vs noise rate) to --out.
     """
     repeats = _ui.renamed_option(ctx, "--repeats", repeats, "--seeds", old_repeats)
-    if (data is None) != (label is None):
-        raise ConfigError("--data and --label go together: give both or neither.")
-    table = io.read_table(data) if data is not None else None
-    with _cell_progress() as progress:
+    table = _ui.optional_table(data, label)
+    with _ui.count_progress("Benchmarking", "cells") as progress:
         bench = noise_benchmark(
-            datasets=_split(datasets, "--datasets"),
-            noise_types=_split(noise, "--noise"),
-            rates=_floats(rates),
-            methods=_split(methods, "--methods"),
+            datasets=_ui.comma_list(datasets, "--datasets"),
+            noise_types=_ui.comma_list(noise, "--noise"),
+            rates=_ui.numbers(rates, "--rates"),
+            methods=_ui.comma_list(methods, "--methods"),
             seeds=list(range(repeats)),
             table=table,
             label=label,
@@ -140,11 +78,10 @@ def benchmark_noise_command(
             base=base,
             n_jobs=jobs,
         )
-    written = _write(bench, out)
-    console = _ui.out()
-    console.print(_table(bench))
-    for note in bench.notes:
-        console.print(f"[yellow]note:[/yellow] {note}")
-    console.print(f"Ran in {bench.seconds:.1f} s. Wrote:")
-    for path in written:
-        console.print(f"  {path}")
+    files = {
+        f"{STEM}.csv": bench.results,
+        f"{STEM}.md": bench.to_markdown(),
+        f"{STEM}.png": bench.plot,
+    }
+    notes = [f"[yellow]note:[/yellow] {note}" for note in bench.notes]
+    _report.finish_study(out, files, [_table(bench), *notes], bench.seconds)

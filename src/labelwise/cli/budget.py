@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import typer
 from rich.table import Table
 
-from labelwise import io
-from labelwise.cli import _ui
+from labelwise.cli import _report, _ui
 from labelwise.errors import ConfigError
 from labelwise.study.budget import LabelBudget, label_budget
 
@@ -20,16 +20,6 @@ TEXT_COLUMNS = ("best_method", "regime")
 SETTINGS = ("budget", "best_fraction")
 
 
-def _numbers(text: str, option: str) -> list[float]:
-    try:
-        values = [float(item) for item in text.split(",") if item.strip()]
-    except ValueError:
-        raise ConfigError(f"{option} must be numbers separated by commas, got {text!r}.") from None
-    if not values:
-        raise ConfigError(f"{option} is empty; give a comma-separated list.")
-    return values
-
-
 def _cell(column: str, value: object) -> str:
     """Budgets and shares as given (``40``, ``0.5``); accuracies to three decimals."""
     if not isinstance(value, float):
@@ -38,14 +28,20 @@ def _cell(column: str, value: object) -> str:
 
 
 def _table(study: LabelBudget) -> Table:
-    regimes = study.regimes()
-    table = _ui.ResultTable(title="Best share of the budget on strong labels")
-    for column in regimes.columns:
-        justify = "left" if column in TEXT_COLUMNS else "right"
-        table.add_column(_ui.header(column), justify=justify)
-    for row in regimes.itertuples(index=False):
-        table.add_row(*(_cell(c, v) for c, v in zip(regimes.columns, row, strict=True)))
-    return table
+    title = "Best share of the budget on strong labels"
+    return _ui.frame_table(study.regimes(), title, TEXT_COLUMNS, _cell)
+
+
+def _features_and_labels(
+    data: Path | None, label: str | None
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The features and labels of ``--data``; None for both, to use the bundled dataset."""
+    table = _ui.optional_table(data, label)
+    if table is None:
+        return None, None
+    if label not in table.columns:
+        raise ConfigError(f"--label {label!r} is not a column of {data}.")
+    return table.drop(columns=[label]).to_numpy(dtype=float), table[label].to_numpy()
 
 
 def budget_command(
@@ -65,42 +61,31 @@ def budget_command(
         3, "--repeats", min=1, help="Runs of each budget and mix, seeded 0, 1, 2..."
     ),
     old_repeats: int | None = typer.Option(None, "--seeds", min=1, hidden=True),
-    out: Path = typer.Option(DEFAULT_OUT, "--out", "-o", help="Directory for the result files."),
+    out: Path = _ui.out_option(DEFAULT_OUT),
 ) -> None:
     """Train at every budget and weak/strong mix; report regimes and the cost-accuracy frontier.
 
     Writes label_budget.md, label_budget.csv (every run) and label_budget.png to --out.
     """
     repeats = _ui.renamed_option(ctx, "--repeats", repeats, "--seeds", old_repeats)
-    X = y = None
-    if (data is None) != (label is None):
-        raise ConfigError("--data and --label go together: give both or neither.")
-    if data is not None:
-        table = io.read_table(data)
-        if label not in table.columns:
-            raise ConfigError(f"--label {label!r} is not a column of {data}.")
-        X, y = table.drop(columns=[label]).to_numpy(dtype=float), table[label].to_numpy()
+    X, y = _features_and_labels(data, label)
     with _ui.spinner("Training every budget and mix"):
         study = label_budget(
             X,
             y,
             dataset=dataset,
-            budgets=_numbers(budgets, "--budgets"),
-            fractions=_numbers(fractions, "--fractions"),
+            budgets=_ui.numbers(budgets, "--budgets"),
+            fractions=_ui.numbers(fractions, "--fractions"),
             weak_cost=weak_cost,
             strong_cost=strong_cost,
             weak_labeler=weak,
             weak_accuracy=weak_accuracy,
             seeds=list(range(repeats)),
         )
-    written = [
-        io.write_text(study.to_markdown(), out / f"{STEM}.md"),
-        io.write_csv(study.results, out / f"{STEM}.csv"),
-        Path(study.plot(out / f"{STEM}.png")),
-    ]
-    console = _ui.out()
-    console.print(f"Weak labels {study.weak_accuracy:.1%} accurate.")
-    console.print(_table(study))
-    console.print(f"Ran in {study.seconds:.1f} s. Wrote:")
-    for path in written:
-        console.print(f"  {path}")
+    files = {
+        f"{STEM}.md": study.to_markdown(),
+        f"{STEM}.csv": study.results,
+        f"{STEM}.png": study.plot,
+    }
+    found = f"Weak labels {study.weak_accuracy:.1%} accurate."
+    _report.finish_study(out, files, [found, _table(study)], study.seconds)

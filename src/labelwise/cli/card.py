@@ -5,12 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
 from labelwise import io
 from labelwise.card import Card, build
-from labelwise.cli import _ui
-from labelwise.cli.audit import split_names
+from labelwise.cli import _report, _ui
 
 DEFAULT_OUT = Path("labelwise-card")
 
@@ -27,8 +25,7 @@ def print_card(card: Card, paths: dict[str, Path]) -> None:
         f"warning, {severities.get('info', 0)} info",
         soft_wrap=True,
     )
-    for path in paths.values():
-        console.print(f"Wrote [bold]{escape(str(path))}[/bold]", soft_wrap=True)
+    _report.print_paths(console, paths.values())
 
 
 def card_command(
@@ -39,7 +36,7 @@ def card_command(
     metadata: Path | None = typer.Option(
         None, "--metadata", help="YAML metadata: provenance, uses, variables (docs/card.md)."
     ),
-    out: Path = typer.Option(DEFAULT_OUT, "--out", "-o", help="Directory for the card files."),
+    out: Path = _ui.out_option(DEFAULT_OUT, "Directory for the card files."),
     split: str = typer.Option(
         "split", "--split", help="The split column (train/test...), if DATA has one."
     ),
@@ -66,8 +63,9 @@ def card_command(
     Writes OUT/card.html (self-contained), card.json, card.md and card.croissant.json.
     """
     probs = io.read_array(pred_probs) if pred_probs is not None else None
-    with _ui.spinner("Building the card (cross-validating the labels)" if health and probs is None
-                     else "Building the card"):  # fmt: skip
+    # Without pred_probs, label health cross-validates a model: the slow part, worth naming.
+    slow = " (cross-validating the labels)" if health and probs is None else ""
+    with _ui.spinner(f"Building the card{slow}"):
         card = build(
             data,
             label=label,
@@ -75,7 +73,7 @@ def card_command(
             reference=reference,
             pred_probs=probs,
             split=split,
-            annotators=split_names(annotators),
+            annotators=_ui.split_names(annotators),
             label_health=health,
             cv=cv,
             random_state=seed,

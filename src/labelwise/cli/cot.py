@@ -5,11 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from labelwise import io
-from labelwise.cli import _ui
+from labelwise.cli import _report, _ui
 from labelwise.errors import ConfigError
 from labelwise.study.cot import CotProtocol, cot_protocol, demo_model, from_openai_compatible
 
@@ -47,7 +45,7 @@ def cot_command(
     steps: int = typer.Option(6, "--steps", min=1, help="Steps per chain."),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of problems, corruptions, bootstrap."),
     timeout: float = typer.Option(60.0, "--timeout", help="Seconds per endpoint request."),
-    out: Path = typer.Option(DEFAULT_OUT, "--out", "-o", help="Directory for the result files."),
+    out: Path = _ui.out_option(DEFAULT_OUT),
 ) -> None:
     """Run the three-prerequisite CoT corruption protocol on synthetic arithmetic chains.
 
@@ -64,25 +62,9 @@ def cot_command(
     else:
         with _ui.spinner(f"Training the '{demo}' demo model"):
             ask = demo_model(str(demo), seed=seed)
-    columns = (TextColumn("Asking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=_ui.err(), transient=True) as bar:
-        task = bar.add_task("asking", total=None)
-        result = cot_protocol(
-            ask,
-            n=n,
-            n_steps=steps,
-            seed=seed,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
-    written = [
-        io.write_text(result.to_markdown(), out / f"{STEM}.md"),
-        io.write_json(result.to_dict(), out / f"{STEM}.json"),
-    ]
-    console = _ui.out()
-    console.print(_table(result))
-    for reason in result.reasons:
-        console.print(f"- {reason}")
-    console.print(f"[bold]verdict:[/bold] {result.verdict}")
-    console.print(f"Ran in {result.seconds:.1f} s. Wrote:")
-    for path in written:
-        console.print(f"  {path}")
+    with _ui.count_progress("Asking") as progress:
+        result = cot_protocol(ask, n=n, n_steps=steps, seed=seed, progress=progress)
+    files = {f"{STEM}.md": result.to_markdown(), f"{STEM}.json": result.to_dict()}
+    reasons = [f"- {reason}" for reason in result.reasons]
+    verdict = f"[bold]verdict:[/bold] {result.verdict}"
+    _report.finish_study(out, files, [_table(result), *reasons, verdict], result.seconds)

@@ -65,7 +65,7 @@ def demo_command(
         0.1, "--noise", min=0.0, max=0.99, help="Share of the labels to flip at random."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the noise, the folds and the bootstrap."),
-    out: Path = typer.Option(DEFAULT_OUT, "--out", "-o", help="Directory for the result files."),
+    out: Path = _ui.out_option(DEFAULT_OUT),
     top: int = typer.Option(10, "--top", min=0, help="Issues shown on the console."),
     model: str = typer.Option(
         "auto", "--model", "-m", help="The model, as in `labelwise audit --model` (default: auto)."
@@ -82,7 +82,7 @@ def demo_command(
         f"Digits demo: {demo.frame.shape[0]} images, {demo.classes.size} classes, "
         f"{noise:.0%} of labels flipped (seed {seed})."
     )
-    with _ui.fold_progress("Fitting models", unit="fits") as progress:
+    with _ui.count_progress("Fitting models", "fits") as progress:
         report = audit(demo.frame, LABEL, model=model, random_state=seed, progress=progress)
     written = _report.finish(report, out, top, issues=_with_truth(report, demo), extra=("true",))
     _print_truth(report, demo)

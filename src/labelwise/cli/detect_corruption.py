@@ -81,7 +81,7 @@ def _load_or_train(model: Path | None, train: bool, steps: int, seed: int):
     path = model if model is not None else default_model_path()
     if path.exists() and not train:
         return CorruptionDetector.load(path), path, False
-    with _ui.fold_progress("Training the detector") as progress:
+    with _ui.count_progress("Training the detector", "steps") as progress:
         det = CorruptionDetector(n_steps=steps, random_state=seed).fit(progress=progress)
     det.save(path)
     return det, path, True
@@ -89,7 +89,7 @@ def _load_or_train(model: Path | None, train: bool, steps: int, seed: int):
 
 def detect_corruption_command(
     images: list[Path] = typer.Argument(..., help="Image files or folders of images."),
-    out: Path = typer.Option(Path("masks"), "--out", "-o", help="Directory for masks/overlays."),
+    out: Path = _ui.out_option(Path("masks"), "Directory for masks/overlays."),
     model: Path | None = typer.Option(
         None, "--model", help="Detector weights (default: the user cache; trained if missing)."
     ),

@@ -19,10 +19,11 @@ from typing import Any
 import pandas as pd
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from labelwise import io
+from labelwise._shared.progress import progress_bar
+from labelwise._shared.serialize import strict_json
 from labelwise.cli import _ui
 from labelwise.cli.audit import split_names
 from labelwise.errors import ConfigError, DataFileError, InputError, LabelwiseError
@@ -251,7 +252,7 @@ def _provenance(monitor: Any, monitor_path: Path) -> dict[str, Any]:
 
 def _shown(url: str) -> str:
     """The store's address for messages, without its password."""
-    from labelwise.monitor.dashboard import display_url
+    from labelwise._shared.urls import display_url
 
     return display_url(url)
 
@@ -269,7 +270,7 @@ def _opened(store: Any) -> Iterator[Any]:
 
 def _fired(result: dict) -> list[str]:
     """Monitors with at least one fired metric, in report order."""
-    from labelwise.monitor._alerts import fired_monitors
+    from labelwise.monitor.alerts import fired_monitors
 
     return fired_monitors(result)
 
@@ -282,7 +283,7 @@ def _number(value: Any) -> str:
 
 def results_table(results: Sequence[dict], title: str) -> Table:
     """A rich table of each window's composite and severity."""
-    from labelwise.monitor.dashboard import when
+    from labelwise._shared.formatting import format_time as when
 
     table = _ui.ResultTable(title=title)
     width = min(40, max((len(str(r["window"])) for r in results), default=6))
@@ -322,31 +323,15 @@ def json_line(result: dict, run_id: int | None = None) -> str:
         "run_id": run_id,
     }
     rest = {k: v for k, v in result.items() if k not in head}
-    from labelwise.monitor._chain import to_json
-
-    return json.dumps(to_json({**head, **rest}), allow_nan=False)
+    return json.dumps(strict_json({**head, **rest}), allow_nan=False)
 
 
 @contextlib.contextmanager
 def window_progress(total: int) -> Iterator[Callable[[str], None]]:
     """A transient bar over windows on stderr; yields ``advance(window_id)``."""
-    if total < PROGRESS_WINDOWS:
-        yield lambda _name: None
-        return
-    columns = (
-        TextColumn("Checking {task.fields[window]}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("windows"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=_ui.err(), transient=True) as bar:
-        task = bar.add_task("windows", total=total, window="")
-
-        def advance(name: str) -> None:
-            bar.update(task, advance=1, window=name)
-
-        yield advance
+    show = total >= PROGRESS_WINDOWS
+    with progress_bar("Checking", "windows", total=total, console=_ui.err(), show=show) as bar:
+        yield lambda name: bar.advance(description=f"Checking {name}")
 
 
 # --- commands ----------------------------------------------------------------------------------
@@ -520,7 +505,7 @@ def _record(
 
 
 def _witness_folder(path: Path) -> None:
-    from labelwise.monitor._witness import check_witness_folder
+    from labelwise.monitor.witness import check_witness_folder
 
     check_witness_folder(path)
 
@@ -691,7 +676,7 @@ def _check_alert_options(
     ctx: typer.Context, webhooks: list[str], alert_on: str, fail_on: str | None
 ) -> None:
     """Usage errors in the alert options, found before any window is read or stored."""
-    from labelwise.monitor import _alerts
+    from labelwise.monitor.alerts import check_url
     from labelwise.monitor.store import SEVERITIES
 
     for option, level in (("--alert-on", alert_on), ("--fail-on", fail_on)):
@@ -699,13 +684,13 @@ def _check_alert_options(
             ctx.fail(f"{option} must be one of {', '.join(SEVERITIES)}, not {level!r}.")
     for url in webhooks:
         try:
-            _alerts.check_url(url)
+            check_url(url)
         except ConfigError as exc:
             ctx.fail(str(exc))
 
 
 def _reaches(severity: str, level: str) -> bool:
-    from labelwise.monitor._alerts import reaches
+    from labelwise.monitor.alerts import reaches
 
     return reaches(severity, level)
 
@@ -713,7 +698,7 @@ def _reaches(severity: str, level: str) -> bool:
 def _alert_payload(
     results: list[dict], level: str, provenance: dict[str, Any], run_id: int, url: str
 ) -> dict | None:
-    from labelwise.monitor._alerts import alert_payload
+    from labelwise.monitor.alerts import alert_payload
 
     return alert_payload(
         results,
@@ -727,7 +712,7 @@ def _alert_payload(
 
 def _send_alerts(webhooks: list[str], payload: dict | None, schedule: dict[str, Any]) -> None:
     """POST the summary to each webhook; a failed delivery is a warning, not a failed run."""
-    from labelwise.monitor._alerts import mask_url, post_json
+    from labelwise.monitor.alerts import mask_url, post_json
 
     if payload is None:
         return
@@ -871,7 +856,7 @@ def _known_heads(
     ctx: typer.Context, expected: list[str], witnesses: list[Path]
 ) -> tuple[list[Any], dict[Any, str]]:
     """The heads to find on the chain, and where each was given (for the error message)."""
-    from labelwise.monitor._witness import is_head_hash, witness_lines
+    from labelwise.monitor.witness import is_head_hash, witness_lines
 
     known: list[Any] = []
     sources: dict[Any, str] = {}

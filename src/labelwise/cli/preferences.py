@@ -8,8 +8,7 @@ import typer
 from rich.table import Table
 
 from labelwise import io
-from labelwise.cli import _ui
-from labelwise.errors import ConfigError
+from labelwise.cli import _report, _ui
 from labelwise.study.preferences import PreferenceAudit, preference_audit
 
 DEFAULT_OUT = Path("labelwise-preferences")
@@ -59,15 +58,13 @@ def preferences_command(
     chosen: str = typer.Option("chosen", "--chosen", help="The chosen-response column."),
     rejected: str = typer.Option("rejected", "--rejected", help="The rejected-response column."),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of the best-of-N simulation."),
-    out: Path = typer.Option(DEFAULT_OUT, "--out", "-o", help="Directory for the result files."),
+    out: Path = _ui.out_option(DEFAULT_OUT),
 ) -> None:
     """Audit preference pairs: is the attribute preferred directly, or through quality?
 
     Writes preference_audit.md, preference_audit.json and preference_audit.png to --out.
     """
-    keywords = [k.strip() for k in attribute_keywords.split(",") if k.strip()]
-    if not keywords:
-        raise ConfigError("--attribute-keywords is empty; give a comma-separated list.")
+    keywords = _ui.comma_list(attribute_keywords, "--attribute-keywords")
     table = io.read_table(data)
     with _ui.spinner("Auditing preference pairs"):
         audit = preference_audit(
@@ -79,15 +76,10 @@ def preferences_command(
             rejected=rejected,
             seed=seed,
         )
-    written = [
-        io.write_text(audit.to_markdown(), out / f"{STEM}.md"),
-        io.write_json(audit.to_dict(), out / f"{STEM}.json"),
-        Path(audit.plot(out / f"{STEM}.png")),
-    ]
-    console = _ui.out()
-    console.print(_table(audit))
-    for reason in audit.reasons:
-        console.print(f"- {reason}")
-    console.print(f"Ran in {audit.seconds:.1f} s. Wrote:")
-    for path in written:
-        console.print(f"  {path}")
+    files = {
+        f"{STEM}.md": audit.to_markdown(),
+        f"{STEM}.json": audit.to_dict(),
+        f"{STEM}.png": audit.plot,
+    }
+    reasons = [f"- {reason}" for reason in audit.reasons]
+    _report.finish_study(out, files, [_table(audit), *reasons], audit.seconds)

@@ -1,20 +1,9 @@
 """Finding label errors from out-of-sample predicted probabilities (confident learning)."""
 
-from labelwise.issues.data_issues import (
-    ISSUE_TYPES,
-    DataIssues,
-    IssueResult,
-    find_class_imbalance,
-    find_data_issues,
-    find_near_duplicates,
-    find_non_iid,
-    find_null_columns,
-    find_nulls,
-    find_outliers,
-    find_outliers_from_pred_probs,
-    find_underperforming_groups,
-    outlier_scores_from_pred_probs,
-)
+# The data checks' public names are listed once, in their module's __all__.
+from labelwise.issues import data_issues
+from labelwise.issues._dask import dask_array_from_npy, dask_client
+from labelwise.issues.data_issues import *  # noqa: F403
 from labelwise.issues.filter import METHODS, LabelIssues, find_label_issues
 from labelwise.issues.multilabel import (
     MULTILABEL_METHODS,
@@ -33,22 +22,10 @@ from labelwise.issues.regression import (
 from labelwise.issues.scores import SCORE_METHODS, label_quality_scores
 
 __all__ = [
-    "ISSUE_TYPES",
-    "DataIssues",
-    "IssueResult",
+    *data_issues.__all__,
     "RegressionIssues",
     "cross_val_predictions",
-    "find_class_imbalance",
-    "find_data_issues",
-    "find_near_duplicates",
-    "find_non_iid",
-    "find_null_columns",
-    "find_nulls",
-    "find_outliers",
-    "find_outliers_from_pred_probs",
     "find_regression_issues",
-    "find_underperforming_groups",
-    "outlier_scores_from_pred_probs",
     "regression_quality_scores",
     "residual_scale",
     "METHODS",
@@ -62,4 +39,6 @@ __all__ = [
     "estimate_noise",
     "find_label_issues",
     "label_quality_scores",
+    "dask_array_from_npy",
+    "dask_client",
 ]

@@ -292,14 +292,19 @@ def confident_pass(
     labels: np.ndarray, pred_probs: np.ndarray, thresholds: np.ndarray, n_jobs: int | None = 1
 ) -> ConfidentPass:
     """Count the confident joint and collect per-row facts in one blocked pass."""
-    n, k = pred_probs.shape
-    cut = thresholds - TOLERANCE
+    k = pred_probs.shape[1]
     if kernels.enabled():
         labels = kernels.compact(labels, k)
+    return merge_scan(scan_parts(labels, pred_probs, thresholds - TOLERANCE, n_jobs), thresholds, k)
+
+
+def scan_parts(labels: np.ndarray, pred_probs: np.ndarray, cut: np.ndarray, n_jobs: int | None):
+    """The confident pass over blocks of rows, in ``n_jobs`` threads: each block's
+    ((cells, counts), off-diagonal rows, argmax, rule-6 flags), in row order."""
+    n, k = pred_probs.shape
     step = _scan_step(n, k, n_jobs)
     spans = [(s, min(s + step, n)) for s in range(0, n, step)]
-    parts = ordered_map(lambda span: _scan_block(labels, pred_probs, cut, *span), spans, n_jobs)
-    return merge_scan(parts, thresholds, k)
+    return ordered_map(lambda span: _scan_block(labels, pred_probs, cut, *span), spans, n_jobs)
 
 
 def _scan_step(n: int, k: int, n_jobs: int | None) -> int:

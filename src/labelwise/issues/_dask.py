@@ -1,7 +1,7 @@
 """The chunked passes as Dask tasks: one task per row chunk, merged on the caller's side.
 
 Each pass sends the same per-chunk function the single-machine path runs
-(:func:`labelwise.issues._stream.apply_to_chunk`) to the workers, and merges the results in row
+(:func:`labelwise.issues._chunks.apply_to_chunk`) to the workers, and merges the results in row
 order with the same code, so answers are identical to the in-memory ones. Only per-chunk
 summaries travel back: counts, a few candidate rows per class pair, per-row flags and scores.
 """
@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from labelwise._optional import require
-from labelwise.errors import DataFileError, ShapeError
-from labelwise.issues._stream import apply_to_chunk, warn_drift
+from labelwise.errors import DataFileError
+from labelwise.issues._chunks import ArraySource, apply_to_chunk, check_shape, warn_drift
 
 __all__ = ["DaskProbs", "dask_array_from_npy", "dask_client"]
 
@@ -27,7 +27,7 @@ def _require_dask() -> Any:
     return require("dask", "the Dask backend")
 
 
-class DaskProbs:
+class DaskProbs(ArraySource):
     """A Dask array of pred_probs, read by row chunks on the cluster."""
 
     columns = None
@@ -35,6 +35,7 @@ class DaskProbs:
     n_jobs = 1
     #: Tasks may run in other processes: chunk functions return what they find.
     in_process = False
+    whole = False
 
     def __init__(
         self,
@@ -43,26 +44,13 @@ class DaskProbs:
         sums_to_one: bool = True,
     ):
         _require_dask()
-        if array.ndim != 2 or array.shape[1] < 2:
-            raise ShapeError(
-                f"pred_probs must be 2-D with at least 2 columns, got shape {array.shape}."
-            )
-        if array.shape[0] == 0:
-            raise ShapeError("pred_probs is empty: there are no examples to check.")
+        check_shape(array.shape)
         # Rows are the unit of work: every chunk must hold whole rows.
         self.array = array.rechunk({1: -1}) if len(array.chunks[1]) > 1 else array
         self.progress = progress
         self.sums_to_one = sums_to_one
         # After a pass has validated every chunk: the rows of each chunk to renormalize.
         self._checked: dict | None = None
-
-    @property
-    def n_rows(self) -> int:
-        return int(self.array.shape[0])
-
-    @property
-    def n_classes(self) -> int:
-        return int(self.array.shape[1])
 
     def map(self, func: Callable, labels: np.ndarray, task: str, **kwargs: Any) -> Iterator:
         """``func(start, block, labels_of_block, **kwargs)`` per chunk, as tasks, in order."""

@@ -1,16 +1,17 @@
-"""Out-of-core passes: the in-memory engine's exact results from pred_probs read in row chunks.
+"""Where the rows of pred_probs come from: held whole, read in chunks from disk, or one class.
 
-Only the labels and a few numbers per row stay in memory; ``pred_probs`` is read chunk by chunk
-(a memory-mapped ``.npy``, a Parquet file's record batches, or an array's slices), once per
-pass. Every reduction is "compute per chunk, merge", arranged so that the result equals the
-in-memory one bit for bit:
+Every source offers the same small protocol to the engine's passes
+(:mod:`labelwise.issues._passes`): ``n_rows``, ``n_classes``, ``columns`` (class names it
+carries, or None), ``n_jobs``, ``in_process`` (chunk functions run here and may fill the
+caller's arrays), ``whole`` (the rows are one array, ``source.array``) and
+``map(func, labels, task, **kwargs)``, which checks each chunk once and applies
+``func(start, block, labels_of_block, **kwargs)`` to it, in row order.
 
-- thresholds: each class's given-label probabilities are kept, in row order, and averaged with
-  numpy's own mean, exactly as in memory;
-- confident joint and per-row facts: the same block function, offsets added;
-- the largest margins per (given, other) class pair: a running set of every value at or below
-  the current n-th smallest; when equal values straddle the final cut, one more pass gathers that
-  pair's whole column so the tie is resolved by the very sort the in-memory path uses.
+- :class:`InMemoryProbs`: an array checked on arrival and read as one chunk;
+- :class:`ChunkedProbs`: a memory-mapped ``.npy``, a Parquet file's record batches, a Zarr store
+  or an array's slices, read chunk by chunk, once per pass (out of core);
+- :class:`~labelwise.issues._dask.DaskProbs`: a Dask array, read by tasks on a cluster;
+- :class:`OneVsRest`: class k of a multi-label source, seen as binary pred_probs.
 """
 
 from __future__ import annotations
@@ -21,45 +22,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from labelwise._optional import require
-from labelwise._parallel import ordered_map
-from labelwise._validate import (
-    Checked,
-    check_range,
-    check_rows,
-    encode_label_values,
-    labels_array,
-    renormalized,
-    warn_renormalized,
-)
-from labelwise.errors import ConfigError, DataFileError, InputTypeError, ShapeError
-from labelwise.issues import _kernels as kernels
-from labelwise.issues._counting import (
-    DENSE_MAX_CLASSES,
-    CellCounter,
-    ConfidentPass,
-    _scan_block,
-    _scan_step,
-    group_by_class,
-    smallest_n,
-    thresholds_from,
-)
-from labelwise.issues._selection import (
-    Kept,
-    Marked,
-    Pairs,
-    first_floors,
-    keep_rows,
-    mark_rows,
-    pair_values,
-    sample_stride,
-    select,
-    wanted_pairs,
-)
-from labelwise.issues.scores import _scores
+from labelwise._params import is_integer
+from labelwise._validate import as_float_matrix, check_pred_probs, check_range
+from labelwise.errors import ConfigError, DataFileError, InputTypeError
+from labelwise.issues._chunks import ArraySource, apply_to_chunk, check_shape, warn_drift
 
-__all__ = ["ChunkedProbs", "chunk_rows_for", "chunked_source", "parse_bytes"]
+__all__ = [
+    "ChunkedProbs",
+    "InMemoryProbs",
+    "OneVsRest",
+    "chunk_rows_for",
+    "parse_bytes",
+    "row_source",
+]
 
 #: Bytes of working memory per pred_probs cell of a chunk (the chunk, its copies and masks).
 _BYTES_PER_CELL = 24
@@ -71,7 +49,7 @@ _MIN_CHUNK_ROWS = 4096
 
 def parse_bytes(size: int | str) -> int:
     """``"1GB"``, ``"512MiB"``, ``"2e9"`` or a number of bytes, as bytes."""
-    if isinstance(size, (int, np.integer)):
+    if is_integer(size):
         return int(size)
     text = str(size).strip().upper().replace(" ", "")
     units = {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40, "KB": 10**3, "MB": 10**6}
@@ -86,6 +64,79 @@ def parse_bytes(size: int | str) -> int:
     if value <= 0:
         raise ConfigError(f"memory_limit must be positive, got {size!r}.")
     return int(value)
+
+
+def row_source(
+    pred_probs: Any,
+    labels: Any,
+    chunk_rows: int | None = None,
+    memory_limit: int | str | None = None,
+    *,
+    progress: Callable[[str, int, int], Any] | None = None,
+    sums_to_one: bool = True,
+    n_jobs: int | None = None,
+) -> Any:
+    """The source of ``pred_probs``'s rows: read in chunks when the caller asks (or the data is
+    on disk or in Dask), else held whole and checked now.
+
+    Parameters
+    ----------
+    pred_probs : array-like, DataFrame, path, memory map, Zarr or Dask array, or a source
+        The predicted probabilities (a source given again is reused and checked again).
+    labels : array-like
+        The labels, only to size chunks from ``memory_limit``.
+    chunk_rows, memory_limit : optional
+        Rows per chunk, or a working-memory budget to choose them from.
+    progress : callable, optional
+        ``progress(pass_name, rows_done, n_rows)`` after each chunk of a chunked source.
+    sums_to_one : bool, default True
+        Rows must sum to 1 (multi-class); False checks only the range (multi-label).
+    n_jobs : int, optional
+        Threads for checking and for each chunk's work.
+    """
+    if isinstance(pred_probs, InMemoryProbs):
+        return pred_probs
+    chunked = chunked_source(
+        pred_probs, labels, chunk_rows, memory_limit, progress, sums_to_one, n_jobs
+    )
+    if chunked is not None:
+        return chunked
+    return InMemoryProbs(pred_probs, n_jobs=n_jobs, sums_to_one=sums_to_one)
+
+
+class InMemoryProbs(ArraySource):
+    """``pred_probs`` held whole: checked once on arrival, then read by every pass as one chunk.
+
+    A DataFrame's columns name the classes. Rows that drift from summing to 1 by at most 1e-3
+    are renormalized in a copy, with a warning, as :func:`labelwise._validate.check_pred_probs`
+    does.
+    """
+
+    #: Chunk functions run in this process, so they may fill the caller's arrays in place.
+    in_process = True
+    #: The rows are one array, ``self.array``.
+    whole = True
+    progress = None
+
+    def __init__(self, pred_probs: Any, n_jobs: int | None = None, sums_to_one: bool = True):
+        self.columns = list(pred_probs.columns) if isinstance(pred_probs, pd.DataFrame) else None
+        if sums_to_one:
+            self.array = check_pred_probs(pred_probs, n_jobs)
+        else:
+            self.array = as_float_matrix(pred_probs, min_columns=1)
+            check_range(self.array, 0)
+        self.n_jobs = n_jobs
+
+    @classmethod
+    def checked(cls, array: np.ndarray, n_jobs: int | None = None) -> InMemoryProbs:
+        """A source over an array that its caller has checked already."""
+        source = cls.__new__(cls)
+        source.columns, source.array, source.n_jobs = None, array, n_jobs
+        return source
+
+    def map(self, func: Callable, labels: np.ndarray, task: str, **kwargs: Any) -> Iterator:
+        """``func(0, array, labels, **kwargs)``: the whole array is the one chunk."""
+        yield func(0, self.array, labels, **kwargs)
 
 
 def chunked_source(
@@ -155,6 +206,7 @@ class ChunkedProbs:
     n_jobs: int | None = None
     #: Chunk functions run in this process, so they may fill the caller's arrays in place.
     in_process = True
+    whole = False
     #: Once a pass has read and validated every chunk: the rows of each chunk (by its first
     #: row) to renormalize. Later passes then renormalize those rows and check nothing again.
     _checked: dict | None = field(default=None, repr=False)
@@ -164,13 +216,8 @@ class ChunkedProbs:
             self._open(Path(self.source))
         else:
             self._array = self.source
-        if self._array is not None and (self._array.ndim != 2 or self._array.shape[1] < 2):
-            raise ShapeError(
-                f"pred_probs must be 2-D with at least 2 columns, got shape {self._array.shape}."
-            )
-        if self.n_rows == 0:
-            raise ShapeError("pred_probs is empty: there are no examples to check.")
-        if not isinstance(self.chunk_rows, (int, np.integer)) or self.chunk_rows < 1:
+        check_shape(self._array.shape if self._array is not None else (self.n_rows, 2))
+        if not is_integer(self.chunk_rows) or self.chunk_rows < 1:
             raise InputTypeError(
                 f"chunk_rows must be a whole number >= 1, got {self.chunk_rows!r}."
             )
@@ -236,334 +283,9 @@ class ChunkedProbs:
         self._checked = checked
 
 
-def apply_to_chunk(
-    func: Callable,
-    start: int,
-    raw: np.ndarray,
-    given: np.ndarray,
-    kwargs: dict,
-    sums_to_one: bool = True,
-    drift: np.ndarray | None = None,
-    n_jobs: int | None = 1,
-):
-    """Validate one chunk (renormalizing slight drift) and apply ``func``; also return the rows
-    renormalized.
-
-    With ``sums_to_one=False`` (per-class probabilities of multi-label data) only the range is
-    checked. ``drift``, when a pass before has checked this chunk, names the rows to
-    renormalize, and nothing is checked again. Checks run on ``n_jobs`` threads. A module-level
-    function, so that Dask can ship it to worker processes.
-    """
-    block = raw if raw.dtype in (np.float32, np.float64) else _as_float(raw)
-    if drift is None and not sums_to_one:
-        check_range(block, start)
-        drift = np.empty(0, dtype=np.intp)
-    elif drift is None:
-        drift = check_rows(block, start, n_jobs)
-    if drift.size:
-        block = block.copy()
-        block[drift] = renormalized(block[drift])
-    return func(start, block, given, **kwargs), drift
-
-
-def warn_drift(drifted: int, task: str) -> None:
-    # Every pass sees the same rows: warn once, on the first.
-    if drifted and task == FIRST_PASS:
-        warn_renormalized(drifted, stacklevel=5)
-
-
 def _open_zarr(path: Path) -> Any:
     zarr = require("zarr", f"reading the Zarr store {path}")
     return zarr.open_array(str(path), mode="r")
-
-
-def _as_float(raw: np.ndarray) -> np.ndarray:
-    if raw.dtype.kind not in "fiub":
-        raise InputTypeError(f"pred_probs holds {raw.dtype} values; it must hold numbers.")
-    return raw.astype(np.float32 if raw.dtype == np.float16 else np.float64)
-
-
-FIRST_PASS = "thresholds"
-
-
-def _own_chunk(start: int, block: np.ndarray, given: np.ndarray, n_classes: int) -> list:
-    """The chunk's given-label probabilities, by class, in row order."""
-    if kernels.enabled():
-        groups, own = group_by_class(given, block)
-        return np.split(own, groups.bounds[1:-1])
-    own = block[np.arange(given.size), given]
-    order = np.argsort(given, kind="stable")
-    bounds = np.cumsum(np.bincount(given, minlength=n_classes))
-    return np.split(own[order], bounds[:-1])
-
-
-def own_probs_by_class(labels: np.ndarray, probs: Any, n_classes: int) -> list:
-    """Each class's given-label probabilities, in row order (one pass, filled in place)."""
-    counts = np.bincount(labels, minlength=n_classes)
-    bounds = np.concatenate([[0], np.cumsum(counts)])
-    if kernels.enabled() and probs.in_process:
-        # The chunks are read here: the kernel writes each straight to its slots.
-        filled = {"own": None, "next_slot": bounds[:-1].copy(), "n_rows": labels.size}
-        for _ in probs.map(_scatter_chunk, labels, FIRST_PASS, filled=filled):
-            pass
-        return np.split(filled["own"], bounds[1:-1])
-    out: list[np.ndarray] | None = None
-    filled = np.zeros(n_classes, dtype=np.int64)
-    for split in probs.map(_own_chunk, labels, FIRST_PASS, n_classes=n_classes):
-        if out is None:
-            out = [np.empty(n, dtype=split[0].dtype) for n in counts]
-        for k, values in enumerate(split):
-            out[k][filled[k] : filled[k] + values.size] = values
-            filled[k] += values.size
-    return out
-
-
-def _scatter_chunk(start: int, block: np.ndarray, given: np.ndarray, filled: dict) -> None:
-    if filled["own"] is None:
-        filled["own"] = np.empty(filled["n_rows"], block.dtype)
-    kernels.scatter_own(given, block, filled["next_slot"], filled["own"], np.empty(0, np.intp))
-
-
-def _scan_chunk(
-    start: int,
-    block: np.ndarray,
-    given: np.ndarray,
-    cut: np.ndarray,
-    score_names: list,
-    stride: int,
-    n_jobs: int | None,
-) -> tuple:
-    """One chunk's confident pass, its named scores, and its rows of the sample of every
-    ``stride``-th row (none when ``stride`` is 0)."""
-    n, k = block.shape
-    step = _scan_step(n, k, n_jobs)
-    spans = [(s, min(s + step, n)) for s in range(0, n, step)]
-    parts = ordered_map(lambda span: _scan_block(given, block, cut, *span), spans, n_jobs)
-    counter = CellCounter(k)
-    for (seen, counts), *_ in parts:
-        counter.add(seen, counts)
-    seen, counts = counter.pairs()
-    off = np.concatenate([p[1] for p in parts]) + start
-    argmax = np.concatenate([p[2] for p in parts])
-    wins = np.concatenate([p[3] for p in parts])
-    scores = {name: _scores(given, block, name) for name in score_names}
-    first = -start % stride if stride else n  # every stride-th row of the whole input, if any
-    sample = (np.array(given[first :: stride or 1]), np.array(block[first :: stride or 1]))
-    return (seen, counts, off, argmax, wins), scores, sample
-
-
-def streamed_scan(
-    labels: np.ndarray, probs: Any, thresholds: np.ndarray, score_names: list
-) -> tuple[ConfidentPass, dict, tuple[np.ndarray, np.ndarray]]:
-    """The confident pass, plus any per-row scores, over the chunks (one pass).
-
-    Per-row results are written into arrays allocated once, so no pass ever holds two copies.
-    A sample of every so many rows (at most ``SAMPLE_VALUES`` values) comes back as well, from
-    which pruning sets its first floors.
-    """
-    n, k = labels.size, probs.n_classes
-    counter = CellCounter(k)
-    predicted = np.empty(n, dtype=np.min_scalar_type(k))
-    given_wins = np.empty(n, dtype=bool)
-    off_diagonal, scores, sampled = [], {}, []
-    done = 0
-    cut = thresholds - 1e-6
-    # The sample serves the compiled selection only.
-    stride = sample_stride(n, k) if kernels.enabled() and k <= DENSE_MAX_CLASSES else 0
-    for (seen, counts, off, argmax, wins), chunk_scores, sample in probs.map(
-        _scan_chunk,
-        labels,
-        "confident joint",
-        cut=cut,
-        score_names=score_names,
-        stride=stride,
-        n_jobs=probs.n_jobs,
-    ):
-        counter.add(seen, counts)
-        off_diagonal.append(off)
-        sampled.append(sample)
-        stop = done + argmax.size
-        predicted[done:stop], given_wins[done:stop] = argmax, wins
-        for name, values in chunk_scores.items():
-            scores.setdefault(name, np.empty(n, dtype=values.dtype))[done:stop] = values
-        done = stop
-    scan = ConfidentPass(
-        thresholds=thresholds,
-        cells=counter.table(),
-        off_diagonal=np.concatenate(off_diagonal),
-        predicted=predicted,
-        given_wins=given_wins,
-    )
-    sample = tuple(np.concatenate(part) for part in zip(*sampled, strict=True))
-    return scan, scores, sample
-
-
-@dataclass
-class _Smallest:
-    """Every value at or below the n-th smallest seen so far, with its row."""
-
-    n: int
-    values: np.ndarray = field(default_factory=lambda: np.empty(0))
-    rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    seen: int = 0
-
-    def add(self, values: np.ndarray, rows: np.ndarray, seen: int) -> None:
-        self.seen += seen
-        self.values, self.rows = _at_most_nth(
-            np.concatenate([self.values, values]).astype(values.dtype, copy=False),
-            np.concatenate([self.rows, rows]),
-            self.n,
-        )
-
-    @property
-    def settled(self) -> bool:
-        """Whether the kept rows are exactly the answer (no tie straddles the cut)."""
-        return self.seen <= self.n or self.values.size == self.n
-
-
-def _at_most_nth(values: np.ndarray, rows: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The values at or below the n-th smallest (all, when there are no more than n)."""
-    if values.size <= n:
-        return values, rows
-    keep = values <= np.partition(values, n - 1)[n - 1]
-    return values[keep], rows[keep]
-
-
-def _members(given: np.ndarray, classes: set) -> dict:
-    return {k: np.flatnonzero(given == k) for k in classes}
-
-
-def _candidates_chunk(start: int, block: np.ndarray, given: np.ndarray, wanted: dict) -> dict:
-    """Per pair, this chunk's values at or below its own n-th smallest: a superset of its share
-    of the global answer, since a subset's n-th smallest is never below the whole's."""
-    members = _members(given, {k for _, k in wanted})
-    class_rows = {k: block[local] for k, local in members.items() if local.size}
-    out = {}
-    for (j, k), n in wanted.items():
-        if k in class_rows:
-            local = members[k]
-            values, rows = _at_most_nth(pair_values(class_rows[k], j, k), local + start, n)
-            out[(j, k)] = (values, rows, local.size)
-    return out
-
-
-def streamed_prune(
-    labels: np.ndarray,
-    probs: Any,
-    prune: np.ndarray,
-    checked_classes: list[int],
-    counts: np.ndarray,
-    by_class: bool,
-    sample: tuple[np.ndarray, np.ndarray],
-) -> np.ndarray:
-    """Rows flagged by noise rate (or by class), read in chunks; equal to the in-memory pass.
-
-    With the compiled kernels, the two-pass selection of :mod:`labelwise.issues._selection`,
-    its first floors set from ``sample``; otherwise the numpy reference below.
-    """
-    if kernels.enabled() and probs.n_classes <= DENSE_MAX_CLASSES:
-        pairs = Pairs.of(prune, checked_classes, counts, by_class)
-        return _selected_in_chunks(labels, probs, pairs, counts, sample)
-    wanted = wanted_pairs(prune, checked_classes, counts, by_class)
-    running = {pair: _Smallest(n) for pair, n in wanted.items()}
-    for found in probs.map(_candidates_chunk, labels, "pruning", wanted=wanted):
-        for pair, (values, rows, seen) in found.items():
-            running[pair].add(values, rows, seen)
-    mask = np.zeros(labels.size, dtype=bool)
-    for best in running.values():
-        if best.settled:
-            mask[best.rows] = True
-    unsettled = {pair: wanted[pair] for pair, best in running.items() if not best.settled}
-    for rows in _resolve_ties(labels, probs, unsettled).values():
-        mask[rows] = True
-    return mask
-
-
-def _keep_chunk(
-    start: int,
-    block: np.ndarray,
-    given: np.ndarray,
-    pairs: Pairs,
-    floors: np.ndarray,
-    n_jobs: int | None,
-) -> Kept:
-    return keep_rows(block, given, pairs, floors, n_jobs)
-
-
-def _mark_chunk(
-    start: int,
-    block: np.ndarray,
-    given: np.ndarray,
-    pairs: Pairs,
-    table: np.ndarray,
-    n_jobs: int | None,
-) -> Marked:
-    return mark_rows(block, given, start, pairs, table, n_jobs)
-
-
-def _selected_in_chunks(
-    labels: np.ndarray,
-    probs: Any,
-    pairs: Pairs,
-    counts: np.ndarray,
-    sample: tuple[np.ndarray, np.ndarray],
-) -> np.ndarray:
-    """The compiled selection over the chunks: two passes (three when a floor was too high),
-    and one more to settle ties that straddle a cut."""
-    floors = first_floors(sample[1], sample[0], pairs, counts)
-    threads = {"pairs": pairs, "n_jobs": probs.n_jobs}
-    return select(
-        lambda floors: probs.map(_keep_chunk, labels, "pruning", floors=floors, **threads),
-        lambda table: probs.map(_mark_chunk, labels, "pruning", table=table, **threads),
-        pairs,
-        floors,
-        lambda unsettled: _resolve_ties(labels, probs, unsettled),
-        labels.size,
-    )
-
-
-def _column_chunk(start: int, block: np.ndarray, given: np.ndarray, pairs: list) -> dict:
-    members = _members(given, {k for _, k in pairs})
-    class_rows = {k: block[local] for k, local in members.items()}
-    return {(j, k): (pair_values(class_rows[k], j, k), members[k] + start) for j, k in pairs}
-
-
-def _resolve_ties(labels: np.ndarray, probs: Any, unsettled: dict) -> dict:
-    """Gather each unsettled pair's whole column (one more pass) and cut it as memory does."""
-    if not unsettled:
-        return {}
-    columns: dict = {pair: ([], []) for pair in unsettled}
-    for found in probs.map(_column_chunk, labels, "ties", pairs=list(unsettled)):
-        for pair, (values, rows) in found.items():
-            columns[pair][0].append(values)
-            columns[pair][1].append(rows)
-    out = {}
-    for pair, n in unsettled.items():
-        values, rows = (np.concatenate(part) for part in columns[pair])
-        out[pair] = rows[smallest_n(values, n)]
-    return out
-
-
-def streamed_scan_inputs(
-    labels: Any, chunked: Any, classes: Any, score_names: list
-) -> tuple[Checked, ConfidentPass, dict, tuple[np.ndarray, np.ndarray]]:
-    """:func:`scan_inputs` for pred_probs read in chunks, plus the named per-row scores and a
-    sample of the rows (labels, pred_probs) for pruning's first floors."""
-    if classes is None and chunked.columns is not None:
-        classes = chunked.columns
-    values = labels_array(labels)
-    if values.size != chunked.n_rows:
-        raise ShapeError(
-            f"labels has {values.size} entries but pred_probs has {chunked.n_rows} rows; they "
-            "must describe the same examples in the same order."
-        )
-    codes, names = encode_label_values(values, labels, chunked.n_classes, classes)
-    codes = codes.astype(np.min_scalar_type(chunked.n_classes), copy=False)
-    thresholds = thresholds_from(own_probs_by_class(codes, chunked, chunked.n_classes))
-    names_wanted = list(dict.fromkeys(name for name in score_names if name))
-    scan, scores, sample = streamed_scan(codes, chunked, thresholds, names_wanted)
-    checked = Checked(labels=codes, pred_probs=chunked, classes=names)
-    return checked, scan, scores, sample
 
 
 def one_vs_rest(probs: np.ndarray) -> np.ndarray:
@@ -588,6 +310,7 @@ class OneVsRest:
     k: int
     columns = None
     n_classes = 2
+    whole = False
 
     @property
     def n_rows(self) -> int:

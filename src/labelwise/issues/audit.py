@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import warnings
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -12,16 +11,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from labelwise._params import BOOLEAN, Options, check_params, warn
+from labelwise._shared.serialize import json_scalar as _plain
 from labelwise._validate import check_choice
 from labelwise.errors import ConfigError, InputError, InputTypeError, LabelError, LabelwiseWarning
-from labelwise.io import json_scalar as _plain
-from labelwise.issues._stream import chunked_source
+from labelwise.issues._crossfit import CrossFit, Fitted
+from labelwise.issues._stream import row_source
 from labelwise.issues.audit_data import check_issue_types, table_data_issues
 from labelwise.issues.audit_regression import (
+    TASKS,
     RegressionAuditReport,
-    audit_regression,
-    check_task,
     detect_task,
+    regression_report,
     regression_targets,
     with_table_rows,
 )
@@ -29,13 +30,16 @@ from labelwise.issues.data_issues import DataIssues
 from labelwise.issues.filter import (
     METHODS,
     LabelIssues,
-    engine_options,
-    find_streamed,
     issues_from_scan,
-    scan_inputs,
+    scan_for_issues,
 )
 from labelwise.issues.model_quality import ModelQuality, assess_model
-from labelwise.issues.noise import NoiseEstimate, check_bootstrap, noise_from_scan
+from labelwise.issues.noise import (
+    BOOTSTRAP_CONSTRAINTS,
+    NoiseEstimate,
+    check_bootstrap,
+    noise_from_scan,
+)
 from labelwise.models import AUTO_CANDIDATES, ModelChoice, choose_model, resolve_model
 from labelwise.predict import cross_val_pred_probs, resolve_classes
 
@@ -314,11 +318,7 @@ def _features(table: pd.DataFrame, label: Any, features: Any) -> list:
     empty = [c for c in chosen if table[c].isna().all()]
     if empty:
         # A column with no values carries no information and would break most imputers.
-        warnings.warn(
-            f"dropping feature columns with no values at all: {empty[:10]}.",
-            LabelwiseWarning,
-            stacklevel=4,
-        )
+        warn(f"dropping feature columns with no values at all: {empty[:10]}.", LabelwiseWarning)
         chosen = [c for c in chosen if c not in empty]
     if not chosen:
         raise InputError(
@@ -334,12 +334,9 @@ def _probabilities(
     model: Any,
     ensemble: bool,
     candidates: Any,
-    cv: Any,
     classes: np.ndarray,
-    random_state: Any,
-    n_jobs: int | None,
-    progress: Callable[[int, int], Any] | None,
-) -> tuple[np.ndarray, Any, ModelChoice]:
+    fit: CrossFit,
+) -> Fitted:
     """Out-of-sample probabilities from the chosen (or given) model, and the choice made."""
     name, estimator = resolve_model(model, X)
     if name == "auto" or ensemble:
@@ -348,29 +345,35 @@ def _probabilities(
                 "ensemble=True averages the 'auto' candidates; it cannot be combined with a "
                 f"given model ({name}). Pass candidates=[...] to choose which are averaged."
             )
-        pred_probs, choice = choose_model(
-            X,
-            labels,
-            candidates=candidates,
-            ensemble=True if ensemble else None,
-            cv=cv,
-            classes=classes,
-            random_state=random_state,
-            n_jobs=n_jobs,
-            progress=progress,
-        )
-        return pred_probs, choice.model, choice
-    pred_probs = cross_val_pred_probs(
-        estimator,
-        X,
-        labels,
-        cv=cv,
-        classes=classes,
-        random_state=random_state,
-        n_jobs=n_jobs,
-        progress=progress,
-    )
-    return pred_probs, estimator, ModelChoice.given(name, estimator, int(labels.shape[0]))
+        if candidates is None:
+            candidates = AUTO_CANDIDATES
+        return fit.choose(choose_model, X, labels, candidates, ensemble, classes=classes)
+    return fit.given(cross_val_pred_probs, name, estimator, X, labels, classes=classes)
+
+
+def _table_issues(
+    table: pd.DataFrame,
+    label: Any,
+    X: pd.DataFrame,
+    wanted: list[str],
+    random_state: Any,
+    labels: pd.Series | None = None,
+    pred_probs: np.ndarray | None = None,
+) -> DataIssues | None:
+    """The data issues asked for (None when none are), from the table without its label."""
+    if not wanted:
+        return None
+    rest = table.drop(columns=[label])
+    return table_data_issues(rest, X, labels, pred_probs, wanted, random_state)
+
+
+#: The options of :func:`audit` checked before any model runs (``method`` by check_choice, whose
+#: message quotes the call as written).
+AUDIT_CONSTRAINTS = {
+    "n_bootstrap": BOOTSTRAP_CONSTRAINTS["n_bootstrap"],
+    "ensemble": [BOOLEAN],
+    "task": [Options(TASKS)],
+}
 
 
 def audit(
@@ -470,48 +473,22 @@ def audit(
     True
     """
     check_choice("method", method, METHODS)
-    if not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 0:
-        raise ConfigError(f"n_bootstrap must be a whole number >= 0, got {n_bootstrap!r}.")
-    if not isinstance(ensemble, (bool, np.bool_)):
-        raise ConfigError(f"ensemble must be True or False, got {ensemble!r}.")
-    check_task(task)
+    options = {"n_bootstrap": n_bootstrap, "ensemble": ensemble, "task": task}
+    check_params(AUDIT_CONSTRAINTS, options)
     wanted = check_issue_types(issue_types)
+    fit = CrossFit(cv, random_state, n_jobs, progress)
     _check_table(table)
     labels = _labels(table, label)
     X = _feature_table(table, label, features)
     kind, why = detect_task(labels) if task == "auto" else (task, f"task={task!r} was given")
     if kind == "regression":
-        regression = audit_regression(
-            X,
-            regression_targets(labels, label),
-            label=label,
-            model=model,
-            ensemble=bool(ensemble),
-            candidates=candidates,
-            cv=cv,
-            random_state=random_state,
-            n_jobs=n_jobs,
-            task_reason=why,
-            progress=progress,
-        )
-        found = None
-        if wanted:
-            found = table_data_issues(
-                table.drop(columns=[label]), X, None, None, wanted, random_state
-            )
-        return replace(regression, data_issues=found)
+        targets = regression_targets(labels, label)
+        regression = regression_report(X, targets, label, model, bool(ensemble), candidates, fit)
+        found = _table_issues(table, label, X, wanted, random_state)
+        return replace(regression, task_reason=why, data_issues=found)
     _, classes_used = resolve_classes(labels, classes)
     pred_probs, estimator, choice = _probabilities(
-        X,
-        labels,
-        model,
-        bool(ensemble),
-        AUTO_CANDIDATES if candidates is None else candidates,
-        cv,
-        classes_used,
-        random_state,
-        n_jobs,
-        progress,
+        X, labels, model, bool(ensemble), candidates, classes_used, fit
     )
     report = audit_predictions(
         labels,
@@ -523,11 +500,7 @@ def audit(
         label=label,
         choice=choice,
     )
-    found = None
-    if wanted:
-        found = table_data_issues(
-            table.drop(columns=[label]), X, labels, report.pred_probs, wanted, random_state
-        )
+    found = _table_issues(table, label, X, wanted, random_state, labels, report.pred_probs)
     return replace(report, features=list(X.columns), model=estimator, data_issues=found, _frame=X)
 
 
@@ -584,16 +557,15 @@ def audit_predictions(
     """
     check_choice("method", method, METHODS)
     check_bootstrap(n_bootstrap, 0.95)
-    chunked = chunked_source(pred_probs, labels, chunk_rows, memory_limit, progress)
-    if chunked is not None:
-        options = engine_options(n_jobs)
-        issues, checked, scan = find_streamed(labels, chunked, classes, method, rank_by, options)
-    else:
-        checked, groups, scan = scan_inputs(labels, pred_probs, classes, n_jobs)
-        issues = issues_from_scan(checked, groups, scan, method, rank_by, n_jobs=n_jobs)
-    noise = noise_from_scan(scan, checked.classes, n_bootstrap, 0.95, random_state)
+    source = row_source(
+        pred_probs, labels, chunk_rows, memory_limit, progress=progress, n_jobs=n_jobs
+    )
+    scanned = scan_for_issues(labels, source, classes, method, rank_by)
+    issues = issues_from_scan(scanned, method, rank_by)
+    checked = scanned.checked
+    noise = noise_from_scan(scanned.scan, checked.classes, n_bootstrap, 0.95, random_state)
     quality = None
-    if chunked is None:
+    if source.whole:
         quality = assess_model(
             checked.labels, checked.pred_probs, checked.classes, issues.mask, choice
         )
@@ -601,7 +573,7 @@ def audit_predictions(
         issues=issues,
         noise=noise,
         # Chunked input stays where it is (a path or memory map), never loaded whole.
-        pred_probs=pred_probs if chunked is not None else checked.pred_probs,
+        pred_probs=checked.pred_probs if source.whole else pred_probs,
         classes=checked.classes,
         label=label,
         features=[],

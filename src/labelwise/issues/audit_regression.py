@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from labelwise._shared.serialize import json_scalar as _plain
 from labelwise.errors import ConfigError, InputTypeError, LabelError
-from labelwise.io import json_scalar as _plain
+from labelwise.issues._crossfit import CrossFit, Fitted
 from labelwise.issues.data_issues import DataIssues
 from labelwise.issues.regression import (
     RegressionIssues,
@@ -86,12 +87,6 @@ def detect_task(labels: pd.Series) -> tuple[str, str]:
             "pass task='classification' (--task classification) to treat the values as classes"
         )
     return "classification", f"a numeric label with {distinct} distinct values"
-
-
-def check_task(task: Any) -> str:
-    if task not in TASKS:
-        raise ConfigError(f"task={task!r} is not supported; choose one of {', '.join(TASKS)}.")
-    return task
 
 
 @dataclass(frozen=True)
@@ -239,41 +234,21 @@ def regression_targets(labels: pd.Series, label: Any) -> np.ndarray:
 
 
 def _predictions(
-    X: pd.DataFrame,
-    targets: np.ndarray,
-    model: Any,
-    ensemble: bool,
-    candidates: Any,
-    cv: Any,
-    random_state: Any,
-    n_jobs: int | None,
-    progress: Callable[[int, int], Any] | None,
-) -> tuple[np.ndarray, Any, ModelChoice]:
+    X: pd.DataFrame, targets: np.ndarray, model: Any, ensemble: bool, candidates: Any, fit: CrossFit
+) -> Fitted:
+    """Out-of-sample predictions from the chosen (or given) regressor, and the choice made."""
     if model is None or (isinstance(model, str) and model == "auto") or ensemble:
         if model not in (None, "auto"):
             raise ConfigError("ensemble=True averages the 'auto' candidates; leave model='auto'.")
         if candidates is None:
             candidates = AUTO_REGRESSORS
-        predictions, choice = choose_regressor(
-            X,
-            targets,
-            candidates=candidates,
-            ensemble=True if ensemble else None,
-            cv=cv,
-            random_state=random_state,
-            n_jobs=n_jobs,
-            progress=progress,
-        )
-        return predictions, choice.model, choice
+        return fit.choose(choose_regressor, X, targets, candidates, ensemble)
     if isinstance(model, str):
         name = model
         estimator = _imported(model, X) if ":" in model else make_regressor(model, X)
     else:
         name, estimator = type(model).__name__, model
-    predictions = cross_val_predictions(
-        estimator, X, targets, cv=cv, random_state=random_state, n_jobs=n_jobs, progress=progress
-    )
-    return predictions, estimator, ModelChoice.given(name, estimator, int(targets.size))
+    return fit.given(cross_val_predictions, name, estimator, X, targets)
 
 
 def _imported(path: str, X: pd.DataFrame) -> Any:
@@ -303,11 +278,25 @@ def audit_regression(
     whose residual is too large for that uncertainty are flagged
     (:func:`labelwise.issues.regression.find_regression_issues`).
     """
-    predictions, estimator, choice = _predictions(
-        X, targets, model, ensemble, candidates, cv, random_state, n_jobs, progress
-    )
+    fit = CrossFit(cv, random_state, n_jobs, progress)
+    report = regression_report(X, targets, label, model, ensemble, candidates, fit, threshold)
+    return replace(report, task_reason=task_reason)
+
+
+def regression_report(
+    X: pd.DataFrame,
+    targets: np.ndarray,
+    label: str,
+    model: Any,
+    ensemble: bool,
+    candidates: Any,
+    fit: CrossFit,
+    threshold: float | None = None,
+) -> RegressionAuditReport:
+    """:func:`audit_regression` with its cross-validation settings already gathered."""
+    predictions, estimator, choice = _predictions(X, targets, model, ensemble, candidates, fit)
     uncertainty = residual_scale(
-        X, targets - predictions, cv=cv, random_state=random_state, predictions=predictions
+        X, targets - predictions, cv=fit.cv, random_state=fit.random_state, predictions=predictions
     )
     issues = find_regression_issues(
         targets, predictions, uncertainty=uncertainty, threshold=threshold
@@ -322,6 +311,5 @@ def audit_regression(
         n_rows=int(targets.size),
         model_choice=choice,
         quality=_assess(targets, predictions, issues.mask),
-        task_reason=task_reason,
         _frame=X,
     )

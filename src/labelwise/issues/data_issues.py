@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -22,9 +23,10 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.cluster import KMeans
 
+from labelwise._params import Interval, check_params
+from labelwise._shared.serialize import json_scalar as _plain
 from labelwise._validate import check_inputs, check_pred_probs, labels_array, sorted_unique
 from labelwise.errors import ConfigError, InputError, InputTypeError, ShapeError
-from labelwise.io import json_scalar as _plain
 from labelwise.neighbours import Neighbours, nearest_neighbours
 
 __all__ = [
@@ -68,6 +70,14 @@ UNDERPERFORMING_RATIO = 0.7
 NULL_FRACTION = 0.95
 #: The leading columns of every findings frame (``data_issues.csv``).
 FRAME_COLUMNS = ["issue", "row", "column", "score", "detail"]
+
+#: The options of the checks, each declared once; limits that depend on the number of rows are
+#: checked where that number is known.
+NEIGHBOUR_CONSTRAINTS = {"k": [Interval(Integral, 1, None)]}
+NEAR_DUPLICATE_CONSTRAINTS = {"threshold": [Interval(Real, 0, None), None]}
+NON_IID_CONSTRAINTS = {"n_permutations": [Interval(Integral, 1, None)]}
+IMBALANCE_CONSTRAINTS = {"threshold": [Interval(Real, 0, 1, closed="right")]}
+GROUP_CONSTRAINTS = {"n_clusters": [Interval(Integral, 2, None), None]}
 
 
 @dataclass(frozen=True, eq=False)
@@ -252,8 +262,7 @@ def _check_features(X: Any) -> np.ndarray:
 
 
 def _check_k(k: Any, n: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ConfigError(f"k={k!r} must be a positive integer (the number of neighbours).")
+    check_params(NEIGHBOUR_CONSTRAINTS, {"k": k})
     if n < 2:
         raise ShapeError(f"X has {n} row; neighbour checks need at least 2 rows.")
     if k >= n:
@@ -279,6 +288,23 @@ def _standardized(X: np.ndarray) -> np.ndarray:
 
 def _row_details(texts: np.ndarray, **columns: Any) -> pd.DataFrame:
     return pd.DataFrame({"detail": texts, **columns})
+
+
+def _row_result(
+    issue: str, mask: np.ndarray, scores: np.ndarray, details: pd.DataFrame, extra: dict
+) -> IssueResult:
+    """The result of a check that flags rows one by one: scored by the share left unflagged."""
+    count = int(mask.sum())
+    return IssueResult(
+        issue=issue,
+        mask=mask,
+        scores=scores,
+        details=details,
+        score=1.0 - count / mask.size,
+        count=count,
+        is_issue=count > 0,
+        extra=extra,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -348,8 +374,8 @@ def _near_duplicates(nb: Neighbours, threshold: float | None, n_dims: int) -> Is
     if threshold is None:
         chance_fraction = (NEAR_DUPLICATE_CHANCE / np.log(2.0)) ** (1.0 / n_dims)
         threshold = min(NEAR_DUPLICATE_FRACTION, chance_fraction) * scale
-    elif not threshold >= 0:
-        raise ConfigError(f"threshold={threshold!r} must be a distance >= 0, or None.")
+    else:
+        check_params(NEAR_DUPLICATE_CONSTRAINTS, {"threshold": threshold})
     linked = nb.distances <= threshold
     rows = np.repeat(np.arange(n), nb.indices.shape[1])[linked.ravel()]
     cols = nb.indices.ravel()[linked.ravel()]
@@ -368,21 +394,9 @@ def _near_duplicates(nb: Neighbours, threshold: float | None, n_dims: int) -> Is
     for i in np.flatnonzero(mask):
         kind = "exact copy" if nearest_d[i] == 0 else f"near copy (distance {nearest_d[i]:.3g})"
         texts[i] = f"{kind} of row {nearest[i]}; group {group[i]} of {sizes[component[i]]} rows"
-    count = int(mask.sum())
-    return IssueResult(
-        issue="near_duplicate",
-        mask=mask,
-        scores=scores,
-        details=_row_details(texts, group=group, nearest=nearest, distance=nearest_d),
-        score=1.0 - count / n,
-        count=count,
-        is_issue=count > 0,
-        extra={
-            "threshold": float(threshold),
-            "median_nn_distance": scale,
-            "n_groups": int(uniq.size),
-        },
-    )
+    details = _row_details(texts, group=group, nearest=nearest, distance=nearest_d)
+    extra = {"threshold": float(threshold), "median_nn_distance": scale, "n_groups": uniq.size}
+    return _row_result("near_duplicate", mask, scores, details, extra)
 
 
 # --------------------------------------------------------------------------------------------
@@ -431,17 +445,8 @@ def _outliers(nb: Neighbours) -> IssueResult:
     texts = np.full(d.size, "", dtype=object)
     for i in np.flatnonzero(mask):
         texts[i] = f"mean neighbour distance {d[i]:.3g}, {d[i] / m:.1f}x the median"
-    count = int(mask.sum())
-    return IssueResult(
-        issue="outlier",
-        mask=mask,
-        scores=scores,
-        details=_row_details(texts, distance=d),
-        score=1.0 - count / d.size,
-        count=count,
-        is_issue=count > 0,
-        extra={"threshold": float(m * np.exp(fence)), "median_distance": m},
-    )
+    extra = {"threshold": float(m * np.exp(fence)), "median_distance": m}
+    return _row_result("outlier", mask, scores, _row_details(texts, distance=d), extra)
 
 
 def outlier_scores_from_pred_probs(pred_probs: Any, labels: Any = None) -> np.ndarray:
@@ -495,17 +500,8 @@ def find_outliers_from_pred_probs(pred_probs: Any, labels: Any = None) -> IssueR
     scores = outlier_scores_from_pred_probs(pred_probs, labels)
     mask = scores <= OOD_SCORE_CUT
     texts = np.where(mask, "predicted probabilities close to a uniform guess", "").astype(object)
-    count = int(mask.sum())
-    return IssueResult(
-        issue="outlier",
-        mask=mask,
-        scores=scores,
-        details=_row_details(texts),
-        score=1.0 - count / scores.size,
-        count=count,
-        is_issue=count > 0,
-        extra={"threshold": OOD_SCORE_CUT, "source": "pred_probs"},
-    )
+    extra = {"threshold": OOD_SCORE_CUT, "source": "pred_probs"}
+    return _row_result("outlier", mask, scores, _row_details(texts), extra)
 
 
 # --------------------------------------------------------------------------------------------
@@ -556,10 +552,7 @@ def _ks_against_uniform_gaps(gaps: np.ndarray, null_cdf: np.ndarray) -> float:
 
 
 def _non_iid(nb: Neighbours, n_permutations: int, random_state: Any) -> IssueResult:
-    if isinstance(n_permutations, bool) or not isinstance(n_permutations, (int, np.integer)):
-        raise ConfigError(f"n_permutations={n_permutations!r} must be a positive integer.")
-    if n_permutations < 1:
-        raise ConfigError(f"n_permutations={n_permutations} must be at least 1 (e.g. 200).")
+    check_params(NON_IID_CONSTRAINTS, {"n_permutations": n_permutations})
     n = nb.indices.shape[0]
     g = np.arange(n)
     pmf = np.where(g >= 1, 2.0 * (n - g) / (n * (n - 1.0)), 0.0)
@@ -619,8 +612,7 @@ def find_class_imbalance(labels: Any, *, threshold: float = IMBALANCE_THRESHOLD)
     >>> res.extra["rare_classes"], res.count
     (['c'], 2)
     """
-    if not 0 < threshold <= 1:
-        raise ConfigError(f"threshold={threshold!r} must lie in (0, 1], e.g. 0.1.")
+    check_params(IMBALANCE_CONSTRAINTS, {"threshold": threshold})
     values = labels_array(labels)
     sorted_unique(values)  # raises a clear error for labels of mixed, unsortable types
     codes, classes = pd.factorize(values, sort=True)
@@ -716,11 +708,10 @@ def find_underperforming_groups(
                 f"feature_names has {len(names)} names but X has {arr.shape[1]} columns."
             )
     names = [str(c) for c in names] if names else [f"x{j}" for j in range(arr.shape[1])]
+    check_params(GROUP_CONSTRAINTS, {"n_clusters": n_clusters})
     if n_clusters is None:
         n_clusters = int(np.clip(round(math.sqrt(n / 10)), 2, 20))
-    if isinstance(n_clusters, bool) or not isinstance(n_clusters, (int, np.integer)):
-        raise ConfigError(f"n_clusters={n_clusters!r} must be an integer >= 2, or None.")
-    if not 2 <= n_clusters <= n:
+    if n_clusters > n:
         raise ConfigError(f"n_clusters={n_clusters} must lie between 2 and the {n} rows of X.")
     if min_group_size is None:
         min_group_size = max(10, math.ceil(0.01 * n))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,54 +9,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labelwise._parallel import ordered_map
-from labelwise._validate import Checked, check_choice, check_inputs
+from labelwise._params import warn
 from labelwise.errors import ConfigError, SmallClassWarning
-from labelwise.issues import _kernels as kernels
 from labelwise.issues._counting import (
-    DENSE_MAX_CLASSES,
-    ClassGroups,
     ConfidentPass,
-    confident_pass,
-    group_by_class,
-    grouped_thresholds,
-    largest_margins,
     raise_diagonal,
     round_preserving_row_totals,
     smallest_n,
 )
-from labelwise.issues._selection import (
-    Kept,
-    Marked,
-    Pairs,
-    first_floors,
-    keep_rows,
-    mark_rows,
-    pair_values,
-    sample_stride,
-    select,
+from labelwise.issues._options import (
+    FLAGGING_METHODS,
+    LOW_SCORE_METHODS,
+    check_flagging_options,
 )
-from labelwise.issues._sparse import calibrate, column, prune, rescale_sparse
-from labelwise.issues._stream import chunked_source, streamed_prune, streamed_scan_inputs
-from labelwise.issues.scores import SCORE_METHODS, _scores
+from labelwise.issues._passes import Scanned, pruned_rows, scan_source
+from labelwise.issues._sparse import calibrate, prune, rescale_sparse
+from labelwise.issues._stream import row_source
 
 __all__ = ["METHODS", "LabelIssues", "find_label_issues"]
 
 #: The names accepted by ``method``, default first.
-METHODS = (
-    "prune_by_noise_rate",
-    "prune_by_class",
-    "both",
-    "confident_learning",
-    "predicted_neq_given",
-    "low_self_confidence",
-    "low_normalized_margin",
-    "pervasive2021",
-)
-_PRUNING = ("prune_by_noise_rate", "prune_by_class", "both")
-#: Classes at least this big (on average) are pruned in parallel threads.
-_ROWS_PER_THREADED_CLASS = 20_000
-_RANKED = ("low_self_confidence", "low_normalized_margin", "pervasive2021")
+METHODS = (*FLAGGING_METHODS, "pervasive2021")
+_RANKED = (*LOW_SCORE_METHODS, "pervasive2021")
 #: The small classes a warning names before it says how many more there are.
 SHOWN_SMALL_CLASSES = 5
 
@@ -174,28 +147,6 @@ class LabelIssues(FlaggedRows):
         return self._tidy(columns, all_rows)
 
 
-def _check_options(
-    method: str,
-    rank_by: str,
-    min_examples_per_class: int,
-    frac_noise: float,
-    num_to_remove_per_class: Any,
-) -> None:
-    check_choice("method", method, METHODS)
-    check_choice("rank_by", rank_by, SCORE_METHODS)
-    if not isinstance(min_examples_per_class, (int, np.integer)) or min_examples_per_class < 0:
-        raise ConfigError(
-            f"min_examples_per_class must be a whole number >= 0, got {min_examples_per_class!r}."
-        )
-    if not 0 <= frac_noise <= 1:
-        raise ConfigError(f"frac_noise must lie in [0, 1], got {frac_noise!r}.")
-    if num_to_remove_per_class is not None and method not in _PRUNING:
-        raise ConfigError(
-            f"num_to_remove_per_class only applies to the pruning methods {list(_PRUNING)}, "
-            f"not to method={method!r}."
-        )
-
-
 def _wanted_per_class(
     prune: np.ndarray, label_counts: np.ndarray, num_to_remove: Any
 ) -> np.ndarray:
@@ -213,65 +164,6 @@ def _wanted_per_class(
     scaled = (share.T * target / noise).T
     np.fill_diagonal(scaled, label_counts - target)
     return round_preserving_row_totals(scaled)
-
-
-def _pruned(
-    labels: np.ndarray,
-    pred_probs: np.ndarray,
-    groups: ClassGroups,
-    prune: np.ndarray,
-    by_class: bool,
-    options: dict,
-) -> np.ndarray:
-    """Flag by noise rate (largest margins toward each other class) or by class (lowest p_k)."""
-    checked = _checked_classes(groups.counts, options["min_examples_per_class"])
-    if kernels.enabled() and pred_probs.shape[1] <= DENSE_MAX_CLASSES:
-        pairs = Pairs.of(prune, checked, groups.counts, by_class)
-        return _selected(labels, pred_probs, groups, pairs, options["n_jobs"])
-
-    def flag_class(k: int) -> np.ndarray:
-        rows = groups.rows(k)
-        toward = column(prune, k)
-        if by_class:
-            return rows[smallest_n(pred_probs[rows, k], int(groups.counts[k] - toward[k]))]
-        probs = np.take(pred_probs, rows, axis=0)  # much faster than fancy indexing
-        return rows[largest_margins(probs, k, toward)]
-
-    # Threads pay only when each class is big: many small classes are dominated by the
-    # interpreter (which holds the GIL), and threads then slow them down.
-    big = pred_probs.shape[0] >= _ROWS_PER_THREADED_CLASS * max(len(checked), 1)
-    mask = np.zeros(pred_probs.shape[0], dtype=bool)
-    for rows in ordered_map(flag_class, checked, options["n_jobs"] if big else 1):
-        mask[rows] = True
-    return mask
-
-
-def _selected(
-    labels: np.ndarray,
-    pred_probs: np.ndarray,
-    groups: ClassGroups,
-    pairs: Pairs,
-    n_jobs: int | None,
-) -> np.ndarray:
-    """Pruning's rows by the compiled two-pass selection, the rows split among the threads."""
-    n, k = pred_probs.shape
-    stride = sample_stride(n, k)
-    floors = first_floors(pred_probs[::stride], labels[::stride], pairs, groups.counts)
-
-    def keep(floors: np.ndarray) -> list[Kept]:
-        return [keep_rows(pred_probs, labels, pairs, floors, n_jobs)]
-
-    def mark(table: np.ndarray) -> list[Marked]:
-        return [mark_rows(pred_probs, labels, 0, pairs, table, n_jobs)]
-
-    def resolve(unsettled: dict) -> dict:
-        out = {}
-        for (j, c), count in unsettled.items():
-            rows = groups.rows(c)
-            out[(j, c)] = rows[smallest_n(pair_values(pred_probs, j, c, rows), count)]
-        return out
-
-    return select(keep, mark, pairs, floors, resolve, n)
 
 
 def _pervasive_count(scan: ConfidentPass, n: int) -> int:
@@ -344,11 +236,10 @@ def _checked_classes(counts: np.ndarray, minimum: int) -> list[int]:
         shown = ", ".join(f"{k} ({counts[k]})" for k in small[:SHOWN_SMALL_CLASSES])
         more = small.size - SHOWN_SMALL_CLASSES
         more = f" and {more} more" if more > 0 else ""
-        warnings.warn(
+        warn(
             f"{small.size} class(es) have at most min_examples_per_class={minimum} examples, "
             f"so their labels are not checked: column {shown}{more}.",
             SmallClassWarning,
-            stacklevel=5,
         )
     # The reference never flags the single member of a class, whatever the minimum.
     return [k for k, n_k in enumerate(counts) if n_k > max(minimum, 1)]
@@ -429,41 +320,29 @@ def find_label_issues(
     >>> issues.indices, issues.suggested[issues.indices]
     (array([5]), array(['dog'], dtype='<U3'))
     """
-    _check_options(method, rank_by, min_examples_per_class, frac_noise, num_to_remove_per_class)
-    options = engine_options(n_jobs, min_examples_per_class, frac_noise, num_to_remove_per_class)
-    chunked = chunked_source(pred_probs, labels, chunk_rows, memory_limit, n_jobs=n_jobs)
-    if chunked is not None:
-        return find_streamed(labels, chunked, classes, method, rank_by, options)[0]
-    checked, groups, scan = scan_inputs(labels, pred_probs, classes, n_jobs)
+    check_flagging_options(
+        METHODS, method, rank_by, min_examples_per_class, frac_noise, num_to_remove_per_class
+    )
+    source = row_source(pred_probs, labels, chunk_rows, memory_limit, n_jobs=n_jobs)
+    scanned = scan_for_issues(labels, source, classes, method, rank_by)
     return issues_from_scan(
-        checked,
-        groups,
-        scan,
+        scanned,
         method,
         rank_by,
-        n_jobs=n_jobs,
         min_examples_per_class=min_examples_per_class,
         frac_noise=frac_noise,
         num_to_remove_per_class=num_to_remove_per_class,
     )
 
 
-def scan_inputs(
-    labels: Any, pred_probs: Any, classes: Any, n_jobs: int | None
-) -> tuple[Checked, ClassGroups, ConfidentPass]:
-    """Validate once and make the one pass over the rows that every result is built from."""
-    checked = check_inputs(labels, pred_probs, classes, n_jobs)
-    # The kernels loop several times faster over small codes: make them once for both passes.
-    codes = kernels.compact(checked.labels, checked.n_classes)
-    groups, own = group_by_class(codes, checked.pred_probs)
-    scan = confident_pass(codes, checked.pred_probs, grouped_thresholds(own, groups), n_jobs)
-    return checked, groups, scan
+def scan_for_issues(labels: Any, source: Any, classes: Any, method: str, rank_by: str) -> Scanned:
+    """The scan :func:`find_label_issues` makes of ``source``: with the scores that ``method``
+    and ``rank_by`` read, so that no chunked source is read again for them."""
+    return scan_source(labels, source, classes, [rank_by, _selection_score(method)])
 
 
 def issues_from_scan(
-    checked: Checked,
-    groups: ClassGroups,
-    scan: ConfidentPass,
+    scanned: Scanned,
     method: str = "prune_by_noise_rate",
     rank_by: str = "self_confidence",
     *,
@@ -472,62 +351,31 @@ def issues_from_scan(
     frac_noise: float = 1.0,
     num_to_remove_per_class: Any = None,
 ) -> LabelIssues:
-    """:func:`find_label_issues` on inputs already scanned by :func:`scan_inputs`."""
+    """:func:`find_label_issues` on rows already scanned by
+    :func:`scan_for_issues` (several methods may share one scan).
+
+    ``n_jobs`` is accepted with the other :func:`engine_options`; the source's threads are used.
+    """
     options = engine_options(n_jobs, min_examples_per_class, frac_noise, num_to_remove_per_class)
-    labels, probs = checked.labels, checked.pred_probs
-    mask = _flag(
-        labels,
-        method,
-        scan,
-        lambda name: _scores(labels, probs, name),
-        lambda prune, by_class: _pruned(labels, probs, groups, prune, by_class, options),
-        options,
-    )
-    return _result(checked, scan, mask, method, rank_by, _scores(labels, probs, rank_by))
+    counts = scanned.scan.label_counts
+
+    def pruned(prune: Any, by_class: bool) -> np.ndarray:
+        checked = _checked_classes(counts, min_examples_per_class)
+        return pruned_rows(scanned, prune, checked, by_class)
+
+    mask = _flag(scanned.checked.labels, method, scanned.scan, scanned.score, pruned, options)
+    return _result(scanned, mask, method, rank_by)
 
 
-def _result(
-    checked: Checked,
-    scan: ConfidentPass,
-    mask: np.ndarray,
-    method: str,
-    rank_by: str,
-    scores: np.ndarray,
-) -> LabelIssues:
+def _result(scanned: Scanned, mask: np.ndarray, method: str, rank_by: str) -> LabelIssues:
+    scores = scanned.score(rank_by)
     return LabelIssues(
         mask=mask,
         indices=rank_flagged(mask, scores),
         scores=scores,
-        classes=checked.classes,
+        classes=scanned.checked.classes,
         method=method,
         rank_by=rank_by,
-        given_codes=checked.labels,
-        suggested_codes=scan.predicted,
+        given_codes=scanned.checked.labels,
+        suggested_codes=scanned.scan.predicted,
     )
-
-
-def find_streamed(
-    labels: Any, chunked: Any, classes: Any, method: str, rank_by: str, options: dict
-) -> tuple[LabelIssues, Checked, ConfidentPass]:
-    """:func:`find_label_issues` over pred_probs read in chunks (two to four passes)."""
-    checked, scan, scores, sample = streamed_scan_inputs(
-        labels, chunked, classes, [rank_by, _selection_score(method)]
-    )
-    counts = scan.label_counts
-    mask = _flag(
-        checked.labels,
-        method,
-        scan,
-        scores.__getitem__,
-        lambda prune, by_class: streamed_prune(
-            checked.labels,
-            chunked,
-            prune,
-            _checked_classes(counts, options["min_examples_per_class"]),
-            counts,
-            by_class,
-            sample,
-        ),
-        options,
-    )
-    return _result(checked, scan, mask, method, rank_by, scores[rank_by]), checked, scan

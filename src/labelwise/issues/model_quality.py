@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labelwise.io import json_scalar as _plain
+from labelwise._shared.serialize import json_scalar as _plain
 from labelwise.models import ModelChoice, probability_quality
 
 __all__ = ["ModelQuality", "assess_model"]

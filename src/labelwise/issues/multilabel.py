@@ -13,28 +13,29 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from numbers import Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from labelwise._validate import as_float_matrix, check_choice, check_range, encode_labels
-from labelwise.errors import (
-    ConfigError,
-    InputTypeError,
-    LabelError,
-    ShapeError,
-    SmallClassWarning,
-)
+from labelwise._params import Interval, Options, check_params, warn
+from labelwise._validate import as_float_matrix, check_range, encode_labels
+from labelwise.errors import InputTypeError, LabelError, ShapeError, SmallClassWarning
 from labelwise.issues._counting import BLOCK_ELEMENTS, smallest_n
-from labelwise.issues._stream import OneVsRest, chunked_source, one_vs_rest
+from labelwise.issues._options import (
+    FLAGGING_METHODS,
+    LOW_SCORE_METHODS,
+    PRUNING,
+    check_flagging_options,
+)
+from labelwise.issues._stream import InMemoryProbs, OneVsRest, chunked_source, one_vs_rest
 from labelwise.issues.filter import (
     FlaggedRows,
     engine_options,
-    find_streamed,
     issues_from_scan,
     rank_flagged,
-    scan_inputs,
+    scan_for_issues,
 )
 from labelwise.issues.scores import SCORE_METHODS, _scores
 
@@ -47,17 +48,7 @@ __all__ = [
 ]
 
 #: The names accepted by ``method``, default first: the reference's multi-label ``filter_by``.
-MULTILABEL_METHODS = (
-    "prune_by_noise_rate",
-    "prune_by_class",
-    "both",
-    "confident_learning",
-    "predicted_neq_given",
-    "low_self_confidence",
-    "low_normalized_margin",
-)
-#: Methods that flag the lowest-scoring examples, as many as ``confident_learning`` flags.
-_RANKED = ("low_self_confidence", "low_normalized_margin")
+MULTILABEL_METHODS = FLAGGING_METHODS
 #: The ways per-class scores are combined into one score per example, default first.
 AGGREGATIONS = ("exponential_moving_average", "softmin")
 #: The reference's default forgetting factor of the moving average.
@@ -315,25 +306,13 @@ def check_multilabel_inputs(
     return MultiLabelData(given=given, pred_probs=probs, classes=names)
 
 
-def _check_options(
-    method: str, rank_by: str, min_examples_per_class: int, frac_noise: float
-) -> None:
-    check_choice("method", method, MULTILABEL_METHODS)
-    check_choice("rank_by", rank_by, SCORE_METHODS)
-    if not isinstance(min_examples_per_class, (int, np.integer)) or min_examples_per_class < 0:
-        raise ConfigError(
-            f"min_examples_per_class must be a whole number >= 0, got {min_examples_per_class!r}."
-        )
-    if not isinstance(frac_noise, (int, float, np.number)) or not 0 <= frac_noise <= 1:
-        raise ConfigError(f"frac_noise must lie in [0, 1], got {frac_noise!r}.")
-
-
-def _check_aggregation(aggregation: str, alpha: float | None, temperature: float) -> None:
-    check_choice("aggregation", aggregation, AGGREGATIONS)
-    if alpha is not None and not (isinstance(alpha, (int, float, np.number)) and 0 <= alpha <= 1):
-        raise ConfigError(f"alpha must lie in [0, 1] (or be None for 2 / (K + 1)), got {alpha!r}.")
-    if not isinstance(temperature, (int, float, np.number)) or not temperature > 0:
-        raise ConfigError(f"temperature must be a number > 0, got {temperature!r}.")
+#: The options of :func:`multilabel_quality_scores` (alpha None: ``2 / (K + 1)``).
+_SCORE_CONSTRAINTS = {
+    "method": [Options(SCORE_METHODS)],
+    "aggregation": [Options(AGGREGATIONS)],
+    "alpha": [Interval(Real, 0, 1), None],
+    "temperature": [Interval(Real, 0, None, closed="neither")],
+}
 
 
 # --- Scores ----------------------------------------------------------------------------------
@@ -468,8 +447,8 @@ def multilabel_quality_scores(
     >>> ml.multilabel_quality_scores([[1], [0, 2]], np.array([[.1, .9, .1], [.4, .1, .9]]))
     array([0.9, 0.5])
     """
-    check_choice("method", method, SCORE_METHODS)
-    _check_aggregation(aggregation, alpha, temperature)
+    options = {"method": method, "aggregation": aggregation, "alpha": alpha}
+    check_params(_SCORE_CONSTRAINTS, {**options, "temperature": temperature})
     data = check_multilabel_inputs(labels, pred_probs, classes, chunk_rows, memory_limit)
     return _example_scores(data, method, aggregation, alpha, temperature)
 
@@ -478,22 +457,11 @@ def multilabel_quality_scores(
 
 
 def _binary_issues(
-    given: np.ndarray, probs: np.ndarray, method: str, options: dict[str, Any]
-) -> np.ndarray:
-    """The single-label engine's mask on class k's one-vs-rest problem."""
-    labels = given.astype(np.intp)
-    checked, groups, scan = scan_inputs(labels, one_vs_rest(probs), None, options["n_jobs"])
-    return issues_from_scan(checked, groups, scan, method, **options).mask
-
-
-def _streamed_binary_issues(
     given: np.ndarray, probs: OneVsRest, method: str, options: dict[str, Any]
 ) -> np.ndarray:
-    """:func:`_binary_issues` with class k's probabilities read in chunks."""
-    issues, _, _ = find_streamed(
-        given.astype(np.uint8), probs, None, method, "self_confidence", options
-    )
-    return issues.mask
+    """The single-label engine's mask on class k's one-vs-rest problem."""
+    scanned = scan_for_issues(given.astype(np.uint8), probs, None, method, "self_confidence")
+    return issues_from_scan(scanned, method, **options).mask
 
 
 def _class_flags(data: MultiLabelData, method: str, options: dict[str, Any]) -> np.ndarray:
@@ -502,13 +470,12 @@ def _class_flags(data: MultiLabelData, method: str, options: dict[str, Any]) -> 
     with warnings.catch_warnings():
         # The engine would name binary class "1"; small classes are reported by name instead.
         warnings.simplefilter("ignore", SmallClassWarning)
+        source = data.pred_probs
+        if not _is_chunked(source):  # checked already: each pass reads it as one chunk
+            source = InMemoryProbs.checked(source, options["n_jobs"])
         for k in range(flags.shape[1]):
-            if _is_chunked(data.pred_probs):
-                binary = OneVsRest(data.pred_probs, k)
-                flags[:, k] = _streamed_binary_issues(data.given[:, k], binary, method, options)
-            else:
-                probs = data.pred_probs[:, k]
-                flags[:, k] = _binary_issues(data.given[:, k], probs, method, options)
+            binary = OneVsRest(source, k)
+            flags[:, k] = _binary_issues(data.given[:, k], binary, method, options)
     return flags
 
 
@@ -523,12 +490,11 @@ def _warn_small_classes(data: MultiLabelData, minimum: int) -> None:
         if 0 < n - count <= minimum:
             notes.append(f"{name!r} (missing from {n - count})")
     if notes:
-        warnings.warn(
+        warn(
             f"{len(notes)} class annotations are too rare to check (no more than "
             f"min_examples_per_class={minimum} examples), so they are never flagged: "
             f"{', '.join(notes[:5])}{'...' if len(notes) > 5 else ''}.",
             SmallClassWarning,
-            stacklevel=3,
         )
 
 
@@ -582,16 +548,30 @@ def _name_sets(matrix: np.ndarray, classes: np.ndarray) -> list[tuple]:
     ]
 
 
+class _NameSets:
+    """The label sets of a boolean (N, K) matrix, made only for the rows asked for.
+
+    A flagged-rows table needs a few of them; making all N tuples would cost far more.
+    """
+
+    def __init__(self, matrix: np.ndarray, classes: np.ndarray) -> None:
+        self.matrix = matrix
+        self.classes = classes
+
+    def __getitem__(self, rows: Any) -> list[tuple]:
+        return _name_sets(self.matrix[rows], self.classes)
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class MultiLabelIssues(FlaggedRows):
     """The examples whose label set looks wrong, and which classes are to blame.
 
+    ``mask``, ``indices``, ``num_issues`` and ``to_frame`` read as for
+    :class:`~labelwise.issues.filter.LabelIssues`; an example counts as flagged when some class
+    of it is.
+
     Attributes
     ----------
-    mask : ndarray of bool, shape (n_examples,)
-        True where some class of the example is flagged.
-    indices : ndarray of int
-        Rows of the flagged examples, most suspicious (lowest score) first; ties keep row order.
     scores : ndarray of float64, shape (n_examples,)
         The label-quality score of every example (``rank_by`` per class, aggregated with the
         exponential moving average; lower = more suspicious).
@@ -623,29 +603,11 @@ class MultiLabelIssues(FlaggedRows):
         example is listed in input order, with ``is_issue`` and ``rank`` (missing when not
         flagged).
         """
+        given = _NameSets(self.given_matrix, self.classes)
+        suspected = _NameSets(self.per_class_mask, self.classes)
         if all_rows:
-            rank = pd.array([pd.NA] * self.mask.size, dtype="Int64")
-            rank[self.indices] = np.arange(1, self.num_issues + 1)
-            return pd.DataFrame(
-                {
-                    "row": np.arange(self.mask.size),
-                    "given": _name_sets(self.given_matrix, self.classes),
-                    "suspected": _name_sets(self.per_class_mask, self.classes),
-                    "score": self.scores,
-                    "is_issue": self.mask,
-                    "rank": rank,
-                }
-            )
-        rows = self.indices
-        return pd.DataFrame(
-            {
-                "rank": np.arange(1, rows.size + 1),
-                "row": rows,
-                "given": _name_sets(self.given_matrix[rows], self.classes),
-                "suspected": _name_sets(self.per_class_mask[rows], self.classes),
-                "score": self.scores[rows],
-            }
-        )
+            given, suspected = given[:], suspected[:]
+        return self._tidy({"given": given, "suspected": suspected, "score": self.scores}, all_rows)
 
 
 def find_multilabel_issues(
@@ -719,15 +681,15 @@ def find_multilabel_issues(
     >>> issues.to_frame()[["row", "given", "suspected"]].to_dict("records")
     [{'row': 5, 'given': ('cat',), 'suspected': ('cat', 'dog')}]
     """
-    _check_options(method, rank_by, min_examples_per_class, frac_noise)
+    check_flagging_options(MULTILABEL_METHODS, method, rank_by, min_examples_per_class, frac_noise)
     data = check_multilabel_inputs(labels, pred_probs, classes, chunk_rows, memory_limit)
     options = engine_options(n_jobs, min_examples_per_class, frac_noise)
     scores = _example_scores(data, rank_by)
-    if method in _RANKED:
+    if method in LOW_SCORE_METHODS:
         flags = _class_flags(data, "confident_learning", options)
         mask, per_class = _lowest_ranked(data, scores, rank_by, flags)
     else:
-        if method in ("prune_by_noise_rate", "prune_by_class", "both"):
+        if method in PRUNING:
             _warn_small_classes(data, min_examples_per_class)
         per_class = _class_flags(data, method, options)
         mask = per_class.any(axis=1)

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from labelwise._validate import check_inputs
-from labelwise.errors import ConfigError
+from labelwise._params import Interval, check_params
 from labelwise.issues._counting import (
-    ClassGroups,
     ConfidentPass,
-    confident_pass,
-    confident_thresholds,
 )
+from labelwise.issues._passes import scan_source
 from labelwise.issues._sparse import calibrate
-from labelwise.issues._stream import chunked_source, streamed_scan_inputs
+from labelwise.issues._stream import row_source
 
 __all__ = ["NoiseEstimate", "estimate_noise"]
 
@@ -391,19 +389,19 @@ def estimate_noise(
     0.167
     """
     check_bootstrap(n_bootstrap, confidence)
-    chunked = chunked_source(pred_probs, labels, chunk_rows, memory_limit)
-    if chunked is not None:
-        checked, scan, _, _ = streamed_scan_inputs(labels, chunked, classes, [])
-        return noise_from_scan(scan, checked.classes, n_bootstrap, confidence, random_state)
-    checked = check_inputs(labels, pred_probs, classes)
-    groups = ClassGroups.of(checked.labels, checked.n_classes)
-    thresholds = confident_thresholds(checked.pred_probs, groups)
-    scan = confident_pass(checked.labels, checked.pred_probs, thresholds, n_jobs)
-    return noise_from_scan(scan, checked.classes, n_bootstrap, confidence, random_state)
+    source = row_source(pred_probs, labels, chunk_rows, memory_limit, n_jobs=n_jobs)
+    scanned = scan_source(labels, source, classes)
+    classes = scanned.checked.classes
+    return noise_from_scan(scanned.scan, classes, n_bootstrap, confidence, random_state)
+
+
+#: The bootstrap options of :func:`estimate_noise` (and of the audits built on it).
+BOOTSTRAP_CONSTRAINTS = {
+    "n_bootstrap": [Interval(Integral, 0, None)],
+    "confidence": [Interval(Real, 0, 1, closed="neither")],
+}
 
 
 def check_bootstrap(n_bootstrap: Any, confidence: Any) -> None:
-    if not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 0:
-        raise ConfigError(f"n_bootstrap must be a whole number >= 0, got {n_bootstrap!r}.")
-    if not 0 < confidence < 1:
-        raise ConfigError(f"confidence must lie strictly between 0 and 1, got {confidence!r}.")
+    """Raise :class:`~labelwise.errors.ConfigError` unless the bootstrap options are usable."""
+    check_params(BOOTSTRAP_CONSTRAINTS, {"n_bootstrap": n_bootstrap, "confidence": confidence})

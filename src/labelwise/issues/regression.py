@@ -16,29 +16,22 @@ pieces here, over plain arrays:
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy.special import erfc
-from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.model_selection import KFold
 
-from labelwise._parallel import one_openmp_thread
+from labelwise._params import Interval, check_params, is_integer
 from labelwise.errors import ConfigError, InputError, InputTypeError, ShapeError
 from labelwise.issues.filter import FlaggedRows
-from labelwise.predict import (
-    _rows,
-    check_progress,
-    cv_splits,
-    rows_matching,
-    run_folds,
-)
+from labelwise.predict import check_progress, cv_splits, fit_on_fold, rows_matching, run_folds
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -503,26 +496,29 @@ def _check_regressor(estimator: Any, name: str) -> None:
         )
 
 
+class _FoldCount(Interval):
+    """A number of folds from 2 to the number of rows: every test part needs a row."""
+
+    def __init__(self, n_rows: int) -> None:
+        super().__init__(Integral, 2, n_rows)
+
+    def __str__(self) -> str:
+        return f"between 2 and the number of rows ({self.right})"
+
+
 def _regression_splits(cv: Any, X: Any, y: np.ndarray, random_state: Any) -> list:
     """The (train, test) index pairs; the test parts must cover every row exactly once."""
-    n = y.size
     splitter = None
-    if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
-        if not 2 <= cv <= n:
-            raise ConfigError(f"cv must be between 2 and the number of rows ({n}), got {cv}.")
+    if is_integer(cv):
+        check_params({"cv": [_FoldCount(y.size)]}, {"cv": cv})
         splitter = KFold(int(cv), shuffle=True, random_state=random_state)
     return cv_splits(cv, X, y, splitter)
 
 
 def _fit_predict(
     estimator: Any, X: Any, y: np.ndarray, train: np.ndarray, test: np.ndarray, one_core: bool
-):
-    model = clone(estimator)
-    # Folds running side by side in threads take one core each (see one_openmp_thread).
-    with one_openmp_thread() if one_core else contextlib.nullcontext():
-        model.fit(_rows(X, train), y[train])
-        pred = np.asarray(model.predict(_rows(X, test)))
-    return test, pred
+) -> tuple[np.ndarray, np.ndarray]:
+    return test, fit_on_fold(estimator, X, y, train, test, one_core, "predict")[1]
 
 
 def _out_of_sample(
@@ -588,13 +584,10 @@ def cross_val_predictions(
         An int gives ``KFold(cv, shuffle=True, random_state=random_state)``. A splitter object
         or an iterable of (train, test) index arrays is used as given; its test parts must
         cover every row exactly once.
-    random_state : int, RandomState or None, default 0
-        Seeds the fold shuffle when ``cv`` is an int.
-    n_jobs : int, optional
-        Folds fit side by side in threads, each on one core (scikit-learn's estimators release
-        the GIL while they fit); -1 means every core. None means 1.
-    progress : callable, optional
-        Called as ``progress(done_folds, total_folds)`` after each fold finishes.
+    random_state, n_jobs, progress
+        As in :func:`labelwise.predict.cross_val_pred_probs`: the seed of the fold shuffle when
+        ``cv`` is an int (default 0); the threads that fit folds side by side, one core each (-1:
+        every core; default None: one); a callable ``progress(done_folds, total_folds)``.
 
     Returns
     -------
@@ -608,7 +601,7 @@ def cross_val_predictions(
         When a target is not a finite number, or the model cannot be fit or predicts non-finite
         values.
     ConfigError
-        When ``cv`` is invalid or its test parts do not cover every row exactly once.
+        When ``cv`` is out of range or unusable, or its test parts miss a row or hold one twice.
 
     Examples
     --------

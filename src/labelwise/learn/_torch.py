@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -38,7 +38,15 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from labelwise._optional import require
+from labelwise._params import Interval, check_params
+from labelwise._shared.progress import progress_bar
 from labelwise.errors import ConfigError, InputError, LabelError, MissingDependencyError
+from labelwise.learn._base import (
+    LAYER_WIDTHS,
+    CheckedParams,
+    estimator_parameters,
+    layer_widths,
+)
 
 __all__ = [
     "TORCH_PIN",
@@ -120,6 +128,14 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+_NETWORK_CONSTRAINTS = {
+    "hidden": [LAYER_WIDTHS],
+    "n_in": [Interval(Integral, 1, None)],
+    "n_out": [Interval(Integral, 1, None)],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+}
+
+
 def make_mlp(
     n_in: int,
     n_out: int,
@@ -156,29 +172,13 @@ def make_mlp(
     torch.Size([2, 32])
     """
     torch = require_torch()
-    hidden = _check_hidden(hidden)
-    for name, value in (("n_in", n_in), ("n_out", n_out)):
-        if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-            raise ConfigError(f"{name} must be a positive int, got {value!r}.")
-    if isinstance(dropout, bool) or not isinstance(dropout, Real) or not 0 <= dropout < 1:
-        raise ConfigError(f"dropout must be a number in [0, 1), got {dropout!r}.")
+    values = {"hidden": hidden, "n_in": n_in, "n_out": n_out, "dropout": dropout}
+    check_params(_NETWORK_CONSTRAINTS, values)
     context = torch.random.fork_rng() if seed is not None else contextlib.nullcontext()
     with context:
         if seed is not None:
             torch.manual_seed(int(seed))
-        return _mlp_class()(int(n_in), int(n_out), hidden, float(dropout))
-
-
-def _check_hidden(hidden: Any) -> tuple[int, ...]:
-    if isinstance(hidden, Integral) and not isinstance(hidden, bool):
-        hidden = (hidden,)
-    try:
-        values = tuple(hidden)
-    except TypeError:
-        raise ConfigError(f"hidden must be a sequence of positive ints, got {hidden!r}.") from None
-    if not all(isinstance(h, Integral) and not isinstance(h, bool) and h >= 1 for h in values):
-        raise ConfigError(f"hidden must be a sequence of positive ints, got {hidden!r}.")
-    return tuple(int(h) for h in values)
+        return _mlp_class()(int(n_in), int(n_out), layer_widths(hidden), float(dropout))
 
 
 # --- the loop ------------------------------------------------------------------------------------
@@ -336,15 +336,18 @@ def _is_dataset(torch: Any, X: Any) -> bool:
     return isinstance(X, torch.utils.data.Dataset) and not isinstance(X, torch.Tensor)
 
 
+#: The rules of :func:`train`'s arguments, which the estimators' parameters of the same names share.
+_TRAINING_CONSTRAINTS = {
+    "epochs": [Interval(Integral, 0, None)],
+    "batch_size": [Interval(Integral, 1, None)],
+    "lr": [Interval(Real, 0, None, closed="neither")],
+    "weight_decay": [Interval(Real, 0, None)],
+}
+
+
 def _check_train_args(epochs, batch_size, lr, weight_decay, record_epochs) -> tuple[int, ...]:
-    if isinstance(epochs, bool) or not isinstance(epochs, Integral) or epochs < 0:
-        raise ConfigError(f"epochs must be an int >= 0, got {epochs!r}.")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, Integral) or batch_size < 1:
-        raise ConfigError(f"batch_size must be a positive int, got {batch_size!r}.")
-    if isinstance(lr, bool) or not isinstance(lr, Real) or not lr > 0:
-        raise ConfigError(f"lr must be a positive number, got {lr!r}.")
-    if isinstance(weight_decay, bool) or not isinstance(weight_decay, Real) or weight_decay < 0:
-        raise ConfigError(f"weight_decay must be a number >= 0, got {weight_decay!r}.")
+    values = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "weight_decay": weight_decay}
+    check_params(_TRAINING_CONSTRAINTS, values)
     try:
         epochs_kept = tuple(int(e) for e in record_epochs)
     except (TypeError, ValueError):
@@ -382,22 +385,6 @@ def _record(torch, model, data, n, epoch, loss_fn, batch_size) -> EpochRecord:
         preds=logit_array.argmax(axis=1),
         features=np.concatenate(feats).astype(np.float64) if has_features else None,
     )
-
-
-@contextlib.contextmanager
-def _progress_bar(enabled: bool, total: int, description: str) -> Iterator[Callable[[], None]]:
-    """A rich progress bar advanced once per epoch; a no-op when disabled or rich is missing."""
-    if not enabled:
-        yield lambda: None
-        return
-    try:
-        from rich.progress import Progress
-    except ImportError:  # rich is optional here
-        yield lambda: None
-        return
-    with Progress(transient=True) as bar:
-        task = bar.add_task(description, total=total)
-        yield lambda: bar.advance(task)
 
 
 def train(
@@ -451,7 +438,7 @@ def train(
         ``on_epoch(epoch, model, history)`` after each epoch (1-based), after its record; return
         True to stop training.
     progress : bool, default False
-        Show a rich progress bar over the epochs (quietly skipped without rich).
+        Show a progress bar over the epochs.
     step_fn : callable, optional
         ``step_fn(model, x_batch, targets_batch, index_batch)`` returns the batch's loss,
         replacing ``loss_fn(model(x_batch), ...)`` for training steps that need the inputs
@@ -494,7 +481,8 @@ def train(
     if optimizer is None:
         optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     history = History()
-    with torch.random.fork_rng(), _progress_bar(progress, epochs, "training") as advance:
+    shown = progress_bar("training", "epochs", total=epochs, show=bool(progress))
+    with torch.random.fork_rng(), shown as bar:
         torch.manual_seed(int(seed))
         generator = torch.Generator().manual_seed(int(seed))
         if 0 in record_at:
@@ -517,7 +505,7 @@ def train(
             history.stopped_epoch = epoch
             if epoch in record_at:
                 history.records[epoch] = _record(torch, model, data, n, epoch, loss_fn, batch_size)
-            advance()
+            bar.advance()
             if on_epoch is not None and on_epoch(epoch, model, history):
                 break
     model.eval()
@@ -527,13 +515,15 @@ def train(
 # --- the base estimator --------------------------------------------------------------------------
 
 
-class NeuralClassifier(ClassifierMixin, BaseEstimator):
+@estimator_parameters
+class NeuralClassifier(CheckedParams, ClassifierMixin, BaseEstimator):
     """An MLP trained with plain cross-entropy on the given labels (PyTorch, CPU).
 
     The baseline the neural noisy-label methods are compared with, and their base class: it
     encodes labels of any hashable type, standardizes the inputs (training mean and standard
-    deviation), builds :func:`make_mlp` and trains it with :func:`train`. Subclasses override
-    :meth:`_fit_network` and keep ``predict``/``predict_proba``.
+    deviation), builds :func:`make_mlp` and trains it with :func:`train`. Subclasses declare
+    only their own parameters and constraints (see :mod:`labelwise.learn._base`), override
+    :meth:`_fit_network` or ``fit``, and keep the batched ``predict``/``predict_proba``.
 
     Parameters
     ----------
@@ -544,8 +534,9 @@ class NeuralClassifier(ClassifierMixin, BaseEstimator):
     batch_size : int, default 128
     lr : float, default 1e-3
     weight_decay : float, default 0.0
-    random_state : int, default 0
-        Seeds the initialization, the batches and every split; training is deterministic on CPU.
+    random_state : int or None, default 0
+        Seeds the initialization, the batches and every split (None counts as 0); training is
+        deterministic on CPU.
     progress : bool, default False
         Show a progress bar over the epochs.
 
@@ -569,40 +560,36 @@ class NeuralClassifier(ClassifierMixin, BaseEstimator):
     (3,)
     """
 
-    def __init__(
-        self,
-        hidden: Sequence[int] = (256, 256),
-        epochs: int = 100,
-        batch_size: int = 128,
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        random_state: int = 0,
-        progress: bool = False,
-    ) -> None:
-        self.hidden = hidden
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.random_state = random_state
-        self.progress = progress
+    _parameter_constraints: ClassVar[dict] = {
+        "hidden": [LAYER_WIDTHS],
+        **_TRAINING_CONSTRAINTS,
+        "random_state": [Interval(Integral, 0, None), None],
+    }
+    #: The attribute whose presence means fitted, for the prediction methods.
+    _fitted_attribute: ClassVar[str] = "network_"
 
-    # -- shared helpers for subclasses --
+    hidden: Sequence[int] = (256, 256)
+    epochs: int = 100
+    batch_size: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    random_state: int | None = 0
+    progress: bool = False
+
+    # -- shared steps of every subclass's fit --
+
+    def _check_setup(self) -> None:
+        """Fail before any data is read when torch is missing or a parameter is not allowed."""
+        require_torch()
+        self._check_params()
 
     def _seed(self) -> int:
-        seed = self.random_state
-        if seed is None:
-            return 0
-        if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
-            raise ConfigError(f"random_state must be an int >= 0, got {seed!r}.")
-        return int(seed)
+        # Unseeded training would not be reproducible; None means the default seed.
+        return 0 if self.random_state is None else int(self.random_state)
 
     def _prepare(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Validate, encode the labels into ``classes_`` and standardize: ``(Z, codes)``."""
-        require_torch()
-        _check_hidden(self.hidden)
-        _check_train_args(self.epochs, self.batch_size, self.lr, self.weight_decay, ())
-        self._seed()
+        """Check, encode the labels into ``classes_`` and standardize: ``(Z, codes)``."""
+        self._check_setup()
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=False)
         y = column_or_1d(y, warn=False)
         try:
@@ -615,11 +602,15 @@ class NeuralClassifier(ClassifierMixin, BaseEstimator):
             raise LabelError(
                 f"y holds a single class ({self.classes_[0]!r}); a classifier needs two or more."
             )
+        return self._fit_standardizer(X), encoder.transform(y)
+
+    def _fit_standardizer(self, X: np.ndarray) -> np.ndarray:
+        """Set ``mean_`` and ``scale_`` from the training inputs; return them standardized."""
         self.mean_ = X.mean(axis=0)
         scale = X.std(axis=0)
         # Constant columns (e.g. always-blank pixels) would divide by zero.
         self.scale_ = np.where(scale > 0, scale, 1.0)
-        return self._standardize(X), encoder.transform(y)
+        return self._standardize(X)
 
     def _standardize(self, X: np.ndarray) -> np.ndarray:
         return ((X - self.mean_) / self.scale_).astype(np.float32)
@@ -663,16 +654,18 @@ class NeuralClassifier(ClassifierMixin, BaseEstimator):
         self._fit_network(Z, codes)
         return self
 
-    def _logits(self, X: Any) -> np.ndarray:
-        check_is_fitted(self, "network_")
+    def _outputs(self, X: Any, network: Any = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """Logits and penultimate features of ``X`` from ``network`` (default ``network_``)."""
+        check_is_fitted(self, self._fitted_attribute)
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        return evaluate(self.network_, self._standardize(X))[0]
+        return evaluate(self.network_ if network is None else network, self._standardize(X))
+
+    def _logits(self, X: Any) -> np.ndarray:
+        return self._outputs(X)[0]
 
     def features(self, X: Any) -> np.ndarray:
         """The network's penultimate features of ``X`` (n_samples, last hidden width)."""
-        check_is_fitted(self, "network_")
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        return evaluate(self.network_, self._standardize(X))[1]
+        return self._outputs(X)[1]
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities (softmax of the logits), columns in ``classes_`` order."""

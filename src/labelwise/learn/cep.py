@@ -27,6 +27,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,7 @@ from scipy import linalg, stats
 from scipy.optimize import linear_sum_assignment
 
 from labelwise._optional import require
+from labelwise._params import Interval, Options, check_params
 from labelwise.errors import ConfigError
 from labelwise.io import markdown_escape, write_png
 from labelwise.vision.conditions import flip_conditions
@@ -53,6 +55,10 @@ __all__ = [
 
 #: The perturbation distributions :class:`ConditionEmbeddingPerturbation` draws from.
 NOISES = ("uniform", "gaussian")
+_PERTURBATION_CONSTRAINTS = {
+    "noise": [Options(NOISES)],
+    "gamma": [Interval(Real, 0, math.inf, closed="left")],
+}
 
 
 class ConditionEmbeddingPerturbation(nn.Module):
@@ -82,10 +88,7 @@ class ConditionEmbeddingPerturbation(nn.Module):
 
     def __init__(self, embedding: nn.Module, gamma: float = 1.0, noise: str = "uniform") -> None:
         super().__init__()
-        if noise not in NOISES:
-            raise ConfigError(f"noise must be one of {', '.join(NOISES)}, got {noise!r}.")
-        if not (isinstance(gamma, (int, float)) and math.isfinite(gamma) and gamma >= 0):
-            raise ConfigError(f"gamma must be a finite number >= 0, got {gamma!r}.")
+        check_params(_PERTURBATION_CONSTRAINTS, {"noise": noise, "gamma": gamma})
         self.embedding = embedding
         self.gamma = float(gamma)
         self.noise = noise

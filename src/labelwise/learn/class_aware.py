@@ -14,16 +14,18 @@ of DivideMix's two networks (see :class:`ClassAwareCleaner`).
 
 from __future__ import annotations
 
+import math
 import warnings
-from collections.abc import Sequence
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 
+from labelwise._params import BOOLEAN, Interval
 from labelwise.errors import ConfigError, InputError
+from labelwise.learn._base import estimator_parameters
 from labelwise.learn._torch import NeuralClassifier, _softmax, evaluate, require_torch
 
 __all__ = ["ClassAwareCleaner", "loss_split"]
@@ -94,6 +96,7 @@ def _group_split(values: np.ndarray, seed: int) -> np.ndarray:
     return gmm.predict_proba(scaled)[:, int(np.argmin(gmm.means_.ravel()))]
 
 
+@estimator_parameters
 class ClassAwareCleaner(NeuralClassifier):
     """CPC-style noisy-label training: per-class loss split, prototypes, semi-supervision.
 
@@ -168,85 +171,40 @@ class ClassAwareCleaner(NeuralClassifier):
     (200,)
     """
 
-    def __init__(
-        self,
-        hidden: Sequence[int] = (256, 256),
-        epochs: int = 60,
-        batch_size: int = 128,
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        random_state: int = 0,
-        progress: bool = False,
-        warmup: int = 10,
-        class_aware: bool = True,
-        threshold: float = 0.5,
-        prototype_weight: float = 1.0,
-        temperature: float = 0.1,
-        momentum: float = 0.9,
-        sharpen: float = 0.5,
-        alpha: float = 0.75,
-        unlabeled_weight: float = 1.0,
-    ) -> None:
-        super().__init__(
-            hidden=hidden,
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            weight_decay=weight_decay,
-            random_state=random_state,
-            progress=progress,
-        )
-        self.warmup = warmup
-        self.class_aware = class_aware
-        self.threshold = threshold
-        self.prototype_weight = prototype_weight
-        self.temperature = temperature
-        self.momentum = momentum
-        self.sharpen = sharpen
-        self.alpha = alpha
-        self.unlabeled_weight = unlabeled_weight
+    _parameter_constraints: ClassVar[dict] = {
+        **NeuralClassifier._parameter_constraints,
+        "warmup": [Interval(Integral, 1, None)],  # and < epochs: see _check_params
+        "class_aware": [BOOLEAN],
+        "threshold": [Interval(Real, 0, 1, closed="neither")],
+        "momentum": [Interval(Real, 0, 1, closed="neither")],
+        "prototype_weight": [Interval(Real, 0, math.inf, closed="left")],
+        "unlabeled_weight": [Interval(Real, 0, math.inf, closed="left")],
+        "alpha": [Interval(Real, 0, math.inf, closed="left")],
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "sharpen": [Interval(Real, 0, None, closed="neither")],
+    }
 
-    def _check_own_params(self) -> None:
-        w = self.warmup
-        if isinstance(w, bool) or not isinstance(w, Integral) or not 1 <= w < self.epochs:
+    epochs: int = 60
+    warmup: int = 10
+    class_aware: bool = True
+    threshold: float = 0.5
+    prototype_weight: float = 1.0
+    temperature: float = 0.1
+    momentum: float = 0.9
+    sharpen: float = 0.5
+    alpha: float = 0.75
+    unlabeled_weight: float = 1.0
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        if self.warmup >= self.epochs:
             raise ConfigError(
-                f"warmup must be an int in 1..epochs-1 = {self.epochs - 1}, got {w!r}; the split "
-                "needs a warmed-up network and at least one epoch left to use it."
+                f"warmup must be an int in 1..epochs-1 = {self.epochs - 1}, got {self.warmup!r}; "
+                "the split needs a warmed-up network and at least one epoch left to use it."
             )
-        if not isinstance(self.class_aware, (bool, np.bool_)):
-            raise ConfigError(f"class_aware must be True or False, got {self.class_aware!r}.")
-        ranges = {
-            "threshold": (self.threshold, 0.0, 1.0, False),
-            "momentum": (self.momentum, 0.0, 1.0, False),
-            "prototype_weight": (self.prototype_weight, 0.0, np.inf, True),
-            "unlabeled_weight": (self.unlabeled_weight, 0.0, np.inf, True),
-            "alpha": (self.alpha, 0.0, np.inf, True),
-        }
-        for name, (value, low, high, closed) in ranges.items():
-            ok = isinstance(value, Real) and not isinstance(value, bool)
-            ok = ok and (low <= value < high if closed else low < value < high)
-            if not ok:
-                raise ConfigError(f"{name}={value!r} is out of range ({low}, {high}).")
-        for name in ("temperature", "sharpen"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, Real) or not value > 0:
-                raise ConfigError(f"{name} must be a positive number, got {value!r}.")
 
-    def fit(self, X: Any, y: Any):
-        """Train on ``X`` and the noisy labels ``y``, splitting clean from noisy as it goes.
-
-        Parameters
-        ----------
-        X : array-like (n_samples, n_features)
-        y : array-like (n_samples,)
-            Class labels of any hashable type.
-
-        Returns
-        -------
-        self
-        """
-        self._check_own_params()
-        Z, codes = self._prepare(X, y)
+    def _fit_network(self, Z: np.ndarray, codes: np.ndarray) -> None:
+        """Train, splitting clean from noisy rows after every epoch past the warm-up."""
         self.network_ = self._new_network(Z.shape[1])
         state = _State(self, Z, codes)
         self.history_ = self._train(
@@ -256,7 +214,6 @@ class ClassAwareCleaner(NeuralClassifier):
         self.clean_mask_ = state.clean_prob > self.threshold
         self.split_history_ = state.masks
         self.prototypes_ = state.prototypes.numpy().astype(np.float64)
-        return self
 
 
 class _State:

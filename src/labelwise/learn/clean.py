@@ -8,8 +8,7 @@ the examples that were kept, each kept example of given class k weighted by
 
 from __future__ import annotations
 
-import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,9 +24,10 @@ from sklearn.utils.validation import (
     has_fit_parameter,
 )
 
-from labelwise._validate import check_choice
-from labelwise.errors import ConfigError, InputError, LabelError, ShapeError, SmallClassWarning
+from labelwise._params import BOOLEAN, Options, warn
+from labelwise.errors import InputError, LabelError, ShapeError, SmallClassWarning
 from labelwise.issues import METHODS, LabelIssues, NoiseEstimate, estimate_noise, find_label_issues
+from labelwise.learn._base import CheckedParams
 from labelwise.predict import cross_val_pred_probs
 
 __all__ = ["CleanClassifier"]
@@ -61,7 +61,7 @@ def _estimator_has(attr: str):
     return check
 
 
-class CleanClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+class CleanClassifier(CheckedParams, MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Fit a classifier on the examples whose labels confident learning does not flag.
 
     ``fit`` computes out-of-sample predicted probabilities by cross-validation, flags label
@@ -113,6 +113,8 @@ class CleanClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     >>> model.classes_.tolist(), model.predict(X[:3]).tolist()
     ([0, 1, 2], [0, 0, 0])
     """
+
+    _parameter_constraints: ClassVar[dict] = {"method": [Options(METHODS)], "reweight": [BOOLEAN]}
 
     label_issues_: LabelIssues | None
     noise_: NoiseEstimate | None
@@ -169,9 +171,7 @@ class CleanClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self
         """
         # Options first, so that a typo fails before the cross-validation runs.
-        check_choice("method", self.method, METHODS)
-        if not isinstance(self.reweight, (bool, np.bool_)):
-            raise ConfigError(f"reweight must be True or False, got {self.reweight!r}.")
+        self._check_params()
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         X = _indexable(X)
@@ -200,11 +200,10 @@ class CleanClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.pred_probs_ = self.label_issues_ = self.noise_ = None
         if pred_probs is None and np.bincount(codes).min() < 2:
             # No model can predict a class out of sample without another example of it.
-            warnings.warn(
+            warn(
                 "a class has a single example, so label issues cannot be found; fitting on "
                 "every example.",
                 SmallClassWarning,
-                stacklevel=3,
             )
             return np.ones(codes.size, dtype=bool)
         if pred_probs is None:

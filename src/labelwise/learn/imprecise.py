@@ -26,15 +26,16 @@ true)``) in both, so that the two terms are one likelihood.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from sklearn.utils.validation import validate_data
 
-from labelwise.errors import ConfigError, InputError, InputTypeError, LabelError, ShapeError
+from labelwise._params import Interval, Options
+from labelwise.errors import InputError, InputTypeError, LabelError, ShapeError
+from labelwise.learn._base import estimator_parameters
 from labelwise.learn._torch import NeuralClassifier, require_torch
 
 __all__ = ["OBJECTIVES", "ImpreciseLabelClassifier"]
@@ -48,23 +49,18 @@ NOISY, PARTIAL, UNLABELED = 0, 1, 2
 EPS = 1e-7
 
 
+@estimator_parameters
 class ImpreciseLabelClassifier(NeuralClassifier):
     """An MLP trained by expectation-maximization on noisy, partial or missing labels, or a mix.
 
     Parameters
     ----------
-    hidden : sequence of int, default (256, 256)
-        Hidden layer widths of the MLP.
-    epochs : int, default 100
-        Training epochs (Adam).
-    batch_size : int, default 128
+    hidden, epochs, batch_size, weight_decay, progress
+        As in :class:`~labelwise.learn._torch.NeuralClassifier`.
     lr : float, default 1e-3
         Learning rate of the network and of the transition matrix.
-    weight_decay : float, default 0.0
     random_state : int, default 0
         Seeds initialization, batches and view noise; training is deterministic on CPU.
-    progress : bool, default False
-        Show a progress bar over the epochs.
     objective : {"em", "naive"}, default "em"
         ``"em"``: the imprecise-label objective described in the module docstring. ``"naive"``:
         plain training of the same network, the baseline: cross-entropy to the given label,
@@ -106,39 +102,23 @@ class ImpreciseLabelClassifier(NeuralClassifier):
     ['neg', 'pos']
     """
 
-    def __init__(
-        self,
-        hidden: Sequence[int] = (256, 256),
-        epochs: int = 100,
-        batch_size: int = 128,
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        random_state: int = 0,
-        progress: bool = False,
-        objective: str = "em",
-        balance: float = 0.1,
-        consistency: float = 0.0,
-        weak_noise: float = 0.1,
-        strong_noise: float = 0.5,
-        top_k: int = 3,
-        classes: Any = None,
-    ) -> None:
-        super().__init__(
-            hidden=hidden,
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            weight_decay=weight_decay,
-            random_state=random_state,
-            progress=progress,
-        )
-        self.objective = objective
-        self.balance = balance
-        self.consistency = consistency
-        self.weak_noise = weak_noise
-        self.strong_noise = strong_noise
-        self.top_k = top_k
-        self.classes = classes
+    _parameter_constraints: ClassVar[dict] = {
+        **NeuralClassifier._parameter_constraints,
+        "objective": [Options(OBJECTIVES)],
+        "balance": [Interval(Real, 0, None)],
+        "consistency": [Interval(Real, 0, None)],
+        "weak_noise": [Interval(Real, 0, None)],
+        "strong_noise": [Interval(Real, 0, None)],
+        "top_k": [Interval(Integral, 1, None)],
+    }
+
+    objective: str = "em"
+    balance: float = 0.1
+    consistency: float = 0.0
+    weak_noise: float = 0.1
+    strong_noise: float = 0.5
+    top_k: int = 3
+    classes: Any = None
 
     def fit(self, X: Any, y: Any = None, *, candidates: Any = None, unlabeled: Any = -1):
         """Train on labels that may be noisy, candidate sets, unlabeled rows, or a mix.
@@ -172,38 +152,20 @@ class ImpreciseLabelClassifier(NeuralClassifier):
             ``y`` or ``candidates`` does not have one entry per row of ``X``, or the matrix has
             a different number of columns than ``classes``.
         """
-        require_torch()
-        self._check_params()
+        self._check_setup()
         X = validate_data(self, X, dtype=np.float64)
-        n = X.shape[0]
         self.classes_, kind, label, mask = _parse_information(
-            y, candidates, unlabeled, self.classes, n
+            y, candidates, unlabeled, self.classes, X.shape[0]
         )
         self.kinds_ = {
             "noisy": int((kind == NOISY).sum()),
             "partial": int((kind == PARTIAL).sum()),
             "unlabeled": int((kind == UNLABELED).sum()),
         }
-        self.mean_ = X.mean(axis=0)
-        scale = X.std(axis=0)
-        self.scale_ = np.where(scale > 0, scale, 1.0)
-        self._fit_imprecise(self._standardize(X), kind, label, mask)
+        self._fit_imprecise(self._fit_standardizer(X), kind, label, mask)
         return self
 
     # -- training --
-
-    def _check_params(self) -> None:
-        if self.objective not in OBJECTIVES:
-            raise ConfigError(
-                f"objective must be one of {list(OBJECTIVES)}, got {self.objective!r}."
-            )
-        for name in ("balance", "consistency", "weak_noise", "strong_noise"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, Real) or not value >= 0:
-                raise ConfigError(f"{name} must be a number >= 0, got {value!r}.")
-        top_k = self.top_k
-        if isinstance(top_k, bool) or not isinstance(top_k, Integral) or top_k < 1:
-            raise ConfigError(f"top_k must be a positive int, got {top_k!r}.")
 
     def _fit_imprecise(
         self, Z: np.ndarray, kind: np.ndarray, label: np.ndarray, mask: np.ndarray

@@ -23,14 +23,15 @@ batch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from numbers import Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from labelwise._params import Interval, Options
 from labelwise.errors import ConfigError, InputError, InputTypeError, ShapeError
+from labelwise.learn._base import estimator_parameters
 from labelwise.learn._torch import NeuralClassifier, require_torch
 
 __all__ = ["LOSSES", "PositiveUnlabeledMultiLabel"]
@@ -41,22 +42,19 @@ LOSSES = ("pu", "bce")
 EPS = 1e-10
 
 
+@estimator_parameters
 class PositiveUnlabeledMultiLabel(NeuralClassifier):
     """An MLP for multi-label data whose only reliable labels are the positives.
 
     Parameters
     ----------
-    hidden : sequence of int, default (256, 256)
-        Hidden layer widths of the MLP.
-    epochs : int, default 100
+    hidden, epochs, lr, weight_decay, progress
+        As in :class:`~labelwise.learn._torch.NeuralClassifier`.
     batch_size : int, default 128
         The loss is computed per batch (its means and standard deviations), so batches should
         hold several positives of each class.
-    lr : float, default 1e-3
-    weight_decay : float, default 0.0
     random_state : int, default 0
         Seeds initialization, batches and mixup; training is deterministic on CPU.
-    progress : bool, default False
     loss : {"pu", "bce"}, default "pu"
         ``"pu"``: the PU-MLC loss of the module docstring. ``"bce"``: binary cross-entropy
         (summed over classes) of the same network, reading every 0 as a negative: the baseline.
@@ -89,37 +87,21 @@ class PositiveUnlabeledMultiLabel(NeuralClassifier):
     (64, 3)
     """
 
-    def __init__(
-        self,
-        hidden: Sequence[int] = (256, 256),
-        epochs: int = 100,
-        batch_size: int = 128,
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        random_state: int = 0,
-        progress: bool = False,
-        loss: str = "pu",
-        alpha: float = 1.0,
-        gamma: float = 0.55,
-        mixup: float = 1.0,
-        mixup_alpha: float = 0.3,
-        threshold: Any = 0.5,
-    ) -> None:
-        super().__init__(
-            hidden=hidden,
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            weight_decay=weight_decay,
-            random_state=random_state,
-            progress=progress,
-        )
-        self.loss = loss
-        self.alpha = alpha
-        self.gamma = gamma
-        self.mixup = mixup
-        self.mixup_alpha = mixup_alpha
-        self.threshold = threshold
+    _parameter_constraints: ClassVar[dict] = {
+        **NeuralClassifier._parameter_constraints,
+        "loss": [Options(LOSSES)],
+        "alpha": [Interval(Real, 0, None, closed="neither")],
+        "gamma": [Interval(Real, 0, None)],
+        "mixup": [Interval(Real, 0, None)],
+        "mixup_alpha": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    loss: str = "pu"
+    alpha: float = 1.0
+    gamma: float = 0.55
+    mixup: float = 1.0
+    mixup_alpha: float = 0.3
+    threshold: Any = 0.5
 
     def fit(self, X: Any, Y: Any):
         """Train on inputs and their observed positives.
@@ -134,37 +116,20 @@ class PositiveUnlabeledMultiLabel(NeuralClassifier):
         -------
         self
         """
-        torch = require_torch()
-        self._check_params()
+        self._check_setup()
         X = validate_data(self, X, dtype=np.float64)
         Y = _check_targets(Y, X.shape[0])
         self.classes_ = np.arange(Y.shape[1])
-        self.mean_ = X.mean(axis=0)
-        scale = X.std(axis=0)
-        self.scale_ = np.where(scale > 0, scale, 1.0)
-        self.network_ = self._new_network(X.shape[1])
+        Z = self._fit_standardizer(X)
+        self.network_ = self._new_network(Z.shape[1])
+        torch = require_torch()
         step = _pu_step if self.loss == "pu" else _bce_step
 
         def step_fn(model: Any, xb: Any, yb: Any, _index: Any) -> Any:
             return step(self, torch, model, xb, yb)
 
-        self.history_ = self._train(
-            self.network_, self._standardize(X), Y.astype(np.float32), step_fn=step_fn
-        )
+        self.history_ = self._train(self.network_, Z, Y.astype(np.float32), step_fn=step_fn)
         return self
-
-    def _check_params(self) -> None:
-        if self.loss not in LOSSES:
-            raise ConfigError(f"loss must be one of {list(LOSSES)}, got {self.loss!r}.")
-        for name, low_open in (("alpha", True), ("gamma", False), ("mixup", False)):
-            value = getattr(self, name)
-            ok = isinstance(value, Real) and not isinstance(value, bool)
-            if not ok or not (value > 0 if low_open else value >= 0):
-                bound = "> 0" if low_open else ">= 0"
-                raise ConfigError(f"{name} must be a number {bound}, got {value!r}.")
-        value = self.mixup_alpha
-        if isinstance(value, bool) or not isinstance(value, Real) or not value > 0:
-            raise ConfigError(f"mixup_alpha must be a number > 0, got {value!r}.")
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Per-class scores in [0, 1], ``sigmoid`` of the logits: an (n_samples, K) array."""

@@ -17,22 +17,27 @@ never a permanent overwrite.
 
 from __future__ import annotations
 
+import math
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 
+from labelwise._params import Interval, check_params
 from labelwise._validate import labels_array, sorted_unique
-from labelwise.errors import ConfigError, InputTypeError, LabelError, ShapeError
+from labelwise.errors import InputTypeError, LabelError, ShapeError
+from labelwise.learn._base import CheckedParams
 
 __all__ = ["OnlineLabelRefiner", "BootstrapVotes", "fit_with_refinement"]
 
 #: Code of "no majority answer" (the votes tied).
 _NO_ANSWER = -1
 _CHANGE_COLUMNS = ["round", "index", "old", "new", "slope", "stability"]
+#: A number of rounds, votes or ensemble members.
+_COUNT = Interval(Integral, 1, None)
 
 
 def _votes_array(predictions: Any) -> np.ndarray:
@@ -83,7 +88,7 @@ def _slopes(rates: np.ndarray) -> np.ndarray:
     return (rates - rates.mean(axis=1, keepdims=True)) @ x / (x @ x)
 
 
-class OnlineLabelRefiner:
+class OnlineLabelRefiner(CheckedParams):
     """Track the model's answers round by round and relabel where they settle (OLR).
 
     Parameters
@@ -133,6 +138,13 @@ class OnlineLabelRefiner:
     (['a'], [[3, 'b', 'a']])
     """
 
+    _parameter_constraints: ClassVar[dict] = {
+        "window": [Interval(Integral, 2, None), None],
+        "min_slope": [Interval(Real, -math.inf, math.inf, closed="neither")],
+        "stability": [Interval(Real, 0, 1, closed="right"), None],
+        "min_rounds": [Interval(Integral, 1, None)],
+    }
+
     def __init__(
         self,
         window: int | None = 5,
@@ -144,21 +156,6 @@ class OnlineLabelRefiner:
         self.min_slope = min_slope
         self.stability = stability
         self.min_rounds = min_rounds
-
-    def _check_params(self) -> None:
-        window_ok = self.window is None or (
-            isinstance(self.window, Integral) and not isinstance(self.window, bool)
-        )
-        if not window_ok or (self.window is not None and self.window < 2):
-            raise ConfigError(f"window={self.window!r}: pass an integer >= 2, or None.")
-        if not isinstance(self.min_slope, Real) or not np.isfinite(self.min_slope):
-            raise ConfigError(f"min_slope={self.min_slope!r}: pass a finite number.")
-        if self.stability is not None and not (
-            isinstance(self.stability, Real) and 0 < self.stability <= 1
-        ):
-            raise ConfigError(f"stability={self.stability!r}: pass a number in (0, 1], or None.")
-        if not isinstance(self.min_rounds, Integral) or self.min_rounds < 1:
-            raise ConfigError(f"min_rounds={self.min_rounds!r}: pass an integer >= 1.")
 
     def update(self, predictions: Any, labels: Any = None) -> np.ndarray:
         """Record one round of votes and return the labels to train on next.
@@ -311,7 +308,7 @@ def _common_dtype(labels: np.ndarray, new: np.ndarray) -> np.dtype:
     return np.dtype(object)
 
 
-class BootstrapVotes:
+class BootstrapVotes(CheckedParams):
     """Votes of an ensemble refit on bootstrap samples, one call per round.
 
     Parameters
@@ -343,6 +340,8 @@ class BootstrapVotes:
     (150, 3)
     """
 
+    _parameter_constraints: ClassVar[dict] = {"n_estimators": [_COUNT]}
+
     def __init__(self, estimator: Any, n_estimators: int = 8, random_state: Any = 0) -> None:
         self.estimator = estimator
         self.n_estimators = n_estimators
@@ -350,8 +349,7 @@ class BootstrapVotes:
 
     def __call__(self, X: Any, y: Any) -> np.ndarray:
         """Fit the members on bootstrap samples of (X, y); return their (n_examples, n) votes."""
-        if not isinstance(self.n_estimators, Integral) or self.n_estimators < 1:
-            raise ConfigError(f"n_estimators={self.n_estimators!r}: pass an integer >= 1.")
+        self._check_params()
         labels = labels_array(y)
         X = np.asarray(X) if not hasattr(X, "iloc") else X
         if len(X) != labels.shape[0]:
@@ -432,10 +430,7 @@ def fit_with_refinement(
     """
     if not hasattr(estimator, "partial_fit"):
         raise InputTypeError(f"{type(estimator).__name__} has no partial_fit method.")
-    if not isinstance(rounds, Integral) or rounds < 1:
-        raise ConfigError(f"rounds={rounds!r}: pass an integer >= 1.")
-    if not isinstance(n_votes, Integral) or n_votes < 1:
-        raise ConfigError(f"n_votes={n_votes!r}: pass an integer >= 1.")
+    check_params({"rounds": [_COUNT], "n_votes": [_COUNT]}, {"rounds": rounds, "n_votes": n_votes})
     labels = labels_array(y)
     if len(X) != labels.shape[0]:
         raise ShapeError(f"X has {len(X)} rows but y has {labels.shape[0]} labels.")

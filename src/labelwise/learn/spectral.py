@@ -16,7 +16,8 @@ subspace carries.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -28,7 +29,9 @@ from sklearn.utils.extmath import svd_flip
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
+from labelwise._params import Interval, Options
 from labelwise.errors import ConfigError, InputError, InputTypeError, LabelError, ShapeError
+from labelwise.learn._base import CheckedParams
 
 __all__ = ["SpectralTruncation", "spectral_probe"]
 
@@ -119,7 +122,7 @@ def _set_seed(estimator: Any, random_state: Any) -> Any:
     return model
 
 
-class SpectralTruncation(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class SpectralTruncation(CheckedParams, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Keep the top-d principal directions of a representation and drop its spectral tail.
 
     Fits ``mean_`` and the right singular vectors of the centred representation ``H`` (e.g. a
@@ -180,6 +183,11 @@ class SpectralTruncation(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     True
     """
 
+    _parameter_constraints: ClassVar[dict] = {
+        "n_components": [Interval(Integral, 1, None), Options(("auto", "classes"))],
+        "validation_size": [Interval(Real, 0, 1, closed="neither")],
+    }
+
     def __init__(
         self,
         n_components: int | str = "auto",
@@ -239,21 +247,6 @@ class SpectralTruncation(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         total = float(np.sum(s**2))
         self.explained_variance_ratio_ = s[:d] ** 2 / total if total > 0 else np.zeros(d)
         return self
-
-    def _check_params(self) -> None:
-        d = self.n_components
-        if isinstance(d, str):
-            if d not in ("auto", "classes"):
-                raise ConfigError(f"n_components must be an int, 'classes' or 'auto', got {d!r}.")
-        elif isinstance(d, (bool, np.bool_)) or not isinstance(d, (int, np.integer)) or d < 1:
-            raise ConfigError(
-                f"n_components must be a positive int, 'classes' or 'auto'; got {d!r}."
-            )
-        size = self.validation_size
-        if isinstance(size, (bool, np.bool_)) or not isinstance(size, (float, np.floating)):
-            raise ConfigError(f"validation_size must be a float in (0, 1), got {size!r}.")
-        if not 0.0 < size < 1.0:
-            raise ConfigError(f"validation_size must be in (0, 1), got {size!r}.")
 
     def _check_int_d(self, shape: tuple[int, int]) -> int:
         n, D = shape

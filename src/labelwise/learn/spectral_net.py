@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from numbers import Integral, Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -28,9 +27,11 @@ from sklearn.base import clone
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import column_or_1d
 
+from labelwise._params import Options
 from labelwise.errors import ConfigError, InputError, LabelError, ShapeError
+from labelwise.learn._base import estimator_parameters
 from labelwise.learn._torch import NeuralClassifier, evaluate, state_copy
 from labelwise.learn.spectral import (
     PROBE_COLUMNS,
@@ -44,6 +45,7 @@ __all__ = ["SpectralTruncatedNet"]
 _HEADS = ("network", "lda", "logistic")
 
 
+@estimator_parameters
 class SpectralTruncatedNet(NeuralClassifier):
     """An MLP whose penultimate layer is spectrally truncated after training on noisy labels.
 
@@ -123,37 +125,22 @@ class SpectralTruncatedNet(NeuralClassifier):
     (True, 5)
     """
 
-    def __init__(
-        self,
-        hidden: Sequence[int] = (256, 256),
-        epochs: int = 200,
-        batch_size: int = 128,
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        random_state: int = 0,
-        progress: bool = False,
-        n_components: int | str = "auto",
-        candidates: Sequence[int] | None = None,
-        validation_size: float = 0.2,
-        head: str = "lda",
-        probe_epochs: Sequence[int] | None = None,
-        probe_dims: Sequence[int] | None = None,
-    ) -> None:
-        super().__init__(
-            hidden=hidden,
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            weight_decay=weight_decay,
-            random_state=random_state,
-            progress=progress,
-        )
-        self.n_components = n_components
-        self.candidates = candidates
-        self.validation_size = validation_size
-        self.head = head
-        self.probe_epochs = probe_epochs
-        self.probe_dims = probe_dims
+    _parameter_constraints: ClassVar[dict] = {
+        **NeuralClassifier._parameter_constraints,
+        "n_components": SpectralTruncation._parameter_constraints["n_components"],
+        "validation_size": SpectralTruncation._parameter_constraints["validation_size"],
+        "head": [Options(_HEADS)],
+    }
+    # Predictions need the truncation, which fit sets last.
+    _fitted_attribute: ClassVar[str] = "truncation_"
+
+    epochs: int = 200
+    n_components: int | str = "auto"
+    candidates: Sequence[int] | None = None
+    validation_size: float = 0.2
+    head: str = "lda"
+    probe_epochs: Sequence[int] | None = None
+    probe_dims: Sequence[int] | None = None
 
     def fit(self, X: Any, y: Any, *, true_labels: Any = None):
         """Train, probe and truncate.
@@ -171,7 +158,6 @@ class SpectralTruncatedNet(NeuralClassifier):
         -------
         self
         """
-        self._check_own_params()
         Z, codes = self._prepare(X, y)
         truth = self._truth(true_labels, codes.size)
         train_rows, valid_rows = self._split(codes)
@@ -197,21 +183,6 @@ class SpectralTruncatedNet(NeuralClassifier):
         return self
 
     # -- checks --
-
-    def _check_own_params(self) -> None:
-        if self.head not in _HEADS:
-            raise ConfigError(f"head must be one of {list(_HEADS)}, got {self.head!r}.")
-        size = self.validation_size
-        if isinstance(size, bool) or not isinstance(size, Real) or not 0 < size < 1:
-            raise ConfigError(f"validation_size must be a number in (0, 1), got {size!r}.")
-        d = self.n_components
-        if isinstance(d, str):
-            if d not in ("auto", "classes"):
-                raise ConfigError(f"n_components must be an int, 'classes' or 'auto', got {d!r}.")
-        elif isinstance(d, bool) or not isinstance(d, Integral) or d < 1:
-            raise ConfigError(
-                f"n_components must be a positive int, 'classes' or 'auto'; got {d!r}."
-            )
 
     def _truth(self, true_labels: Any, n: int) -> np.ndarray | None:
         if true_labels is None:
@@ -356,13 +327,8 @@ class SpectralTruncatedNet(NeuralClassifier):
 
     # -- prediction --
 
-    def _features_of(self, network: Any, X: Any) -> tuple[np.ndarray, np.ndarray]:
-        check_is_fitted(self, "truncation_")
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        return evaluate(network, self._standardize(X))
-
     def _logits(self, X: Any) -> np.ndarray:
-        _, H = self._features_of(self.network_, X)
+        _, H = self._outputs(X)
         if self.head_ is None:
             return self._network_head(self.truncation_.transform(H))
         proba = self.head_.predict_proba(self.truncation_.project(H))
@@ -370,12 +336,12 @@ class SpectralTruncatedNet(NeuralClassifier):
 
     def predict_untruncated(self, X: Any) -> np.ndarray:
         """Predictions of the final network without truncation (plain training)."""
-        logits, _ = self._features_of(self.network_, X)
+        logits, _ = self._outputs(X)
         return self.classes_[logits.argmax(axis=1)]
 
     def predict_early_stopped(self, X: Any) -> np.ndarray:
         """Predictions of the network at ``early_stopping_epoch_`` (the baseline)."""
-        logits, _ = self._features_of(self.early_stopped_network_, X)
+        logits, _ = self._outputs(X, self.early_stopped_network_)
         return self.classes_[logits.argmax(axis=1)]
 
 

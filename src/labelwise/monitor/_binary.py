@@ -17,6 +17,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from labelwise.errors import InputError
+from labelwise.monitor._classifier import uncertainty_rows, uncertainty_statistics
 from labelwise.monitor._counts import check_scores, fine_codes, interp, quantile_edges
 from labelwise.monitor._fit import check_labels, fine_edges, fit_calibration
 from labelwise.monitor._output import Output, Rows, ratio
@@ -139,14 +140,8 @@ class BinaryOutput(Output):
     # --- statistics -----------------------------------------------------------------------------
 
     def statistics(self, ref: dict, cur: dict, smoothing: float, light: bool) -> dict:
-        n_r, n_c = ref["n"][..., 0], cur["n"][..., 0]
         s = value_statistics(ref, cur, self.fine_edges, self.score_std, smoothing, light)
-        s["entropy_reference"] = ref["entropy"][..., 0] / n_r
-        s["entropy_current"] = cur["entropy"][..., 0] / n_c
-        s["entropy_delta"] = np.abs(s["entropy_current"] - s["entropy_reference"])
-        s["near_reference"] = ref["near"][..., 0] / n_r
-        s["near_current"] = cur["near"][..., 0] / n_c
-        s["near_delta"] = np.abs(s["near_current"] - s["near_reference"])
+        s.update(uncertainty_statistics(ref, cur))
         s["confidence_ks"] = binned_ks(ref["conf_fine"], cur["conf_fine"])
         return s
 
@@ -176,13 +171,7 @@ class BinaryOutput(Output):
         return value_rows(rows)
 
     def rows(self, rows: Rows) -> dict[str, float]:
-        stats, ratios = rows.stats, {}
-        rows.info("entropy", "mean_entropy", stats["entropy_current"])
-        rows.info("entropy", "mean_entropy_reference", stats["entropy_reference"])
-        ratios["entropy"] = rows.gated("entropy", "entropy_change", "entropy_delta")
-        rows.info("entropy", "near_cutoff_share", stats["near_current"])
-        rows.gated("entropy", "near_cutoff_change", "near_delta")
-        ratios["confidence"] = rows.gated("confidence", "ks", "confidence_ks")
+        ratios = uncertainty_rows(rows, "near_cutoff")
         ratios["performance"] = rows.estimates(("bad_rate", "auc", "precision", "recall"))
         rows.info("operational", "volume", float(rows.n_rows))
         ratios["operational"] = float(

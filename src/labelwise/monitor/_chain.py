@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+
+# The store's strict JSON conversion, under the name its callers know.
 
 __all__ = [
     "GENESIS",
@@ -28,41 +29,11 @@ __all__ = [
     "KnownHead",
     "canonical_json",
     "row_hash",
-    "to_json",
     "walk",
 ]
 
 #: ``prev_hash`` of the first row of a chain.
 GENESIS = "0" * 64
-
-
-def to_json(value: Any, where: str = "value") -> Any:
-    """Return ``value`` as plain JSON data: NaN and infinities become ``None``.
-
-    numpy scalars and arrays and tuples are converted, so a result built with numpy can be stored
-    as is. Anything else that JSON cannot hold raises ``TypeError`` naming where it sits.
-
-    >>> to_json({"x": float("nan"), "y": (1, 2.5)})
-    {'x': None, 'y': [1, 2.5]}
-    """
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        out = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise TypeError(f"{where} has a non-string key {key!r}; JSON keys must be strings")
-            out[key] = to_json(item, f"{where}[{key!r}]")
-        return out
-    if isinstance(value, (list, tuple)):
-        return [to_json(item, f"{where}[{i}]") for i, item in enumerate(value)]
-    if hasattr(value, "tolist"):  # numpy scalars and arrays, without importing numpy
-        return to_json(value.tolist(), where)
-    raise TypeError(f"{where} is a {type(value).__name__}, which cannot be stored as JSON")
 
 
 def canonical_json(value: Any) -> str:

@@ -20,12 +20,9 @@ from typing import Any
 
 import pandas as pd
 
+from labelwise._shared.serialize import strict_json
 from labelwise.errors import InputError
-from labelwise.monitor._chain import to_json
-from labelwise.monitor._composite import LEVELS
-
-#: Severity levels a window may carry, from calm to worst.
-SEVERITIES = LEVELS
+from labelwise.monitor._composite import SEVERITIES
 
 
 def _text(value: Any, what: str, *, optional: bool = False) -> str | None:
@@ -79,8 +76,9 @@ def _timestamp(value: Any, what: str) -> str | None:
 
 
 def _json_data(value: Any, what: str) -> Any:
+    """``value`` as plain JSON data, or an InputError naming the part that is not."""
     try:
-        return to_json(value, what)
+        return strict_json(value, what)
     except TypeError as exc:
         raise InputError(f"{exc}; convert it to numbers, strings, lists or dicts.") from None
 

@@ -19,6 +19,7 @@ from labelwise.errors import ConfigError
 
 __all__ = [
     "LEVELS",
+    "SEVERITIES",
     "MONITORS",
     "DEFAULT_WEIGHTS",
     "PRESETS",
@@ -29,6 +30,8 @@ __all__ = [
 
 #: Severity levels, least to most severe.
 LEVELS = ("ok", "watch", "warn", "alert", "critical")
+#: The severities a window may carry: the levels, under the name the store and the pages use.
+SEVERITIES = LEVELS
 #: Monitor names, in report order.
 MONITORS = (
     "score",

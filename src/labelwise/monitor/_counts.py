@@ -27,7 +27,9 @@ __all__ = [
     "bin_codes",
     "check_scores",
     "fine_codes",
+    "first_where",
     "interp",
+    "numeric_output",
     "quantile_edges",
     "sorted_search",
     "tally",
@@ -320,22 +322,35 @@ def _numeric_values(column: pd.Series, name: str) -> np.ndarray:
     )
 
 
+def numeric_output(column: pd.Series, label: str, holds: str) -> np.ndarray:
+    """A column of the model's output as float64 (missing as NaN), or an InputTypeError.
+
+    ``label`` names the column in the message (``"score column 'p'"``) and ``holds`` says what
+    it must hold instead.
+    """
+    if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
+        raise InputTypeError(f"{label} has dtype {column.dtype}; it must hold {holds}.")
+    return column.to_numpy(dtype=float, na_value=np.nan)
+
+
+def first_where(mask: np.ndarray) -> int | None:
+    """The position of the first True in ``mask`` (the first bad row), or None."""
+    hits = np.flatnonzero(mask)
+    return int(hits[0]) if hits.size else None
+
+
 def check_scores(column: pd.Series, name: str) -> np.ndarray:
     """Scores as float64 in [0, 1], or a clear error."""
-    if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
-        raise InputTypeError(
-            f"score column {name!r} has dtype {column.dtype}; it must hold numbers, the model's "
-            "probability of the bad outcome in [0, 1]."
-        )
-    values = column.to_numpy(dtype=float, na_value=np.nan)
-    if not np.isfinite(values).all():
-        bad = int(np.flatnonzero(~np.isfinite(values))[0])
+    holds = "numbers, the model's probability of the bad outcome in [0, 1]"
+    values = numeric_output(column, f"score column {name!r}", holds)
+    bad = first_where(~np.isfinite(values))
+    if bad is not None:
         raise ProbabilityError(
             f"score column {name!r} holds missing or infinite values (first at row {bad}); every "
             "scored case needs a probability. Drop or re-score those rows."
         )
-    if values.size and (values.min() < 0 or values.max() > 1):
-        bad = int(np.flatnonzero((values < 0) | (values > 1))[0])
+    bad = first_where((values < 0) | (values > 1))
+    if bad is not None:
         raise ProbabilityError(
             f"score column {name!r} holds {values[bad]:.6g} at row {bad}; scores are probabilities "
             "in [0, 1]. If the model outputs logits or points, map them to probabilities first."

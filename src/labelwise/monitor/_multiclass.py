@@ -23,6 +23,7 @@ import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 
 from labelwise.errors import ConfigError, InputError, LabelError, ProbabilityError
+from labelwise.monitor._classifier import uncertainty_rows, uncertainty_statistics
 from labelwise.monitor._counts import bin_codes, check_scores, fine_codes, interp, quantile_edges
 from labelwise.monitor._fit import fine_edges
 from labelwise.monitor._output import Output, Rows, as_float, largest, ratio
@@ -279,7 +280,7 @@ class MulticlassOutput(Output):
     # --- statistics -----------------------------------------------------------------------------
 
     def statistics(self, ref: dict, cur: dict, smoothing: float, light: bool) -> dict:
-        n_r, n_c = ref["n"][..., 0], cur["n"][..., 0]
+        n_c = cur["n"][..., 0]
         s: dict[str, Any] = {}
         per_class = [
             psi(ref[f"score_coarse:{j}"], cur[f"score_coarse:{j}"], smoothing)[0]
@@ -288,12 +289,7 @@ class MulticlassOutput(Output):
         s["score_psi"] = largest(per_class)
         s["prediction_mix_psi"] = psi(ref["pred"], cur["pred"], smoothing)[0]
         s["confidence_ks"] = binned_ks(ref["conf_fine"], cur["conf_fine"])
-        s["entropy_reference"] = ref["entropy"][..., 0] / n_r
-        s["entropy_current"] = cur["entropy"][..., 0] / n_c
-        s["entropy_delta"] = np.abs(s["entropy_current"] - s["entropy_reference"])
-        s["near_reference"] = ref["near"][..., 0] / n_r
-        s["near_current"] = cur["near"][..., 0] / n_c
-        s["near_delta"] = np.abs(s["near_current"] - s["near_reference"])
+        s.update(uncertainty_statistics(ref, cur))
         if not light:
             s["class_psi"] = [float(v) for v in per_class]
             s["prediction_share"] = (cur["pred"] / n_c).tolist()
@@ -334,13 +330,8 @@ class MulticlassOutput(Output):
         return ratios
 
     def rows(self, rows: Rows) -> dict[str, float]:
-        stats, ratios = rows.stats, {}
-        rows.info("entropy", "mean_entropy", stats["entropy_current"])
-        rows.info("entropy", "mean_entropy_reference", stats["entropy_reference"])
-        ratios["entropy"] = rows.gated("entropy", "entropy_change", "entropy_delta")
-        rows.info("entropy", "near_tie_share", stats["near_current"])
-        rows.gated("entropy", "near_tie_change", "near_delta")
-        ratios["confidence"] = rows.gated("confidence", "ks", "confidence_ks")
+        stats = rows.stats
+        ratios = uncertainty_rows(rows, "near_tie")
         ratios["performance"] = rows.estimates(
             ("accuracy", "macro_precision", "macro_recall", "macro_f1")
         )

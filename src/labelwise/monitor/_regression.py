@@ -24,10 +24,12 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import GradientBoostingRegressor, HistGradientBoostingRegressor
 
-from labelwise.errors import InputError, InputTypeError, LabelError
+from labelwise.errors import InputError, LabelError
 from labelwise.monitor._counts import (
     FeatureBins,
     _numeric_values,
+    first_where,
+    numeric_output,
     quantile_edges,
 )
 from labelwise.monitor._fit import fine_edges
@@ -47,17 +49,13 @@ FIT_ROWS = 200_000
 
 def check_predictions(column: pd.Series, name: str) -> np.ndarray:
     """Predictions as finite float64, or an error naming the column and the first bad row."""
-    if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
-        raise InputTypeError(
-            f"prediction column {name!r} has dtype {column.dtype}; it must hold the model's "
-            "numeric predictions."
-        )
-    values = column.to_numpy(dtype=float, na_value=np.nan)
-    if not np.isfinite(values).all():
-        bad = int(np.flatnonzero(~np.isfinite(values))[0])
+    label = f"prediction column {name!r}"
+    values = numeric_output(column, label, "the model's numeric predictions")
+    bad = first_where(~np.isfinite(values))
+    if bad is not None:
         raise InputError(
-            f"prediction column {name!r} holds a missing or infinite value at row {bad}; every "
-            "monitored row needs a prediction."
+            f"{label} holds a missing or infinite value at row {bad}; every monitored row needs "
+            "a prediction."
         )
     return values
 

@@ -25,11 +25,12 @@ __all__ = [
     "metric_range",
 ]
 
-#: The sentence every report carries.
+#: The sentence every report and every dashboard page carries.
 BLIND_SPOT = (
     "Blind spot: a pure change of P(Y|X) (the same inputs now leading to different outcomes) "
-    "moves no label-free signal; scores, features and uncertainty stay put. Only reconciliation "
-    "against matured labels can reveal it."
+    "moves no label-free signal; scores, features and uncertainty stay put, so it is invisible "
+    "without labels. Only reconciliation against matured labels (the gap between estimated and "
+    "realized performance) can reveal it."
 )
 
 

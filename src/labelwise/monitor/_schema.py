@@ -64,6 +64,22 @@ def _chained(name: str, *columns: sa.Column | sa.Index) -> sa.Table:
     )
 
 
+def _of_window() -> list[sa.Column]:
+    """The columns that tie a row to its window and run."""
+    return [
+        sa.Column(
+            "window_id", sa.BigInteger, sa.ForeignKey("windows.id"), nullable=False, index=True
+        ),
+        sa.Column("run_id", sa.BigInteger, sa.ForeignKey("runs.id"), nullable=False),
+        sa.Column("window_name", sa.String(200), nullable=False),
+    ]
+
+
+def _numbers(*names: str) -> list[sa.Column]:
+    """Nullable floating-point columns (NaN and infinities are stored as NULL)."""
+    return [sa.Column(name, sa.Double) for name in names]
+
+
 RUNS = _chained("runs")
 WINDOWS = _chained(
     "windows",
@@ -73,25 +89,20 @@ WINDOWS = _chained(
     sa.Column("window_end", sa.String(40)),
     sa.Column("n_rows", sa.BigInteger, nullable=False),
 )
+
+
 COMPOSITES = _chained(
     "composites",
-    sa.Column("window_id", sa.BigInteger, sa.ForeignKey("windows.id"), nullable=False, index=True),
-    sa.Column("run_id", sa.BigInteger, sa.ForeignKey("runs.id"), nullable=False),
-    sa.Column("window_name", sa.String(200), nullable=False),
+    *_of_window(),
     sa.Column("composite", sa.Double, nullable=False),
     sa.Column("severity", sa.String(16), nullable=False),
 )
 METRICS = _chained(
     "metrics",
-    sa.Column("window_id", sa.BigInteger, sa.ForeignKey("windows.id"), nullable=False, index=True),
-    sa.Column("run_id", sa.BigInteger, sa.ForeignKey("runs.id"), nullable=False),
-    sa.Column("window_name", sa.String(200), nullable=False),
+    *_of_window(),
     sa.Column("monitor", sa.String(200), nullable=False),
     sa.Column("metric", sa.String(200), nullable=False),
-    sa.Column("value", sa.Double),
-    sa.Column("threshold", sa.Double),
-    sa.Column("low", sa.Double),
-    sa.Column("high", sa.Double),
+    *_numbers("value", "threshold", "low", "high"),
     sa.Column("fired", sa.Boolean),
 )
 RECONCILIATIONS = _chained(
@@ -99,11 +110,7 @@ RECONCILIATIONS = _chained(
     sa.Column("run_id", sa.BigInteger, sa.ForeignKey("runs.id"), nullable=False, index=True),
     sa.Column("window_name", sa.String(200), nullable=False),
     sa.Column("metric", sa.String(200), nullable=False),
-    sa.Column("estimated", sa.Double),
-    sa.Column("realized", sa.Double),
-    sa.Column("gap", sa.Double),
-    sa.Column("low", sa.Double),
-    sa.Column("high", sa.Double),
+    *_numbers("estimated", "realized", "gap", "low", "high"),
     sa.Column("inside_band", sa.Boolean),
 )
 #: One row (id 1): where the chain ends. The only row the store ever updates.

@@ -37,11 +37,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from labelwise._params import Interval, check_params
 from labelwise.errors import ConfigError
 
 __all__ = [
@@ -121,6 +123,19 @@ _SUPPORT = np.arange(61)
 # Intercept of the true model: about 10% bad at no change.
 _INTERCEPT = -3.55
 
+_COUNT = Interval(Integral, 1, None)
+_STRENGTH = Interval(Real, 0, 1)
+#: What the public functions' parameters may be; numpy integers count as integers.
+_CONSTRAINTS = {
+    "n": [_COUNT],
+    "n_features": [_COUNT],
+    "n_windows": [_COUNT],
+    "window_size": [_COUNT],
+    "covariate_degradation": [_STRENGTH],
+    "temporal_drift": [_STRENGTH],
+    "concept_drift": [_STRENGTH],
+}
+
 
 def credit_features(n_features: int = 20) -> list[str]:
     """The names of the first ``n_features`` features; beyond 20, ``noise_01``, ``noise_02``, ...
@@ -130,10 +145,7 @@ def credit_features(n_features: int = 20) -> list[str]:
     >>> credit_features(22)[-2:]
     ['noise_01', 'noise_02']
     """
-    if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)):
-        raise ConfigError(f"n_features must be an integer, not {type(n_features).__name__}.")
-    if n_features < 1:
-        raise ConfigError(f"n_features must be at least 1, not {n_features}.")
+    check_params(_CONSTRAINTS, {"n_features": n_features})
     extra = [f"noise_{i:02d}" for i in range(1, n_features - len(FEATURES) + 1)]
     return list(FEATURES[:n_features]) + extra
 
@@ -469,14 +481,13 @@ class CreditSimulator:
             deployed model's P(bad) on the features as observed), ``p_bad`` (the true P(bad))
             and ``bad`` (0/1, drawn from ``p_bad``).
         """
-        n = _check_rows(n)
         strengths = {
             "covariate_degradation": covariate_degradation,
             "temporal_drift": temporal_drift,
             "concept_drift": concept_drift,
         }
-        for name, value in strengths.items():
-            _check_strength(name, value)
+        check_params(_CONSTRAINTS, {"n": n, **strengths})
+        n = int(n)
         base = self._base(n, window, _FEATURES, float(temporal_drift))
         p_bad = _sigmoid(_true_logit(base, float(concept_drift)))
         bad = (_rng(self.seed, window, _LABELS).random(n) < p_bad).astype(np.int64)
@@ -511,23 +522,15 @@ def _as_column(name: str, values: np.ndarray) -> pd.Categorical | np.ndarray:
     return values
 
 
-def _check_rows(n: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ConfigError(f"n must be a positive integer, not {n!r}.")
-    return int(n)
-
-
-def _check_strength(name: str, value: float) -> None:
-    if not isinstance(value, (int, float, np.number)) or not 0.0 <= float(value) <= 1.0:
-        raise ConfigError(f"{name} must be a number in [0, 1], not {value!r}.")
-
-
 def _sizes(n_windows: int, window_size: int | Sequence[int]) -> list[int]:
-    if isinstance(n_windows, bool) or not isinstance(n_windows, (int, np.integer)) or n_windows < 1:
-        raise ConfigError(f"n_windows must be a positive integer, not {n_windows!r}.")
-    if isinstance(window_size, (int, np.integer)):
-        return [_check_rows(window_size)] * n_windows
-    sizes = [_check_rows(s) for s in window_size]
+    """One row count per window, from one count or a sequence of them."""
+    check_params(_CONSTRAINTS, {"n_windows": n_windows})
+    if isinstance(window_size, Integral):
+        check_params(_CONSTRAINTS, {"window_size": window_size})
+        return [int(window_size)] * n_windows
+    for size in window_size:
+        check_params(_CONSTRAINTS, {"window_size": size})
+    sizes = [int(size) for size in window_size]
     if len(sizes) != n_windows:
         raise ConfigError(f"window_size has {len(sizes)} sizes for {n_windows} windows.")
     return sizes
@@ -542,14 +545,14 @@ def _plan(
             raise ConfigError(f"Unknown change {name!r}; the changes are {', '.join(CHANGES)}.")
         if callable(strength):
             values = [float(strength(i)) for i in range(1, n_windows + 1)]
-        elif isinstance(strength, (int, float, np.number)):
+        elif isinstance(strength, Real):
             values = [float(strength)] * n_windows
         else:
             values = [float(v) for v in strength]
             if len(values) != n_windows:
                 raise ConfigError(f"{name} has {len(values)} strengths for {n_windows} windows.")
         for value in values:
-            _check_strength(name, value)
+            check_params({name: [_STRENGTH]}, {name: value})
         plan[name] = values
     return plan
 

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from labelwise._optional import require
+from labelwise._params import Interval, Options, check_params
 from labelwise._validate import labels_array
 from labelwise.errors import ConfigError, DataFileError, InputError, ShapeError
 from labelwise.io import markdown_table, read_table, write_png
@@ -69,6 +70,12 @@ OUTCOMES = ("label_ok", "correctable", "multi_label", "neither", "no_agreement")
 MULTILABEL_POLICIES = ("drop", "keep")
 #: Vote tokens of a review CSV that are not class labels.
 BOTH, NEITHER = "both", "neither"
+
+_REVIEW_PARAMS = {"n_workers": [Interval(Integral, 1, None)], "accuracy": [Interval(Real, 0, 1)]}
+# "3 of 5" is agreement=3, "5 of 5" is agreement=5.
+_AGREEMENT = {"agreement": [Interval(Integral, 1, None)]}
+_MULTILABEL = {"multilabel": [Options(MULTILABEL_POLICIES)]}
+_STABILITY_PARAMS = {"repeats": [Interval(Integral, 1, None)]}
 
 
 # --- reading reviews -----------------------------------------------------------------------------
@@ -306,10 +313,7 @@ def simulate_reviews(
             f"true_labels, given_labels and suggested must have one entry per test row; got "
             f"{truth.size}, {given.size} and {proposed.size}."
         )
-    if isinstance(n_workers, bool) or not isinstance(n_workers, Integral) or n_workers < 1:
-        raise ConfigError(f"n_workers must be an integer >= 1, got {n_workers!r}.")
-    if isinstance(accuracy, bool) or not isinstance(accuracy, Real) or not 0 <= accuracy <= 1:
-        raise ConfigError(f"accuracy must be a number in [0, 1], got {accuracy!r}.")
+    check_params(_REVIEW_PARAMS, {"n_workers": n_workers, "accuracy": accuracy})
     rows_idx = np.asarray(indices, dtype=np.int64).ravel()
     if rows_idx.size and (rows_idx.min() < 0 or rows_idx.max() >= truth.size):
         raise InputError(f"indices must be rows 0..{truth.size - 1} of the test set.")
@@ -392,11 +396,7 @@ class CorrectedTestSet:
 
 
 def _check_agreement(agreement: Any) -> int:
-    if isinstance(agreement, bool) or not isinstance(agreement, Integral) or agreement < 1:
-        raise ConfigError(
-            f"agreement must be an integer >= 1 (3 for '3 of 5', 5 for '5 of 5'), got "
-            f"{agreement!r}."
-        )
+    check_params(_AGREEMENT, {"agreement": agreement})
     return int(agreement)
 
 
@@ -473,10 +473,7 @@ def correct_test_set(
     """
     given = labels_array(labels)
     reviews = _check_reviews(reviews, given.size)
-    if multilabel not in MULTILABEL_POLICIES:
-        raise ConfigError(
-            f"multilabel must be one of {list(MULTILABEL_POLICIES)}, got {multilabel!r}."
-        )
+    check_params(_MULTILABEL, {"multilabel": multilabel})
     outcomes = reviews.assign(outcome=review_outcomes(reviews, agreement).to_numpy())
     rows = outcomes["index"].to_numpy()
     outcome = outcomes["outcome"].to_numpy()
@@ -742,8 +739,7 @@ def benchmark_stability(
     start = time.perf_counter()
     if not isinstance(predictions, Mapping) or not predictions:
         raise InputError("predictions must be a non-empty mapping of model name to predictions.")
-    if isinstance(repeats, bool) or not isinstance(repeats, Integral) or repeats < 1:
-        raise ConfigError(f"repeats must be an integer >= 1, got {repeats!r}.")
+    check_params(_STABILITY_PARAMS, {"repeats": repeats})
     given = labels_array(labels)
     fixed = correct_test_set(given, reviews, agreement=agreement, multilabel=multilabel)
     names = np.asarray(np.unique(given) if classes is None else labels_array(classes))

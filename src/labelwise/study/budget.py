@@ -40,9 +40,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelEncoder, StandardScaler
 
 from labelwise._optional import require
+from labelwise._params import Interval, check_params
 from labelwise.errors import ConfigError, InputError, ShapeError
 from labelwise.io import markdown_table, write_png
 from labelwise.simulate import inject_noise
+from labelwise.study._checks import checked_list
 
 __all__ = [
     "DATASETS",
@@ -283,28 +285,16 @@ def _figure(study: LabelBudget):
 # --- argument checks -----------------------------------------------------------------------------
 
 
-def _positive_numbers(name: str, values: Any) -> tuple[float, ...]:
-    items = tuple(np.atleast_1d(values).tolist()) if values is not None else ()
-    ok = all(isinstance(v, Real) and not isinstance(v, bool) and v > 0 for v in items)
-    if not items or not ok:
-        raise ConfigError(f"{name} must be a non-empty list of positive numbers, got {values!r}.")
-    return tuple(sorted({float(v) for v in items}))
+_POSITIVE = Interval(Real, 0, None, closed="neither")
+_PARAMS = {
+    "weak_cost": [_POSITIVE],
+    "strong_cost": [_POSITIVE],
+    "weak_accuracy": [Interval(Real, 0, 1, closed="right")],
+}
 
 
-def _fractions(values: Any) -> tuple[float, ...]:
-    items = tuple(np.atleast_1d(values).tolist()) if values is not None else ()
-    ok = all(isinstance(v, Real) and not isinstance(v, bool) and 0 <= v <= 1 for v in items)
-    if not items or not ok:
-        raise ConfigError(
-            f"fractions must be a non-empty list of numbers in [0, 1], got {values!r}."
-        )
-    return tuple(sorted({float(v) for v in items}))
-
-
-def _cost(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not value > 0:
-        raise ConfigError(f"{name} must be a positive number, got {value!r}.")
-    return float(value)
+def _sorted_numbers(name: str, values: Any, rule: Interval) -> tuple[float, ...]:
+    return tuple(sorted({float(v) for v in checked_list(name, values, rule)}))
 
 
 # --- data and labelers ---------------------------------------------------------------------------
@@ -496,16 +486,18 @@ def label_budget(
     """
     start = time.perf_counter()
     X, y, encoder = _load(dataset, X, y)
-    budgets = _positive_numbers("budgets", budgets)
-    fractions = _fractions(fractions)
+    budgets = _sorted_numbers("budgets", budgets, _POSITIVE)
+    fractions = _sorted_numbers("fractions", fractions, Interval(Real, 0, 1))
     methods = tuple(dict.fromkeys([methods] if isinstance(methods, str) else methods))
     if not methods or set(methods) - set(METHODS):
         raise ConfigError(
             f"methods must be a non-empty list from {list(METHODS)}, got {methods!r}."
         )
-    weak_cost, strong_cost = _cost("weak_cost", weak_cost), _cost("strong_cost", strong_cost)
-    if not 0 < weak_accuracy <= 1:
-        raise ConfigError(f"weak_accuracy must be in (0, 1], got {weak_accuracy!r}.")
+    check_params(
+        _PARAMS,
+        {"weak_cost": weak_cost, "strong_cost": strong_cost, "weak_accuracy": weak_accuracy},
+    )
+    weak_cost, strong_cost = float(weak_cost), float(strong_cost)
     if weak_labels is not None:
         weak_all = _encode_weak(weak_labels, encoder, y.size)
     seeds = tuple(int(s) for s in seeds)

@@ -25,6 +25,7 @@ below 0.5 there are the honest result, not a bug.
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 import warnings
@@ -50,11 +51,13 @@ from sklearn.preprocessing import LabelEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from labelwise._optional import require
+from labelwise._params import Interval, Options, check_params
 from labelwise.errors import ConfigError, InputError
 from labelwise.io import markdown_table, write_png
 from labelwise.learn import CleanClassifier, SpectralTruncation, fit_with_refinement
 from labelwise.predict import default_model
 from labelwise.simulate import inject_noise
+from labelwise.study._checks import checked_list
 
 __all__ = [
     "ALL_METHODS",
@@ -128,6 +131,12 @@ _BASE_NOTES = {
         f"base model: StandardScaler + MLPClassifier{WIDE_MLP_LAYERS} trained "
         f"{WIDE_MLP_EPOCHS} epochs (fits the noisy training labels)."
     ),
+}
+_PARAMS = {
+    "base": [Options(BASES)],
+    # -1 and below count back from every core, as in joblib; 0 runs nothing.
+    "n_jobs": [Interval(Integral, None, -1), Interval(Integral, 1, None), None],
+    "test_size": [Interval(Real, 0, 1, closed="neither")],
 }
 #: Rounds of ``partial_fit`` in ``online_refiner``.
 REFINER_ROUNDS = 10
@@ -267,25 +276,13 @@ def _names(name: str, values: Any, allowed: Sequence[str]) -> tuple[str, ...]:
 
 
 def _rates(rates: Any) -> tuple[float, ...]:
-    values = tuple(np.atleast_1d(rates).tolist()) if rates is not None else ()
-    ok = all(isinstance(r, Real) and not isinstance(r, bool) and 0 <= r < 1 for r in values)
-    if not values or not ok:
-        raise ConfigError(f"rates must be a non-empty list of numbers in [0, 1), got {rates!r}.")
+    values = checked_list("rates", rates, Interval(Real, 0, 1, closed="left"))
     return tuple(sorted({float(r) for r in values}))
 
 
 def _seeds(seeds: Any) -> tuple[int, ...]:
-    values = tuple(np.atleast_1d(seeds).tolist()) if seeds is not None else ()
-    ok = all(isinstance(s, Integral) and not isinstance(s, bool) and s >= 0 for s in values)
-    if not values or not ok:
-        raise ConfigError(f"seeds must be a non-empty list of integers >= 0, got {seeds!r}.")
+    values = checked_list("seeds", seeds, Interval(Integral, 0, None))
     return tuple(dict.fromkeys(int(s) for s in values))
-
-
-def _test_size(test_size: Any) -> float:
-    if isinstance(test_size, bool) or not isinstance(test_size, Real) or not 0 < test_size < 1:
-        raise ConfigError(f"test_size must be a number in (0, 1), got {test_size!r}.")
-    return float(test_size)
 
 
 # --- data ----------------------------------------------------------------------------------------
@@ -444,7 +441,7 @@ def _net_params(seed: int) -> dict[str, Any]:
 
 
 def _net_plain(X, y_noisy, y_clean, seed, base):
-    from labelwise.learn._torch import NeuralClassifier  # optional: needs torch
+    from labelwise.learn import NeuralClassifier  # its fit needs torch
 
     return NeuralClassifier(**_net_params(seed)).fit(X, y_noisy)
 
@@ -502,11 +499,11 @@ _FITTERS: dict[str, Callable[..., Any]] = {
 
 def _has_torch_method(method: str) -> bool:
     """Whether torch, and the module of ``method``, can be imported."""
-    module = "imprecise" if method == "imprecise_label" else "_torch"
+    module = "labelwise.learn.imprecise" if method == "imprecise_label" else "labelwise.learn"
     try:
         import torch  # noqa: F401
 
-        __import__(f"labelwise.learn.{module}")
+        importlib.import_module(module)
     except ImportError:
         return False
     return True
@@ -632,12 +629,9 @@ def noise_benchmark(
 
     start = time.perf_counter()
     noise_types = _names("noise_types", noise_types, NOISE_TYPES)
-    if base not in BASES:
-        raise ConfigError(f"base must be one of {list(BASES)}, got {base!r}.")
-    if n_jobs is not None and (not isinstance(n_jobs, Integral) or n_jobs == 0):
-        raise ConfigError(f"n_jobs must be a nonzero int (-1: every core) or None, got {n_jobs!r}.")
+    check_params(_PARAMS, {"base": base, "n_jobs": n_jobs, "test_size": test_size})
     methods = _names("methods", methods, ALL_METHODS)
-    rates, seeds, test_size = _rates(rates), _seeds(seeds), _test_size(test_size)
+    rates, seeds, test_size = _rates(rates), _seeds(seeds), float(test_size)
     if table is not None:
         data = [_user_table(table, label)]
     else:

@@ -45,8 +45,11 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from labelwise._optional import require
+from labelwise._params import Interval, Options, check_params
 from labelwise.errors import ConfigError, InputError, InputTypeError
-from labelwise.io import markdown_escape, write_png
+from labelwise.io import markdown_table, write_png
+from labelwise.study._checks import checked_list
+from labelwise.study._shown import interval_cells, p_text
 
 __all__ = [
     "PREFERENCE_VERDICTS",
@@ -145,11 +148,8 @@ def synthetic_preferences(
     >>> list(data.columns)
     ['prompt', 'chosen', 'rejected', 'chosen_quality', 'rejected_quality']
     """
-    n_pairs = _positive_int("n_pairs", n_pairs)
-    if kind not in ("entangled", "direct"):
-        raise ConfigError(f"kind must be 'entangled' or 'direct', got {kind!r}.")
-    if not isinstance(base_rate, Real) or not 0 < base_rate < 1:
-        raise ConfigError(f"base_rate must be in (0, 1), got {base_rate!r}.")
+    check_params(_SYNTHETIC_PARAMS, {"n_pairs": n_pairs, "kind": kind, "base_rate": base_rate})
+    n_pairs = int(n_pairs)
     rng = np.random.default_rng(seed)
     quality = rng.normal(size=(n_pairs, 2))
     slope = entanglement if kind == "entangled" else 0.0
@@ -178,10 +178,21 @@ def synthetic_preferences(
 # --- argument checks -----------------------------------------------------------------------------
 
 
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise ConfigError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)
+_COUNT = Interval(Integral, 1, None)
+_SHARE = Interval(Real, 0, 1, closed="neither")
+_SYNTHETIC_PARAMS = {
+    "n_pairs": [_COUNT],
+    "kind": [Options(("entangled", "direct"))],
+    "base_rate": [_SHARE],
+}
+_AUDIT_PARAMS = {
+    "se": [Options(("hessian", "bootstrap"))],
+    "min_count": [_COUNT],
+    "n_draws": [_COUNT],
+    "n_boot": [_COUNT],
+    "fdr": [_SHARE],
+    "alpha": [_SHARE],
+}
 
 
 def _detector(attribute: Any) -> tuple[Detector, re.Pattern | None]:
@@ -431,49 +442,25 @@ class PreferenceAudit:
         :func:`~labelwise.io.markdown_escape`.
         """
         s = self.summary
-        md = markdown_escape
         lines = [f"### Verdict: {self.verdict}", ""]
         lines += [f"- {r}" for r in self.reasons]
         lines += [
             "",
-            "| chosen \\ rejected | has attribute | lacks it |",
-            "|---|---|---|",
-        ]
-        for name, row in self.table.iterrows():
-            lines.append(f"| {md(name)} | {row.iloc[0]} | {row.iloc[1]} |")
-        lines += [
-            "",
+            markdown_table(_pairs_cells(self.table)),
             f"Attribute rate: chosen {s['rate_chosen']:.3f}, rejected {s['rate_rejected']:.3f}, "
             f"base {s['base_rate']:.3f} (lift {s['lift']:.2f}); win rate when only one side has "
             f"it {s['win_rate']:.3f} [{s['win_low']:.3f}, {s['win_high']:.3f}], exact McNemar "
-            f"p {_p(s['mcnemar_p'])}.",
+            f"p {p_text(s['mcnemar_p'])}.",
             "",
-            "| Bradley-Terry term | coef | se | 95% interval | p |",
-            "|---|---|---|---|---|",
+            markdown_table(_bradley_terry_cells(self.bradley_terry)),
+            markdown_table(_best_of_n_cells(self.best_of_n)),
         ]
-        for r in self.bradley_terry.itertuples(index=False):
-            lines.append(
-                f"| {md(r.term)} | {r.coef:+.3f} | {r.se:.3f} | [{r.low:+.3f}, {r.high:+.3f}] "
-                f"| {_p(r.p_value)} |"
-            )
-        bon = self.best_of_n
-        lines += ["", "| N | " + " | ".join(str(n) for n in bon["n"]) + " |"]
-        lines.append("|---|" + "---|" * len(bon))
-        labels = {"bias_reward_model": "bias(N), reward model", "bias_quality": "bias(N), quality"}
-        for column, label in labels.items():
-            if column in bon:
-                lines.append(f"| {label} | " + " | ".join(f"{v:.3f}" for v in bon[column]) + " |")
         sig = self.significant_triggers()
-        lines += ["", f"Prompt triggers (FDR {self.fdr:g}): {len(sig)} of {len(self.triggers)}."]
+        lines.append(f"Prompt triggers (FDR {self.fdr:g}): {len(sig)} of {len(self.triggers)}.")
         if len(sig):
-            lines += ["", "| n-gram | pairs | win rate | without | q |", "|---|---|---|---|---|"]
-            for r in sig.head(10).itertuples(index=False):
-                lines.append(
-                    f"| {md(r.ngram)} | {r.n_pairs} | {r.win_rate:.3f} "
-                    f"| {r.win_rate_without:.3f} "
-                    f"| {_p(r.q_value)} |"
-                )
-        return "\n".join(lines) + "\n"
+            lines += ["", markdown_table(_trigger_cells(sig.head(10)))]
+        text = "\n".join(lines)
+        return text if text.endswith("\n") else text + "\n"
 
     def plot(self, path: str | os.PathLike) -> str | os.PathLike:
         """Save attribute rates, Bradley-Terry coefficients and the best-of-N forecast (PNG,
@@ -511,8 +498,52 @@ class PreferenceAudit:
         return path
 
 
-def _p(p: float) -> str:
-    return "n/a" if not np.isfinite(p) else (f"{p:.2g}" if p >= 1e-4 else f"{p:.1e}")
+def _pairs_cells(table: pd.DataFrame) -> pd.DataFrame:
+    """The 2 x 2 table of pairs, as shown."""
+    return pd.DataFrame(
+        {
+            "chosen \\ rejected": table.index,
+            "has attribute": table.iloc[:, 0].to_numpy(),
+            "lacks it": table.iloc[:, 1].to_numpy(),
+        }
+    )
+
+
+def _bradley_terry_cells(bt: pd.DataFrame) -> pd.DataFrame:
+    """The Bradley-Terry coefficients, as shown: signed, the interval in one cell."""
+    return pd.DataFrame(
+        {
+            "Bradley-Terry term": bt["term"],
+            "coef": [f"{v:+.3f}" for v in bt["coef"]],
+            "se": [f"{v:.3f}" for v in bt["se"]],
+            "95% interval": interval_cells(bt, "+.3f"),
+            "p": [p_text(v) for v in bt["p_value"]],
+        }
+    )
+
+
+def _best_of_n_cells(best: pd.DataFrame) -> pd.DataFrame:
+    """The best-of-N forecast, one column per N, one row per picker."""
+    labels = {"bias_reward_model": "bias(N), reward model", "bias_quality": "bias(N), quality"}
+    rows = [
+        [label, *(f"{v:.3f}" for v in best[column])]
+        for column, label in labels.items()
+        if column in best
+    ]
+    return pd.DataFrame(rows, columns=["N", *best["n"]])
+
+
+def _trigger_cells(triggers: pd.DataFrame) -> pd.DataFrame:
+    """The prompt n-grams, as shown."""
+    return pd.DataFrame(
+        {
+            "n-gram": triggers["ngram"],
+            "pairs": triggers["n_pairs"],
+            "win rate": [f"{v:.3f}" for v in triggers["win_rate"]],
+            "without": [f"{v:.3f}" for v in triggers["win_rate_without"]],
+            "q": [p_text(v) for v in triggers["q_value"]],
+        }
+    )
 
 
 # --- the audit -----------------------------------------------------------------------------------
@@ -522,7 +553,7 @@ def _verdict(summary, bt, alpha) -> tuple[str, list[str]]:
     s = summary
     reasons = [
         f"attribute in {s['rate_chosen']:.1%} of chosen vs {s['rate_rejected']:.1%} of rejected "
-        f"responses (exact McNemar p {_p(s['mcnemar_p'])}); wins {s['win_rate']:.1%} of "
+        f"responses (exact McNemar p {p_text(s['mcnemar_p'])}); wins {s['win_rate']:.1%} of "
         "one-sided pairs"
     ]
     attr = bt.set_index("term").loc["attribute"]
@@ -531,8 +562,8 @@ def _verdict(summary, bt, alpha) -> tuple[str, list[str]]:
         preferred = s["win_rate"] > 0.5 and s["mcnemar_p"] < alpha
         return PREFERENCE_VERDICTS[4 if preferred else 3], reasons
     reasons.append(
-        f"Bradley-Terry b_a = {attr['coef']:+.3f} (p {_p(attr['p_value'])}) with quality "
-        f"controlled; corr(dAttribute, dQuality) = {s['corr_r']:+.3f} (p {_p(s['corr_p'])})"
+        f"Bradley-Terry b_a = {attr['coef']:+.3f} (p {p_text(attr['p_value'])}) with quality "
+        f"controlled; corr(dAttribute, dQuality) = {s['corr_r']:+.3f} (p {p_text(s['corr_p'])})"
     )
     if attr["coef"] > 0 and attr["p_value"] < alpha:
         # Residual confounding: what the score misses of quality, a correlated attribute absorbs.
@@ -618,16 +649,10 @@ def preference_audit(
     'direct preference'
     """
     start = time.perf_counter()
-    if se not in ("hessian", "bootstrap"):
-        raise ConfigError(f"se must be 'hessian' or 'bootstrap', got {se!r}.")
-    min_count, n_draws, n_boot = (
-        _positive_int(name, v)
-        for name, v in (("min_count", min_count), ("n_draws", n_draws), ("n_boot", n_boot))
-    )
-    n_values = [_positive_int("n_values", n) for n in n_values]
-    for name, value in (("fdr", fdr), ("alpha", alpha)):
-        if isinstance(value, bool) or not isinstance(value, Real) or not 0 < value < 1:
-            raise ConfigError(f"{name} must be in (0, 1), got {value!r}.")
+    values = {"se": se, "min_count": min_count, "n_draws": n_draws, "n_boot": n_boot}
+    check_params(_AUDIT_PARAMS, {**values, "fdr": fdr, "alpha": alpha})
+    min_count, n_draws, n_boot = int(min_count), int(n_draws), int(n_boot)
+    n_values = [int(n) for n in checked_list("n_values", n_values, _COUNT)]
     frame = _columns(data, [prompt, chosen, rejected])
     detect, pattern = _detector(attribute)
     good, bad = frame[chosen].tolist(), frame[rejected].tolist()

@@ -15,14 +15,18 @@ from typing import Any
 
 import numpy as np
 
+from labelwise._params import Interval, check_params
 from labelwise.errors import ConfigError, InputError, LabelError, ShapeError
 
 __all__ = ["flip_conditions", "swap_captions"]
 
 
+_RATE = {"rate": [Interval(Real, 0, 1)]}
+_N_CLASSES = {"n_classes": [Interval(Integral, 2, None), None]}
+
+
 def _check_rate(rate: float) -> float:
-    if not isinstance(rate, Real) or isinstance(rate, bool) or not 0.0 <= float(rate) <= 1.0:
-        raise ConfigError(f"rate must be a number in [0, 1], got {rate!r}.")
+    check_params(_RATE, {"rate": rate})
     return float(rate)
 
 
@@ -74,11 +78,10 @@ def flip_conditions(
     """
     y = _one_d(y, "y")
     rate = _check_rate(rate)
+    check_params(_N_CLASSES, {"n_classes": n_classes})
     if n_classes is None:
         classes = np.unique(y)
     else:
-        if not isinstance(n_classes, Integral) or n_classes < 2:
-            raise ConfigError(f"n_classes must be an integer >= 2, got {n_classes!r}.")
         if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= n_classes:
             raise LabelError(
                 f"with n_classes={n_classes}, y must hold integers in [0, {n_classes}); "

@@ -5,7 +5,7 @@ A witness file holds one JSON object per line, one line per write to the store::
     {"seq": 12, "head": "3fa2...", "at": "2026-01-12T08:00:00.000000+00:00", "store": "sqlite:///..."}
 
 :func:`append_witness` adds a line after a write; :func:`read_witness` reads them back as
-:class:`~labelwise.monitor._chain.KnownHead` pairs, which
+:class:`~labelwise.monitor.store.KnownHead` pairs, which
 :meth:`MonitorStore.verify <labelwise.monitor.store.MonitorStore.verify>` checks against the chain.
 
 >>> import os, tempfile
@@ -29,7 +29,14 @@ from typing import Any
 from labelwise.errors import ConfigError, DataFileError, InputError
 from labelwise.monitor._chain import KnownHead
 
-__all__ = ["append_witness", "as_known_heads", "check_witness_folder", "read_witness"]
+__all__ = [
+    "append_witness",
+    "as_known_heads",
+    "check_witness_folder",
+    "is_head_hash",
+    "read_witness",
+    "witness_lines",
+]
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 

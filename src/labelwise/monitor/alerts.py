@@ -24,10 +24,13 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from numbers import Integral, Real
 from typing import Any
 
+from labelwise._params import Interval, validate_params
+from labelwise._shared.serialize import strict_json
+from labelwise._shared.urls import display_url
 from labelwise.errors import ConfigError, InputError
-from labelwise.monitor._chain import to_json
 from labelwise.monitor.store import SEVERITIES
 
 __all__ = [
@@ -39,6 +42,7 @@ __all__ = [
     "Delivery",
     "alert_payload",
     "check_url",
+    "fired_monitors",
     "mask_url",
     "post_json",
     "reaches",
@@ -183,12 +187,6 @@ def _window_summary(result: dict) -> dict:
     }
 
 
-def _store_label(store: str) -> str:
-    from labelwise.monitor.dashboard import display_url
-
-    return display_url(store)
-
-
 def alert_payload(
     results: Sequence[dict],
     *,
@@ -235,14 +233,14 @@ def alert_payload(
     from labelwise import __version__
 
     worst = max((str(r["severity"]) for r in hits), key=SEVERITIES.index)
-    return to_json(
+    return strict_json(
         {
             "labelwise_version": __version__,
             "sent_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "model": model,
             "model_version": model_version,
             "run_id": run_id,
-            "store": _store_label(store),
+            "store": display_url(store),
             "level": level,
             "severity": worst,
             "n_windows": len(results),
@@ -302,6 +300,14 @@ def _retryable(status: int | None) -> bool:
     return status is None or status >= 500 or status == 429
 
 
+@validate_params(
+    {
+        "timeout": [Interval(Real, 0, None, closed="neither")],
+        "attempts": [Interval(Integral, 1, None)],
+        "backoff": [Interval(Real, 0, None)],
+        "deadline": [Interval(Real, 0, None, closed="neither")],
+    }
+)
 def post_json(
     url: str,
     payload: Any,
@@ -341,7 +347,6 @@ def post_json(
     >>> post_json("http://127.0.0.1:9/", {"x": 1}, attempts=1, timeout=1).ok
     False
     """
-    _check_schedule(timeout, attempts, backoff, deadline)
     body = json.dumps(payload, allow_nan=False).encode("utf-8")
     stop = time.monotonic() + deadline
     for attempt in range(1, attempts + 1):
@@ -357,13 +362,3 @@ def post_json(
             break
         time.sleep(pause)
     return Delivery(False, attempt, status, error)
-
-
-def _check_schedule(timeout: float, attempts: int, backoff: float, deadline: float) -> None:
-    if not (timeout > 0 and deadline > 0 and backoff >= 0):
-        raise ConfigError(
-            f"alert timeout ({timeout}) and deadline ({deadline}) must be positive seconds and "
-            f"backoff ({backoff}) at least 0."
-        )
-    if int(attempts) != attempts or attempts < 1:
-        raise ConfigError(f"alert attempts must be a whole number from 1, not {attempts!r}.")
