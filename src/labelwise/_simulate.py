@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from labelwise._params import InstanceOf, Interval, check_params
-from labelwise._validate import label_categories, sorted_unique
+from labelwise._validate import class_codes, label_categories, sorted_unique
 from labelwise.errors import InputTypeError, LabelError, ShapeError
 
 __all__ = [
@@ -25,7 +25,6 @@ __all__ = [
     "check_rate",
     "class_names",
     "encode_classes",
-    "read_array",
 ]
 
 #: A share of labels to corrupt: 1 would leave no clean label to compare against.
@@ -91,33 +90,6 @@ def as_generator(random_state: Any) -> np.random.Generator:
     return np.random.default_rng(None if random_state is None else int(random_state))
 
 
-def read_array(name: str, data: Any, expected: str, *, copy: bool = False) -> np.ndarray:
-    """``data`` as an ndarray (a DataFrame by its values), or an :class:`InputTypeError`.
-
-    Parameters
-    ----------
-    name : str
-        The parameter's name, for the message.
-    data : array-like or DataFrame
-    expected : str
-        What the caller should pass instead, e.g. ``"an (N, K) 0/1 matrix"``.
-    copy : bool, default False
-        Always return a copy the caller may write to.
-
-    Returns
-    -------
-    ndarray
-    """
-    if isinstance(data, pd.DataFrame):
-        data = data.to_numpy()
-    try:
-        return np.array(data, copy=True) if copy else np.asarray(data)
-    except (TypeError, ValueError) as exc:  # ragged nested lists and the like
-        raise InputTypeError(
-            f"{name} could not be read as an array ({exc}); pass {expected}."
-        ) from None
-
-
 def class_names(
     labels: Any,
     values: np.ndarray,
@@ -160,19 +132,6 @@ def class_names(
     return names
 
 
-def encode_classes(values: np.ndarray, names: np.ndarray) -> np.ndarray:
-    """The position of each label in ``names``; a :class:`LabelError` names labels not there."""
-    codes = pd.Index(names).get_indexer(values)
-    unknown = codes < 0
-    if unknown.any():
-        shown = list(dict.fromkeys(values[unknown].tolist()))[:5]
-        raise LabelError(
-            f"{int(unknown.sum())} labels are not among the classes, e.g. {shown}; add them to "
-            "classes=[...] or fix the labels."
-        )
-    return codes.astype(np.intp, copy=False)
-
-
 def _are_codes(values: np.ndarray, n_classes: int) -> bool:
     return values.dtype.kind in "iu" and values.min() >= 0 and values.max() < n_classes
 
@@ -195,3 +154,9 @@ def _typed(items: list) -> np.ndarray:
     names = np.empty(len(items), dtype=object)
     names[:] = items
     return names
+
+
+def encode_classes(values: np.ndarray, names: np.ndarray) -> np.ndarray:
+    """The position of each label in ``names``; a :class:`LabelError` names labels not there."""
+    codes = class_codes(values, names, "add them to classes=[...] or fix the labels.")
+    return codes.astype(np.intp, copy=False)

@@ -68,15 +68,8 @@ def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
 
 def as_float_matrix(pred_probs: Any, min_columns: int = 2) -> np.ndarray:
     """pred_probs as a 2-D float32/float64 array, with clear errors for anything else."""
-    if isinstance(pred_probs, pd.DataFrame):
-        pred_probs = pred_probs.to_numpy()
-    try:
-        arr = np.asarray(pred_probs)
-    except (TypeError, ValueError) as exc:  # ragged lists and the like
-        raise InputTypeError(
-            f"pred_probs could not be read as an array ({exc}); pass an (n_examples, n_classes) "
-            "numpy array of probabilities."
-        ) from None
+    expected = "an (n_examples, n_classes) numpy array of probabilities"
+    arr = as_array("pred_probs", pred_probs, expected)
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.floating)
         or np.issubdtype(arr.dtype, np.integer)
@@ -352,16 +345,40 @@ def encode_label_values(
                 "class of each pred_probs column in order (e.g. model.classes_)."
             )
     classes = _check_classes(classes, n_classes)
+    fix = (
+        f"every label must be one of {list(classes)[:10]}{'...' if len(classes) > 10 else ''}. "
+        "Fix the labels, or pass classes listing every class in pred_probs column order."
+    )
+    return class_codes(values, classes, fix), classes
+
+
+def class_codes(values: np.ndarray, classes: Any, fix: str) -> np.ndarray:
+    """The position of each label in ``classes``; a :class:`LabelError` names the labels that
+    are not there (at most five) and ends with ``fix``, how to mend them."""
     codes = pd.Index(classes).get_indexer(values)
     unknown = codes < 0
     if unknown.any():
-        names = list(dict.fromkeys(values[unknown].tolist()))[:5]
+        shown = list(dict.fromkeys(values[unknown].tolist()))[:5]
         raise LabelError(
-            f"{int(unknown.sum())} labels are not among the classes, e.g. {names}; every label "
-            f"must be one of {list(classes)[:10]}{'...' if len(classes) > 10 else ''}. Fix the "
-            "labels, or pass classes listing every class in pred_probs column order."
+            f"{int(unknown.sum())} labels are not among the classes, e.g. {shown}; {fix}"
         )
-    return codes, classes
+    return codes
+
+
+def as_array(name: str, data: Any, expected: str, *, copy: bool = False) -> np.ndarray:
+    """``data`` as an ndarray (a DataFrame by its values), or an :class:`InputTypeError` that
+    names the parameter and says what to pass instead (``expected``, e.g. "a 0/1 matrix").
+
+    ``copy=True`` always returns a copy the caller may write to.
+    """
+    if isinstance(data, pd.DataFrame):
+        data = data.to_numpy()
+    try:
+        return np.array(data, copy=True) if copy else np.asarray(data)
+    except (TypeError, ValueError) as exc:  # ragged nested lists and the like
+        raise InputTypeError(
+            f"{name} could not be read as an array ({exc}); pass {expected}."
+        ) from None
 
 
 def _check_classes(classes: Any, n_classes: int) -> np.ndarray:

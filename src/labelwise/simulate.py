@@ -20,9 +20,8 @@ from labelwise._simulate import (
     as_generator,
     class_names,
     encode_classes,
-    read_array,
 )
-from labelwise._validate import check_choice, check_pred_probs, labels_array
+from labelwise._validate import as_array, check_choice, check_pred_probs, labels_array
 from labelwise.errors import (
     ConfigError,
     InputError,
@@ -242,7 +241,7 @@ def _check_kind_inputs(kind: str, noise_matrix: Any, pred_probs: Any, features: 
 
 
 def _numeric_array(name: str, data: Any, expected: str) -> np.ndarray:
-    arr = read_array(name, data, expected)
+    arr = as_array(name, data, expected)
     if arr.dtype.kind not in "biuf":
         raise InputTypeError(
             f"{name} has dtype {arr.dtype}; it must hold numbers. Pass {expected}."

@@ -18,8 +18,8 @@ import numpy as np
 from sklearn.datasets import load_digits
 
 from labelwise._params import Interval, Options, check_params
-from labelwise._simulate import as_generator, check_rate, class_names, encode_classes, read_array
-from labelwise._validate import labels_array
+from labelwise._simulate import as_generator, check_rate, class_names, encode_classes
+from labelwise._validate import as_array, labels_array
 from labelwise.errors import ConfigError, InputError, InputTypeError, LabelError, ShapeError
 
 __all__ = ["drop_positives", "hide_labels", "make_multilabel_digits", "partial_labels"]
@@ -217,7 +217,7 @@ def make_multilabel_digits(
 
 
 def _binary_matrix(Y: Any) -> np.ndarray:
-    arr = read_array("Y", Y, "an (N, K) 0/1 matrix", copy=True)
+    arr = as_array("Y", Y, "an (N, K) 0/1 matrix", copy=True)
     if arr.ndim != 2:
         raise ShapeError(
             f"Y must be 2-D (n_examples, n_classes) with 0/1 entries, got shape {arr.shape}."

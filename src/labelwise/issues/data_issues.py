@@ -25,7 +25,13 @@ from sklearn.cluster import KMeans
 
 from labelwise._params import Interval, check_params
 from labelwise._shared.serialize import json_scalar as _plain
-from labelwise._validate import check_inputs, check_pred_probs, labels_array, sorted_unique
+from labelwise._validate import (
+    as_array,
+    check_inputs,
+    check_pred_probs,
+    labels_array,
+    sorted_unique,
+)
 from labelwise.errors import ConfigError, InputError, InputTypeError, ShapeError
 from labelwise.neighbours import Neighbours, nearest_neighbours
 
@@ -230,15 +236,7 @@ class DataIssues:
 
 
 def _check_features(X: Any) -> np.ndarray:
-    if isinstance(X, pd.DataFrame):
-        X = X.to_numpy()
-    try:
-        arr = np.asarray(X)
-    except (TypeError, ValueError) as exc:
-        raise InputTypeError(
-            f"X could not be read as an array ({exc}); pass a 2-D numeric array (n_rows, "
-            "n_features)."
-        ) from None
+    arr = as_array("X", X, "a 2-D numeric array (n_rows, n_features)")
     if arr.dtype == object or arr.dtype.kind not in "biuf":
         raise InputTypeError(
             f"X has dtype {arr.dtype}; it must hold numbers. Encode categorical columns first "

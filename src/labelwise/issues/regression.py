@@ -29,6 +29,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.model_selection import KFold
 
 from labelwise._params import Interval, check_params, is_integer
+from labelwise._validate import as_array
 from labelwise.errors import ConfigError, InputError, InputTypeError, ShapeError
 from labelwise.issues.filter import FlaggedRows
 from labelwise.predict import check_progress, cv_splits, fit_on_fold, rows_matching, run_folds
@@ -83,12 +84,7 @@ def _as_vector(values: Any, name: str) -> np.ndarray:
         raise InputTypeError(f"{name} is a sparse matrix; pass a 1-D array of numbers.")
     if isinstance(values, (str, bytes)) or values is None:
         raise InputTypeError(f"{name} must be a 1-D array of numbers, got {type(values).__name__}.")
-    try:
-        arr = np.asarray(values)
-    except (TypeError, ValueError) as exc:  # ragged nested lists
-        raise InputTypeError(
-            f"{name} could not be read as an array ({exc}); pass a 1-D array of numbers."
-        ) from None
+    arr = as_array(name, values, "a 1-D array of numbers")
     if arr.ndim != 1:
         hint = " Use .ravel() for a single column." if arr.ndim == 2 and 1 in arr.shape else ""
         raise ShapeError(f"{name} must be 1-D (one number per row), got shape {arr.shape}.{hint}")

@@ -34,6 +34,7 @@ import pandas as pd
 from sklearn.utils.validation import validate_data
 
 from labelwise._params import Interval, Options
+from labelwise._validate import as_array
 from labelwise.errors import InputError, InputTypeError, LabelError, ShapeError
 from labelwise.learn._base import estimator_parameters
 from labelwise.learn._torch import NeuralClassifier, require_torch
@@ -421,13 +422,8 @@ def _read_candidates(candidates: Any, n: int, require_all: bool) -> list | np.nd
                     "candidates; list at least one class (or None for an unlabeled row)."
                 )
         return [None if s is None else list(dict.fromkeys(s)) for s in sets]
-    try:
-        matrix = np.asarray(candidates)
-    except (TypeError, ValueError) as exc:
-        raise InputTypeError(
-            f"candidates could not be read ({exc}); pass a boolean (n, K) matrix or a list of "
-            "sets of class names."
-        ) from None
+    expected = "a boolean (n, K) matrix or a list of sets of class names"
+    matrix = as_array("candidates", candidates, expected)
     if matrix.ndim != 2:
         raise ShapeError(
             f"candidates must be a boolean (n_samples, n_classes) matrix or a list of sets, got "

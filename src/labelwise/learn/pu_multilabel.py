@@ -30,7 +30,8 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from labelwise._params import Interval, Options
-from labelwise.errors import ConfigError, InputError, InputTypeError, ShapeError
+from labelwise._validate import as_array
+from labelwise.errors import ConfigError, InputError, ShapeError
 from labelwise.learn._base import estimator_parameters
 from labelwise.learn._torch import NeuralClassifier, require_torch
 
@@ -188,12 +189,7 @@ def _bce_step(est: PositiveUnlabeledMultiLabel, torch: Any, model: Any, xb: Any,
 
 
 def _check_targets(Y: Any, n: int) -> np.ndarray:
-    try:
-        arr = np.asarray(Y)
-    except (TypeError, ValueError) as exc:
-        raise InputTypeError(
-            f"Y could not be read as an array ({exc}); pass a 0/1 matrix."
-        ) from None
+    arr = as_array("Y", Y, "a 0/1 matrix")
     if arr.ndim != 2:
         raise ShapeError(
             f"Y must be a 2-D (n_samples, n_classes) 0/1 matrix, got shape {arr.shape}. For a "
