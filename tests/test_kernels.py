@@ -22,10 +22,10 @@ from labelwise.issues import _kernels as kernels
 from labelwise.issues._counting import (
     TOLERANCE,
     ClassGroups,
-    confident_thresholds,
     group_by_class,
     scan_block_numpy,
     smallest_n,
+    thresholds_from,
 )
 from labelwise.issues._selection import (
     Pairs,
@@ -38,10 +38,25 @@ from labelwise.issues._selection import (
     select,
 )
 from labelwise.issues._sparse import column
+from labelwise.issues._stream import InMemoryProbs
 from labelwise.issues.filter import METHODS
 from tests.conftest import noisy_problems
 
 pytest.importorskip("numba")
+
+
+def confident_thresholds(probs: np.ndarray, groups: ClassGroups) -> np.ndarray:
+    """The reference thresholds: numpy's own mean of each class's given-label probabilities."""
+    own = _counting._own_probs_by_class(probs, groups)
+    return thresholds_from(np.split(own, groups.bounds[1:-1]))
+
+
+def confident_pass(labels, probs, thresholds, n_jobs):
+    """The scan pass over rows held whole, as the engine runs it."""
+    codes = labels.astype(np.min_scalar_type(probs.shape[1]))
+    source = InMemoryProbs.checked(probs, n_jobs)
+    return _passes._scan_pass(codes, source, thresholds, [])[0]
+
 
 SEEDS = list(range(20))
 #: Ways of making ties: none, rounded probabilities, repeated rows, rows of 1/k everywhere.
@@ -371,9 +386,9 @@ def test_confident_pass_equals_numpy(variant, n_jobs, monkeypatch):
         groups = ClassGroups.of(labels, k)
         thresholds = confident_thresholds(probs, groups)
         use_kernels(monkeypatch, False)
-        want = _counting.confident_pass(labels, probs, thresholds, 1)
+        want = confident_pass(labels, probs, thresholds, 1)
         use_kernels(monkeypatch, True)
-        got = _counting.confident_pass(labels, probs, thresholds, n_jobs)
+        got = confident_pass(labels, probs, thresholds, n_jobs)
         np.testing.assert_array_equal(got.cells, want.cells)
         np.testing.assert_array_equal(got.off_diagonal, want.off_diagonal)
         np.testing.assert_array_equal(got.predicted, want.predicted)
@@ -407,9 +422,9 @@ def test_confident_pass_many_classes_sparse(monkeypatch):
     labels = make_labels(rng, probs)
     thresholds = confident_thresholds(probs, ClassGroups.of(labels, 40))
     use_kernels(monkeypatch, False)
-    want = _counting.confident_pass(labels, probs, thresholds, 1)
+    want = confident_pass(labels, probs, thresholds, 1)
     use_kernels(monkeypatch, True)
-    got = _counting.confident_pass(labels, probs, thresholds, 3)
+    got = confident_pass(labels, probs, thresholds, 3)
     np.testing.assert_array_equal(got.cells.toarray(), want.cells.toarray())
     np.testing.assert_array_equal(got.off_diagonal, want.off_diagonal)
     np.testing.assert_array_equal(got.predicted, want.predicted)

@@ -48,7 +48,7 @@ __all__ = [
     "warn",
 ]
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_PACKAGE_DIR = os.path.normcase(os.path.dirname(os.path.realpath(__file__))) + os.sep
 
 
 def is_integer(value: Any) -> bool:
@@ -60,7 +60,8 @@ def is_number(value: Any) -> bool:
     """True for finite-or-infinite real numbers of any kind; False for bools and NaN."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real):
         return False
-    return not math.isnan(value)
+    # Integers are never NaN, and a huge one would overflow math.isnan's float.
+    return isinstance(value, Integral) or not math.isnan(value)
 
 
 class Interval:
@@ -119,8 +120,7 @@ class Options:
             return False
 
     def __str__(self) -> str:
-        shown = sorted(self.values, key=str)
-        return "one of " + ", ".join(repr(v) for v in shown)
+        return "one of " + ", ".join(repr(v) for v in self.values)
 
 
 class InstanceOf:
@@ -208,12 +208,16 @@ def validate_params(
     return decorate
 
 
+def _inside_labelwise(filename: str) -> bool:
+    return os.path.normcase(os.path.realpath(filename)).startswith(_PACKAGE_DIR)
+
+
 def _outside_stacklevel() -> int:
     """The ``stacklevel`` that makes :func:`warnings.warn`, called from :func:`warn`, name the
     first frame outside labelwise (the user's line), wherever inside labelwise it is raised."""
     frame = inspect.currentframe()
     level = 0
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+    while frame is not None and _inside_labelwise(frame.f_code.co_filename):
         frame = frame.f_back
         level += 1
     # level counts this function's frame and warn's; warnings.warn's stacklevel=1 is warn itself,
@@ -227,5 +231,8 @@ def warn(message: str, category: type[Warning] = UserWarning) -> None:
     A fixed ``stacklevel`` points at whichever labelwise line happens to sit that many calls up;
     this walks the stack instead, so the warning names the line that called labelwise whatever
     the path inside (a public function, an estimator's ``fit``, the CLI).
+
+    Call it on the caller's thread: a worker thread's stack does not reach the user's code, so
+    work done in threads returns what it found and the main thread warns.
     """
     warnings.warn(message, category, stacklevel=_outside_stacklevel())

@@ -92,21 +92,6 @@ def thresholds_from(own_by_class: list) -> np.ndarray:
     return np.clip(np.asarray(means), THRESHOLD_FLOOR, None)
 
 
-def confident_thresholds(pred_probs: np.ndarray, groups: ClassGroups) -> np.ndarray:
-    """Per-class threshold t_k: the mean probability of class k over examples labelled k.
-
-    The mean is numpy's own (pairwise, in the input's dtype) over the class's rows in original
-    order, the reference's exact arithmetic. As in the reference, the array is float64 when some
-    class is empty (its threshold is the integer 2) and the input's dtype otherwise.
-    """
-    return grouped_thresholds(_own_probs_by_class(pred_probs, groups), groups)
-
-
-def grouped_thresholds(own: np.ndarray, groups: ClassGroups) -> np.ndarray:
-    """:func:`confident_thresholds` from the given-label probabilities grouped by class."""
-    return thresholds_from(np.split(own, groups.bounds[1:-1]))
-
-
 class CellCounter:
     """Counts of (given label, confident guess) cells, added block by block.
 
@@ -288,16 +273,6 @@ def _count_cells(codes: np.ndarray, n_cells: int) -> tuple[np.ndarray, np.ndarra
     return np.unique(codes, return_counts=True)
 
 
-def confident_pass(
-    labels: np.ndarray, pred_probs: np.ndarray, thresholds: np.ndarray, n_jobs: int | None = 1
-) -> ConfidentPass:
-    """Count the confident joint and collect per-row facts in one blocked pass."""
-    k = pred_probs.shape[1]
-    if kernels.enabled():
-        labels = kernels.compact(labels, k)
-    return merge_scan(scan_parts(labels, pred_probs, thresholds - TOLERANCE, n_jobs), thresholds, k)
-
-
 def scan_parts(labels: np.ndarray, pred_probs: np.ndarray, cut: np.ndarray, n_jobs: int | None):
     """The confident pass over blocks of rows, in ``n_jobs`` threads: each block's
     ((cells, counts), off-diagonal rows, argmax, rule-6 flags), in row order."""
@@ -315,20 +290,6 @@ def _scan_step(n: int, k: int, n_jobs: int | None) -> int:
         return max(-(-n // (2 * resolve_n_jobs(n_jobs))), min(n, _MIN_COMPILED_ROWS))
     # Blocks also stay a small share of the input, so temporaries stay small beside it.
     return max(1, min(BLOCK_ROWS, BLOCK_ELEMENTS // k, max(n // 16, 1024)))
-
-
-def merge_scan(parts: list, thresholds: np.ndarray, k: int) -> ConfidentPass:
-    """Merge per-block scans (in row order) by addition and concatenation."""
-    counter = CellCounter(k)
-    for (seen, counts), *_ in parts:
-        counter.add(seen, counts)  # cells within one block are distinct
-    return ConfidentPass(
-        thresholds=thresholds,
-        cells=counter.table(),
-        off_diagonal=np.concatenate([p[1] for p in parts]),
-        predicted=np.concatenate([p[2] for p in parts]).astype(np.min_scalar_type(k)),
-        given_wins=np.concatenate([p[3] for p in parts]),
-    )
 
 
 def round_preserving_sum(values: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ arranged so that results equal the in-memory ones bit for bit:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -76,6 +77,11 @@ class Scanned:
     scores: dict = field(default_factory=dict)
     sample: tuple = ()
 
+    @cached_property
+    def groups(self) -> ClassGroups:
+        """The rows of each given class, in row order (for the numpy reference on whole rows)."""
+        return ClassGroups.of(self.checked.labels, self.source.n_classes)
+
     def score(self, name: str) -> np.ndarray:
         """The per-row score ``name``: from the scan when it was asked for, else computed now
         (one more pass when the rows are read in chunks)."""
@@ -105,7 +111,7 @@ def scan_source(
     codes, names = encode_label_values(values, labels, source.n_classes, classes)
     # The kernels loop several times faster over small codes: make them once for every pass.
     codes = codes.astype(np.min_scalar_type(source.n_classes), copy=False)
-    thresholds = thresholds_from(_own_probs_by_class(codes, source))
+    thresholds = thresholds_from(_given_probs_by_class(codes, source))
     wanted = list(dict.fromkeys(name for name in score_names if name))
     scan, scores, sample = _scan_pass(codes, source, thresholds, wanted)
     probs = source.array if source.whole else source
@@ -133,7 +139,7 @@ def _scatter_chunk(start: int, block: np.ndarray, given: np.ndarray, filled: dic
     kernels.scatter_own(given, block, filled["next_slot"], filled["own"], np.empty(0, np.intp))
 
 
-def _own_probs_by_class(labels: np.ndarray, source: Any) -> list:
+def _given_probs_by_class(labels: np.ndarray, source: Any) -> list:
     """Each class's given-label probabilities, in row order (one pass, filled in place)."""
     n_classes = source.n_classes
     counts = np.bincount(labels, minlength=n_classes)
@@ -250,7 +256,7 @@ def pruned_rows(
         pairs = Pairs.of(prune, checked_classes, counts, by_class)
         return _selected(labels, source, pairs, counts, scanned.sample)
     if source.whole:
-        return _pruned_whole(labels, source, prune, checked_classes, by_class)
+        return _pruned_whole(scanned.groups, source, prune, checked_classes, by_class)
     return _pruned_in_chunks(labels, source, prune, checked_classes, counts, by_class)
 
 
@@ -284,11 +290,10 @@ def _selected(
 
 
 def _pruned_whole(
-    labels: np.ndarray, source: Any, prune: Any, checked: list[int], by_class: bool
+    groups: ClassGroups, source: Any, prune: Any, checked: list[int], by_class: bool
 ) -> np.ndarray:
     """The numpy reference on rows held whole: each class's rows gathered once, cut exactly."""
-    probs, n_classes = source.array, source.n_classes
-    groups = ClassGroups.of(labels, n_classes)
+    probs, n_rows = source.array, source.n_rows
 
     def flag_class(k: int) -> np.ndarray:
         rows = groups.rows(k)
@@ -299,8 +304,8 @@ def _pruned_whole(
 
     # Threads pay only when each class is big: many small classes are dominated by the
     # interpreter (which holds the GIL), and threads then slow them down.
-    big = labels.size >= _ROWS_PER_THREADED_CLASS * max(len(checked), 1)
-    mask = np.zeros(labels.size, dtype=bool)
+    big = n_rows >= _ROWS_PER_THREADED_CLASS * max(len(checked), 1)
+    mask = np.zeros(n_rows, dtype=bool)
     for rows in ordered_map(flag_class, checked, source.n_jobs if big else 1):
         mask[rows] = True
     return mask

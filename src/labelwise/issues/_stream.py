@@ -29,6 +29,7 @@ from labelwise._params import is_integer
 from labelwise._validate import as_float_matrix, check_pred_probs, check_range
 from labelwise.errors import ConfigError, DataFileError, InputTypeError
 from labelwise.issues._chunks import ArraySource, apply_to_chunk, check_shape, warn_drift
+from labelwise.issues._counting import BLOCK_ELEMENTS
 
 __all__ = [
     "ChunkedProbs",
@@ -124,7 +125,10 @@ class InMemoryProbs(ArraySource):
             self.array = check_pred_probs(pred_probs, n_jobs)
         else:
             self.array = as_float_matrix(pred_probs, min_columns=1)
-            check_range(self.array, 0)
+            # In blocks, so that the check's temporaries stay small beside the array.
+            step = max(1, BLOCK_ELEMENTS // self.array.shape[1])
+            for start in range(0, self.array.shape[0], step):
+                check_range(self.array[start : start + step], start)
         self.n_jobs = n_jobs
 
     @classmethod

@@ -36,14 +36,12 @@ SHOWN_SMALL_CLASSES = 5
 
 
 def engine_options(
-    n_jobs: int | None = None,
     min_examples_per_class: int = 1,
     frac_noise: float = 1.0,
     num_to_remove_per_class: Any = None,
 ) -> dict:
     """The options every flagging path hands down, in one place."""
     return {
-        "n_jobs": n_jobs,
         "min_examples_per_class": min_examples_per_class,
         "frac_noise": frac_noise,
         "num_to_remove_per_class": num_to_remove_per_class,
@@ -346,22 +344,20 @@ def issues_from_scan(
     method: str = "prune_by_noise_rate",
     rank_by: str = "self_confidence",
     *,
-    n_jobs: int | None = None,
     min_examples_per_class: int = 1,
     frac_noise: float = 1.0,
     num_to_remove_per_class: Any = None,
 ) -> LabelIssues:
-    """:func:`find_label_issues` on rows already scanned by
-    :func:`scan_for_issues` (several methods may share one scan).
-
-    ``n_jobs`` is accepted with the other :func:`engine_options`; the source's threads are used.
-    """
-    options = engine_options(n_jobs, min_examples_per_class, frac_noise, num_to_remove_per_class)
+    """:func:`find_label_issues` on rows already scanned by :func:`scan_for_issues` (several
+    methods may share one scan); the source's own threads do the work."""
+    options = engine_options(min_examples_per_class, frac_noise, num_to_remove_per_class)
     counts = scanned.scan.label_counts
+    checked: list[list[int]] = []  # found (and warned about) once, at the first pruning
 
     def pruned(prune: Any, by_class: bool) -> np.ndarray:
-        checked = _checked_classes(counts, min_examples_per_class)
-        return pruned_rows(scanned, prune, checked, by_class)
+        if not checked:
+            checked.append(_checked_classes(counts, min_examples_per_class))
+        return pruned_rows(scanned, prune, checked[0], by_class)
 
     mask = _flag(scanned.checked.labels, method, scanned.scan, scanned.score, pruned, options)
     return _result(scanned, mask, method, rank_by)
@@ -376,6 +372,7 @@ def _result(scanned: Scanned, mask: np.ndarray, method: str, rank_by: str) -> La
         classes=scanned.checked.classes,
         method=method,
         rank_by=rank_by,
-        given_codes=scanned.checked.labels,
+        # Compact codes serve the passes; the result's are intp, whatever the source.
+        given_codes=scanned.checked.labels.astype(np.intp),
         suggested_codes=scanned.scan.predicted,
     )

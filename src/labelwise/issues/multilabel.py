@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from labelwise._params import Interval, Options, check_params, warn
-from labelwise._validate import as_float_matrix, check_range, encode_labels
+from labelwise._validate import encode_labels
 from labelwise.errors import InputTypeError, LabelError, ShapeError, SmallClassWarning
 from labelwise.issues._counting import BLOCK_ELEMENTS, smallest_n
 from labelwise.issues._options import (
@@ -29,7 +29,7 @@ from labelwise.issues._options import (
     PRUNING,
     check_flagging_options,
 )
-from labelwise.issues._stream import InMemoryProbs, OneVsRest, chunked_source, one_vs_rest
+from labelwise.issues._stream import InMemoryProbs, OneVsRest, one_vs_rest, row_source
 from labelwise.issues.filter import (
     FlaggedRows,
     engine_options,
@@ -80,15 +80,6 @@ class MultiLabelData:
 
 
 # --- Validation ------------------------------------------------------------------------------
-
-
-def _probability_matrix(pred_probs: Any) -> np.ndarray:
-    """An (N, K) float matrix of per-class probabilities; rows need not sum to 1."""
-    arr = as_float_matrix(pred_probs, min_columns=1)
-    step = max(1, BLOCK_ELEMENTS // arr.shape[1])
-    for start in range(0, arr.shape[0], step):
-        check_range(arr[start : start + step], start)
-    return arr
 
 
 def _validated_classes(classes: Any, n_classes: int) -> np.ndarray:
@@ -288,13 +279,10 @@ def check_multilabel_inputs(
     >>> data.given.astype(int).tolist(), data.classes.tolist()
     ([[0, 1], [0, 0], [1, 1]], ['a', 'b'])
     """
-    if classes is None and isinstance(pred_probs, pd.DataFrame):
-        classes = list(pred_probs.columns)
-    probs = chunked_source(pred_probs, labels, chunk_rows, memory_limit, sums_to_one=False)
-    if probs is None:
-        probs = _probability_matrix(pred_probs)
-    elif classes is None and probs.columns is not None:
-        classes = probs.columns
+    source = row_source(pred_probs, labels, chunk_rows, memory_limit, sums_to_one=False)
+    if classes is None and source.columns is not None:
+        classes = source.columns
+    probs = source.array if source.whole else source
     n, n_classes = (probs.n_rows, probs.n_classes) if _is_chunked(probs) else probs.shape
     if classes is not None:
         classes = _validated_classes(classes, n_classes)
@@ -464,7 +452,9 @@ def _binary_issues(
     return issues_from_scan(scanned, method, **options).mask
 
 
-def _class_flags(data: MultiLabelData, method: str, options: dict[str, Any]) -> np.ndarray:
+def _class_flags(
+    data: MultiLabelData, method: str, options: dict[str, Any], n_jobs: int | None
+) -> np.ndarray:
     """(N, K) bool: where each class's binary problem flags the example."""
     flags = np.zeros(data.given.shape, dtype=bool)
     with warnings.catch_warnings():
@@ -472,7 +462,7 @@ def _class_flags(data: MultiLabelData, method: str, options: dict[str, Any]) -> 
         warnings.simplefilter("ignore", SmallClassWarning)
         source = data.pred_probs
         if not _is_chunked(source):  # checked already: each pass reads it as one chunk
-            source = InMemoryProbs.checked(source, options["n_jobs"])
+            source = InMemoryProbs.checked(source, n_jobs)
         for k in range(flags.shape[1]):
             binary = OneVsRest(source, k)
             flags[:, k] = _binary_issues(data.given[:, k], binary, method, options)
@@ -683,15 +673,15 @@ def find_multilabel_issues(
     """
     check_flagging_options(MULTILABEL_METHODS, method, rank_by, min_examples_per_class, frac_noise)
     data = check_multilabel_inputs(labels, pred_probs, classes, chunk_rows, memory_limit)
-    options = engine_options(n_jobs, min_examples_per_class, frac_noise)
+    options = engine_options(min_examples_per_class, frac_noise)
     scores = _example_scores(data, rank_by)
     if method in LOW_SCORE_METHODS:
-        flags = _class_flags(data, "confident_learning", options)
+        flags = _class_flags(data, "confident_learning", options, n_jobs)
         mask, per_class = _lowest_ranked(data, scores, rank_by, flags)
     else:
         if method in PRUNING:
             _warn_small_classes(data, min_examples_per_class)
-        per_class = _class_flags(data, method, options)
+        per_class = _class_flags(data, method, options, n_jobs)
         mask = per_class.any(axis=1)
     return MultiLabelIssues(
         mask=mask,
