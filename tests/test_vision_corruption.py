@@ -151,7 +151,8 @@ def test_supervised_baseline_predicts_full_resolution_masks(photos):
 
 
 def test_cross_scale_loss_trains_only_the_pixels_left_unresolved():
-    from labelwise.vision.corruption import _cluster_image, _hierarchy_loss
+    from labelwise.vision.corruption._clustering import _cluster_image
+    from labelwise.vision.corruption._losses import _hierarchy_loss
 
     gen = torch.Generator().manual_seed(0)
     truth = torch.zeros(2, 64, 64, dtype=torch.bool)

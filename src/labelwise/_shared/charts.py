@@ -100,7 +100,7 @@ def rect(
     """A ``<rect>``, with a tooltip when ``title`` is given."""
     head = (
         f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}" '
-        f'fill="{fill}"{_attributes(attrs)}'
+        f'fill="{escape(fill)}"{_attributes(attrs)}'
     )
     if title is None:
         return head + "/>"
@@ -110,7 +110,7 @@ def rect(
 def line(x1: float, x2: float, y1: float, y2: float, stroke: str, **attrs: Any) -> str:
     """A straight ``<line>`` from ``(x1, y1)`` to ``(x2, y2)``."""
     return (
-        f'<line x1="{x1:.1f}" x2="{x2:.1f}" y1="{y1:.1f}" y2="{y2:.1f}" stroke="{stroke}"'
+        f'<line x1="{x1:.1f}" x2="{x2:.1f}" y1="{y1:.1f}" y2="{y2:.1f}" stroke="{escape(stroke)}"'
         f"{_attributes(attrs)}/>"
     )
 

@@ -39,13 +39,19 @@ def jsonable(value: Any, default: Callable[[Any], Any] | None = None) -> Any:
     >>> import datetime
     >>> jsonable([datetime.date(2024, 1, 2)], default=lambda v: v.isoformat())
     ['2024-01-02']
+    >>> jsonable(np.array(["2024-01-02T03:04", "NaT"], dtype="datetime64[ns]"))
+    ['2024-01-02T03:04:00', None]
     """
     if isinstance(value, Mapping):
         return {str(k): jsonable(v, default) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         return [jsonable(v, default) for v in value]
     if isinstance(value, (np.ndarray, pd.Series, pd.Index)):
+        if np.asarray(value).dtype.kind == "M":  # tolist() would give nanosecond integers
+            return [jsonable(v, default) for v in np.asarray(value)]
         return jsonable(value.tolist(), default)
+    if isinstance(value, np.datetime64):  # .item() would give nanoseconds as an integer
+        return None if np.isnat(value) else pd.Timestamp(value).isoformat()
     if isinstance(value, np.generic):
         return jsonable(value.item(), default)
     if isinstance(value, float):

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labelwise.io import json_scalar as plain
+from labelwise._shared.serialize import json_scalar as plain
 
 #: Bins of the numeric histograms.
 HIST_BINS = 20

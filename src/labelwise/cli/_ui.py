@@ -143,7 +143,8 @@ class LabelwiseGroup(_LabelwiseHelp, TyperGroup):
 
 
 def count_progress(description: str, unit: str = "") -> contextlib.AbstractContextManager[Bar]:
-    """A progress bar on stderr over counted work; yields the ``progress(done, total)`` callback.
+    """A progress bar on stderr over counted work; yields a progress ``Bar``, called as
+    ``bar(done, total)``.
 
     The bar is transient (it disappears when done), so logs and captured output stay clean.
     """

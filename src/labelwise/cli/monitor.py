@@ -25,7 +25,7 @@ from labelwise import io
 from labelwise._shared.progress import progress_bar
 from labelwise._shared.serialize import strict_json
 from labelwise.cli import _ui
-from labelwise.cli.audit import split_names
+from labelwise.cli._ui import split_names
 from labelwise.errors import ConfigError, DataFileError, InputError, LabelwiseError
 
 __all__ = [

@@ -45,7 +45,8 @@ def serve_command(
 ) -> None:
     """Serve the monitoring dashboard (read-only) until interrupted with Ctrl+C."""
     from labelwise._optional import require
-    from labelwise.monitor.dashboard import create_app, display_url
+    from labelwise._shared.urls import display_url
+    from labelwise.monitor.dashboard import create_app
     from labelwise.monitor.store import default_store_url
 
     uvicorn = require("uvicorn", "labelwise serve")

@@ -24,9 +24,10 @@ from labelwise.monitor._composite import (
     composite_score,
     level_of,
 )
+from labelwise.monitor._config import DEFAULT_FLOORS
 from labelwise.monitor._counts import Layout, WindowCounts
 from labelwise.monitor._fit import default_features
-from labelwise.monitor._monitor import DEFAULT_FLOORS, Monitor
+from labelwise.monitor._monitor import Monitor
 from labelwise.monitor._results import (
     BLIND_SPOT,
     METRIC_RANGES,

@@ -20,8 +20,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-# The store's strict JSON conversion, under the name its callers know.
-
 __all__ = [
     "GENESIS",
     "ChainReport",

@@ -17,6 +17,7 @@ n_bins must be an integer >= 2, got 1.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 from collections.abc import Mapping
 from numbers import Integral, Real
@@ -81,17 +82,18 @@ class MonitorConfig:
         "weights": [_A_DICT, None],
         "composite": [Options(("graded", "fired")), None],
         "hysteresis": [Interval(Real, 0, None)],
-        "n_sigma": [Interval(Real, 0, None, closed="neither")],
+        "n_sigma": [Interval(Real, 0, None)],
         "calibrate": [Options(("auto", "isotonic", "none")), BOOLEAN, None],
         # As scikit-learn's PCA takes it: a share of variance, or a number of components.
         "pca_variance": [Interval(Real, 0, 1, closed="neither"), Interval(Integral, 1, None)],
-        "random_state": [Interval(Integral, 0, None)],
+        "random_state": [Interval(Integral, 0, None), None],
+        "cutoffs": [InstanceOf((tuple, list), "a sequence of level cutoffs"), None],
+        "persistence": [InstanceOf((tuple, list), "a pair (k, m) of window counts")],
     }
 
     def get_params(self) -> dict:
         """Constructor parameters, as given."""
-        code = self.__init__.__code__
-        names = code.co_varnames[1 : code.co_kwonlyargcount + 1]
+        names = list(inspect.signature(type(self).__init__).parameters)[1:]
         return {n: getattr(self, n) for n in names}
 
     def set_params(self, **params: Any) -> MonitorConfig:

@@ -1,7 +1,7 @@
 """The :class:`Monitor`: fit on a labelled reference window, check unlabelled windows.
 
 The monitor is a façade over its seams, one module each: its configuration and the constraints
-on it (:mod:`._config`), fitting on the reference (:mod:`._fitting`), checking a window
+on it (:mod:`._config`), fitting on the reference (:mod:`._monitor_fit`), checking a window
 (:mod:`._window`), the window-to-window state and reconciliation (:mod:`._history`) and the
 monitor file (:mod:`._persist`). Below them sit the model outputs (one
 :class:`~labelwise.monitor._output.Output` per kind: binary, multiclass, regression), the
@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from labelwise.monitor._config import DEFAULT_FLOORS, MonitorConfig
-from labelwise.monitor._fitting import FittedMonitor
-from labelwise.monitor._history import WindowHistory, estimates_of
+from labelwise.monitor._config import MonitorConfig
+from labelwise.monitor._history import WindowHistory
+from labelwise.monitor._monitor_fit import FittedMonitor
 from labelwise.monitor._persist import PersistentMonitor
 from labelwise.monitor._window import WindowChecks
 
-__all__ = ["Monitor", "DEFAULT_FLOORS", "estimates_of"]
+__all__ = ["Monitor"]
 
 
 class Monitor(MonitorConfig, FittedMonitor, WindowChecks, WindowHistory, PersistentMonitor):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from labelwise._shared.serialize import jsonable
-from labelwise.errors import DataFileError
+from labelwise.errors import ConfigError, DataFileError
 from labelwise.io import write_json
 from labelwise.monitor._counts import Layout
 from labelwise.monitor._reference import read_sample
@@ -80,7 +80,7 @@ class PersistentMonitor:
             raise DataFileError(f"could not read monitor file {str(path)!r}: {exc}") from exc
         try:
             return cls.from_dict(data)
-        except (AttributeError, KeyError, TypeError, IndexError) as exc:
+        except (AttributeError, KeyError, TypeError, IndexError, ConfigError) as exc:
             raise DataFileError(
                 f"{str(path)!r} is JSON but not a monitor file ({type(exc).__name__}: {exc}); "
                 "write one with `labelwise monitor fit` or Monitor.to_json."

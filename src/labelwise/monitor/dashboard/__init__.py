@@ -20,58 +20,24 @@ multiclass and regression models share the pages: charts and tables are drawn fr
 a model has, with per-class statistics (``expected_f1[cat]``) gathered into a table.
 """
 
-from labelwise._shared.charts import PALETTE, nice_ticks  # noqa: F401
-from labelwise._shared.formatting import format_time as when  # noqa: F401
-from labelwise._shared.urls import display_url  # noqa: F401
-from labelwise.monitor._composite import SEVERITIES  # noqa: F401
-from labelwise.monitor._results import BLIND_SPOT  # noqa: F401
-from labelwise.monitor.dashboard._app import create_app  # noqa: F401
-from labelwise.monitor.dashboard._cells import fmt  # noqa: F401
-from labelwise.monitor.dashboard._charts import Band, Series, bar_chart, line_chart  # noqa: F401
-from labelwise.monitor.dashboard._figures import (  # noqa: F401 - importable from here as before
-    CLASS_CHARTS,
-    DEFAULT_BANDS,
-    MAX_SERIES,
-    SCALE_RATIO,
-    class_series,
-    model_charts,
-    monitor_series,
-    scale_groups,
-    score_bins_chart,
-    severity_bands,
-)
-from labelwise.monitor.dashboard._metrics import (  # noqa: F401 - importable from here as before
-    CLASS_COLUMNS,
-    class_table,
-    estimate_rows,
-    model_kind,
-    split_metric,
-    window_classes,
-)
-from labelwise.monitor.dashboard._queries import (  # noqa: F401 - importable from here as before
-    FEATURE_COLUMNS,
-    StoreView,
-    feature_rows,
-    plain,
-    records,
-)
-from labelwise.monitor.dashboard._urls import (  # noqa: F401 - importable from here as before
-    NotFound,
-    alerts_url,
-    locate,
-    model_url,
-    path_segment,
-    segment_name,
-    window_url,
-)
+from labelwise.monitor import BLIND_SPOT
+from labelwise.monitor.dashboard._app import create_app
+from labelwise.monitor.dashboard._cells import fmt
+from labelwise.monitor.dashboard._charts import Band, Series, line_chart
+from labelwise.monitor.dashboard._figures import MAX_SERIES, scale_groups
+from labelwise.monitor.dashboard._urls import model_url, window_url
+from labelwise.monitor.store import SEVERITIES
 
-# Everything above stays importable from here; the documented API is this list.
 __all__ = [
     "BLIND_SPOT",
+    "MAX_SERIES",
     "SEVERITIES",
     "Band",
     "Series",
     "create_app",
     "fmt",
     "line_chart",
+    "model_url",
+    "scale_groups",
+    "window_url",
 ]

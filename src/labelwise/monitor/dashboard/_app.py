@@ -13,13 +13,13 @@ from typing import Any
 
 from labelwise._shared.templates import template_environment
 from labelwise._shared.urls import display_url
-from labelwise.monitor._composite import SEVERITIES
-from labelwise.monitor._results import BLIND_SPOT
+from labelwise.monitor import BLIND_SPOT
 from labelwise.monitor.dashboard._cells import fmt
 from labelwise.monitor.dashboard._figures import model_charts, score_bins_chart
 from labelwise.monitor.dashboard._metrics import split_metric
 from labelwise.monitor.dashboard._queries import FEATURE_COLUMNS, StoreView
 from labelwise.monitor.dashboard._urls import NotFound, alerts_url, locate, model_url
+from labelwise.monitor.store import SEVERITIES
 
 
 def _columns(rows: Sequence[dict[str, Any]], first: Sequence[str] = ()) -> list[str]:

@@ -13,7 +13,7 @@ from typing import Any
 from markupsafe import Markup
 
 from labelwise._shared.formatting import finite_number
-from labelwise.monitor._composite import LEVELS, PRESETS
+from labelwise.monitor import LEVELS, PRESETS
 from labelwise.monitor.dashboard._charts import Band, Series, bar_chart, line_chart
 from labelwise.monitor.dashboard._metrics import split_metric
 

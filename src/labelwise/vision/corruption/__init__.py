@@ -18,10 +18,8 @@ scikit-learn's two when scikit-image is installed, else scikit-learn's two alone
 downloaded. Masks use 1 for corrupted pixels.
 """
 
-from labelwise.vision.corruption._clustering import _cluster_image as _cluster_image
 from labelwise.vision.corruption._corrupt import PATTERNS, corrupt_images, corruption_iou
 from labelwise.vision.corruption._detector import MODES, CorruptionDetector, train_detector
-from labelwise.vision.corruption._losses import _hierarchy_loss as _hierarchy_loss
 from labelwise.vision.corruption._photos import CROP as CROP
 from labelwise.vision.corruption._photos import PHOTO_SCALES as PHOTO_SCALES
 from labelwise.vision.corruption._photos import SKIMAGE_PHOTOS as SKIMAGE_PHOTOS
