@@ -35,7 +35,7 @@ from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OrdinalEncoder, StandardScaler
 
-from labelwise._params import InstanceOf, check_params
+from labelwise._params import InstanceOf, check_params, is_integer
 from labelwise._shared.serialize import json_scalar
 from labelwise.errors import ConfigError, InputError, InputTypeError
 from labelwise.predict import (
@@ -862,7 +862,7 @@ def choose_regressor(
     from labelwise.issues.regression import cross_val_predictions
 
     names = _check_candidates(candidates, REGRESSORS)
-    folds = int(cv) if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool) else 1
+    folds = int(cv) if is_integer(cv) else 1
     counter = _Counter(progress, folds * len(names))
 
     def predict(estimator: Any) -> np.ndarray:

@@ -25,7 +25,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 from sklearn.utils.parallel import Parallel, delayed
 
 from labelwise._parallel import one_blas_thread, one_openmp_thread, resolve_n_jobs
-from labelwise._params import warn
+from labelwise._params import is_integer, warn
 from labelwise._validate import check_pred_probs, encode_labels
 from labelwise.errors import (
     ConfigError,
@@ -205,7 +205,7 @@ def classifier_splits(
     list of (ndarray, ndarray)
     """
     splitter = None
-    if isinstance(cv, (int, np.integer)):
+    if is_integer(cv):
         splitter = _stratified(int(cv), codes, classes, random_state)
     return cv_splits(cv, X, codes, splitter)
 

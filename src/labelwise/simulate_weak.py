@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from sklearn.datasets import load_digits
 
-from labelwise._params import Interval, Options, check_params
+from labelwise._params import Interval, Options, check_params, is_integer
 from labelwise._simulate import as_generator, check_rate, class_names, encode_classes
 from labelwise._validate import as_array, labels_array
 from labelwise.errors import ConfigError, InputError, InputTypeError, LabelError, ShapeError
@@ -234,7 +234,7 @@ def _binary_matrix(Y: Any) -> np.ndarray:
 
 def _extra_range(n_extra: Any, n_classes: int) -> tuple[int, int]:
     """``(low, high)`` from an int or a pair, checked and capped at K - 1."""
-    pair = (n_extra, n_extra) if isinstance(n_extra, (int, np.integer)) else n_extra
+    pair = (n_extra, n_extra) if is_integer(n_extra) else n_extra
     try:
         low, high = (int(v) for v in pair)
         ok = not isinstance(n_extra, (bool, np.bool_)) and 0 <= low <= high
@@ -268,7 +268,7 @@ def _with_marker(values: np.ndarray, marker: Any) -> np.ndarray:
                 return values.copy()
         except TypeError:
             pass
-        if isinstance(marker, (int, np.integer)):
+        if isinstance(marker, (int, np.integer)):  # True too: it is stored as 1
             return values.astype(np.int64)
     out = np.empty(values.size, dtype=object)
     out[:] = values.tolist()

@@ -29,7 +29,7 @@ from sklearn.utils.extmath import svd_flip
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
-from labelwise._params import Interval, Options
+from labelwise._params import Interval, Options, is_integer
 from labelwise.errors import ConfigError, InputError, InputTypeError, LabelError, ShapeError
 from labelwise.learn._base import CheckedParams
 
@@ -76,7 +76,7 @@ def _check_dims(name: str, dims: Any, max_d: int) -> list[int]:
 
 
 def _check_d(name: str, d: Any, max_d: int) -> int:
-    if isinstance(d, (bool, np.bool_)) or not isinstance(d, (int, np.integer)):
+    if not is_integer(d):
         raise ConfigError(f"{name} must hold ints, got {d!r}.")
     if not 1 <= d <= max_d:
         raise ConfigError(
