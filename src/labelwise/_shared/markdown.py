@@ -119,11 +119,14 @@ def markdown_rows(
     return "\n".join(lines)
 
 
-def markdown_table(frame: pd.DataFrame, digits: int = 4) -> str:
+def markdown_table(frame: pd.DataFrame, digits: int = 4, raw: Iterable[Any] = ()) -> str:
     r"""A DataFrame as a GitHub markdown table; floats to ``digits`` significant digits.
 
     Column names and text cells go through :func:`markdown_escape`, so data cannot add HTML,
-    links or cells; numbers are written as numbers.
+    links or cells; numbers are written as numbers. The ``raw`` columns hold the caller's own
+    Markdown (formatted numbers such as ``[+0.1, +0.3]``): their name and cells are written as
+    given. (A :class:`Markdown` cell would not survive a DataFrame: pandas may store text as
+    plain strings.)
 
     >>> import pandas as pd
     >>> print(markdown_table(pd.DataFrame({"a": [1.23456], "b": ["x|y"]})), end="")
@@ -137,4 +140,10 @@ def markdown_table(frame: pd.DataFrame, digits: int = 4) -> str:
             return "–" if not np.isfinite(value) else f"{value:.{digits}g}"
         return markdown_escape(value)
 
-    return markdown_rows(frame.columns, frame.itertuples(False), cell) + "\n"
+    raw = set(raw)
+    headers = [Markdown(c) if c in raw else c for c in frame.columns]
+    rows = (
+        [Markdown(v) if c in raw else v for c, v in zip(frame.columns, row, strict=True)]
+        for row in frame.itertuples(False)
+    )
+    return markdown_rows(headers, rows, cell) + "\n"

@@ -37,8 +37,9 @@ from scipy.optimize import linear_sum_assignment
 
 from labelwise._optional import require
 from labelwise._params import Interval, Options, check_params
+from labelwise._shared.markdown import Markdown, markdown_rows
 from labelwise.errors import ConfigError
-from labelwise.io import markdown_escape, write_png
+from labelwise.io import write_png
 from labelwise.vision.conditions import flip_conditions
 
 torch = require("torch", "labelwise.learn.cep")
@@ -325,25 +326,15 @@ class CEPStudy:
         """A Markdown table of the summary, with the true entropy for reference."""
         summary = self.summary()
         true_h = float(self.results["true_entropy"].mean())
-        lines = [
-            "| setting | W2 (Gaussian fit) | change vs 0% | W2 (exact, samples) | change vs 0% "
-            "| entropy (nats) | change vs 0% |",
-            "|---|---|---|---|---|---|---|",
+        headers = ["setting", "W2 (Gaussian fit)", "change vs 0%", "W2 (exact, samples)"]
+        headers += ["change vs 0%", "entropy (nats)", "change vs 0%"]
+        measures = ("w2_gauss", "d_w2_gauss", "w2_exact", "d_w2_exact", "entropy", "d_entropy")
+        rows = [
+            [r["setting"]]
+            + [Markdown(_pm(r[m], r[f"{m}_hw"], signed=m.startswith("d_"))) for m in measures]
+            for r in (row._asdict() for row in summary.itertuples(index=False))
         ]
-        for row in summary.itertuples(index=False):
-            r = row._asdict()
-            cells = [
-                _pm(r[m], r[f"{m}_hw"], signed=m.startswith("d_"))
-                for m in (
-                    "w2_gauss",
-                    "d_w2_gauss",
-                    "w2_exact",
-                    "d_w2_exact",
-                    "entropy",
-                    "d_entropy",
-                )
-            ]
-            lines.append(f"| {markdown_escape(r['setting'])} | " + " | ".join(cells) + " |")
+        lines = [markdown_rows(headers, rows)]
         lines.append("")
         lines.append(
             f"Means over {len(set(self.results['seed']))} seeds and {self.params.get('n_classes')} "

@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+#: Report columns of formatted numbers (signs, intervals in brackets), written as they are.
+OWN_CELLS = ("coef", "95% interval", "delta")
+
 
 def p_text(p: float) -> str:
     """A p-value for tables and sentences: two significant digits, scientific below 1e-4."""

@@ -49,7 +49,7 @@ from labelwise._params import Interval, Options, check_params
 from labelwise.errors import ConfigError, InputError, InputTypeError
 from labelwise.io import markdown_table, write_png
 from labelwise.study._checks import checked_list
-from labelwise.study._shown import interval_cells, p_text
+from labelwise.study._shown import OWN_CELLS, interval_cells, p_text
 
 __all__ = [
     "PREFERENCE_VERDICTS",
@@ -446,13 +446,13 @@ class PreferenceAudit:
         lines += [f"- {r}" for r in self.reasons]
         lines += [
             "",
-            markdown_table(_pairs_cells(self.table)),
+            markdown_table(_pairs_cells(self.table), raw=["chosen \\ rejected"]),
             f"Attribute rate: chosen {s['rate_chosen']:.3f}, rejected {s['rate_rejected']:.3f}, "
             f"base {s['base_rate']:.3f} (lift {s['lift']:.2f}); win rate when only one side has "
             f"it {s['win_rate']:.3f} [{s['win_low']:.3f}, {s['win_high']:.3f}], exact McNemar "
             f"p {p_text(s['mcnemar_p'])}.",
             "",
-            markdown_table(_bradley_terry_cells(self.bradley_terry)),
+            markdown_table(_bradley_terry_cells(self.bradley_terry), raw=OWN_CELLS),
             markdown_table(_best_of_n_cells(self.best_of_n)),
         ]
         sig = self.significant_triggers()

@@ -12,7 +12,7 @@ import pandas as pd
 
 from labelwise._optional import require
 from labelwise.io import markdown_escape, markdown_table, write_png
-from labelwise.study._shown import interval_cells, p_text
+from labelwise.study._shown import OWN_CELLS, interval_cells, p_text
 from labelwise.study.cot._conditions import POSITIONS
 
 __all__ = ["CotProtocol", "plot_protocols"]
@@ -89,8 +89,8 @@ class CotProtocol:
         lines += [f"- {reason}" for reason in self.reasons]
         lines += [
             "",
-            markdown_table(_accuracy_cells(self.accuracy)),
-            markdown_table(_sensitivity_cells(self.sensitivity)),
+            markdown_table(_accuracy_cells(self.accuracy), raw=OWN_CELLS),
+            markdown_table(_sensitivity_cells(self.sensitivity), raw=OWN_CELLS),
             f"Conflicting answer: followed-wrong rate {c['fw']:.3f} "
             f"[{c['fw_low']:.3f}, {c['fw_high']:.3f}] against {c['fw_question_only']:.3f} "
             f"question-only (McNemar p {p_text(c['fw_p_value'])}); "
