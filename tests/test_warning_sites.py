@@ -74,3 +74,19 @@ def test_clean_classifier_fit_names_the_caller_when_it_renormalizes():
     model = lw.CleanClassifier()
     record = _recorded(RenormalizedWarning, lambda: model.fit(X, labels, pred_probs=probs))
     assert record[0].filename == __file__
+
+
+def test_chunked_reading_names_the_caller_when_it_renormalizes():
+    labels, probs = _drifted_float16()
+    record = _recorded(RenormalizedWarning, lambda: find_label_issues(labels, probs, chunk_rows=7))
+    assert len(record) == 1  # every pass reads the same rows: one warning, on the first
+    assert record[0].filename == __file__
+
+
+def test_find_label_issues_names_the_caller_for_a_class_too_small_to_check():
+    rng = np.random.default_rng(0)
+    labels = np.r_[np.zeros(30, int), np.ones(30, int), [2]]
+    probs = rng.dirichlet(np.ones(3), labels.size)
+    record = _recorded(SmallClassWarning, lambda: find_label_issues(labels, probs, method="both"))
+    assert len(record) == 1  # found once, though "both" prunes twice
+    assert record[0].filename == __file__
