@@ -42,9 +42,11 @@ from labelwise.vision.corruption import (
     CorruptionDetector,
     corrupt_images,
     corruption_iou,
+    debian_photos,
     load_photos,
     split_photos,
 )
+from photo_packages import ensure_debian_photos
 
 OUT = Path(__file__).parent / "results" / "corruption_detector"
 
@@ -138,7 +140,7 @@ def _markdown(result: dict, args: argparse.Namespace, source: str) -> str:
         "",
         f"Command: `python benchmarks/corruption_detector.py --steps {args.steps} "
         f"--batch-size {args.batch_size} --n-eval {args.n_eval} --seeds {args.seeds} "
-        f"--sizes {','.join(map(str, args.sizes))} --jobs {args.jobs}`",
+        f"--sizes {','.join(map(str, args.sizes))} --jobs {args.jobs} --photos {args.photos}`",
         "",
         f"Detectors trained on {CROP} x {CROP} crops; each size below is a separate set of "
         f"{args.n_eval} held-out crops per pattern. In brackets, the IoU had the cluster "
@@ -213,14 +215,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="Processes training the detectors.")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--models", type=Path, help="Folder to save the trained detectors in.")
+    parser.add_argument(
+        "--photos",
+        choices=("bundled", "debian"),
+        default="bundled",
+        help="Train on the bundled photographs, or on them and Debian's (installed when root).",
+    )
     args = parser.parse_args(argv)
     args.sizes = [int(z) for z in args.sizes.split(",")]
     if args.models is not None:
         args.models.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(1)
     photos = load_photos()
-    source = ", ".join(photos)
     train, test = split_photos(photos)
+    extra = {}
+    if args.photos == "debian":
+        ensure_debian_photos()
+        extra = debian_photos()
+        if not extra:
+            raise SystemExit("--photos debian: no Debian photograph is installed (run as root)")
+        train = [*train, *extra.values()]
+    source = ", ".join([*photos, *extra])
     modes = args.modes.split(",")
     seeds = [int(s) for s in args.seeds.split(",")]
     tasks = [(mode, seed) for seed in seeds for mode in modes]
@@ -243,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     payload = {
         "args": {k: str(v) for k, v in vars(args).items()},
         "photographs": list(photos),
+        "debian_photographs": list(extra),
         **{k: ({str(s): x for s, x in v.items()} if k in ("iou", "best", "seconds") else v)
            for k, v in payload.items()},
     }  # fmt: skip

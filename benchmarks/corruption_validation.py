@@ -19,10 +19,12 @@ Writes benchmarks/results/corruption_detector/validation.{md,json}.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from labelwise.io import write_json, write_text
@@ -31,8 +33,10 @@ from labelwise.vision.corruption import (
     SKIMAGE_TEST,
     CorruptionDetector,
     corrupt_images,
+    debian_photos,
     load_photos,
 )
+from photo_packages import ensure_debian_photos
 
 OUT = Path(__file__).parent / "results" / "corruption_detector"
 #: Training photographs set aside to score the candidates on.
@@ -43,21 +47,37 @@ SIX = ("astronaut", "coffee", "rocket", "camera", "grass", "brick")
 CANDIDATES = {
     "six": ("6 photographs, 2,000 steps", SIX, {}),
     "base": ("14 photographs, 2,000 steps", None, {}),
+    "debian6": ("14 + 6 Debian photographs, 2,000 steps", 6, {}),
+    "debian12": ("14 + 12 Debian photographs, 2,000 steps", 12, {}),
+    "debian23": ("14 + 23 Debian photographs, 2,000 steps", 23, {}),
+    "debian23_1280": ("14 + 23 Debian photographs at 1,280 px, 2,000 steps", 23, {"side": 1280}),
     "steps": ("14 photographs, 4,000 steps", None, {"n_steps": 4000}),
     "wide": ("14 photographs, widths 24/48/96", None, {"widths": (24, 48, 96)}),
     "batch": ("14 photographs, batches of 16", None, {"batch_size": 16}),
 }
 
 
-def _run(name: str, n_eval: int) -> dict:
+def _run(name: str, n_eval: int, seed: int = 0) -> dict:
     """Train one candidate and score it on the validation photographs (in a worker process)."""
     torch.set_num_threads(1)
     label, chosen, params = CANDIDATES[name]
+    params = dict(params)
+    side = params.pop("side", None)
     photos = load_photos("skimage")
+    extra = 0
+    if isinstance(chosen, int):  # the 14, plus the first photographs of the Debian order
+        extra, chosen = chosen, None
     if chosen is None:
         chosen = [n for n in photos if n not in SKIMAGE_TEST and n not in VALIDATION]
+    if extra:
+        debian = debian_photos() if side is None else debian_photos(side)
+        order = debian_order()
+        if len(order) < extra:
+            raise SystemExit(f"{name} needs {extra} Debian photographs; {len(order)} installed")
+        photos |= {n: debian[n] for n in order[:extra]}
+        chosen = [*chosen, *order[:extra]]
     det = CorruptionDetector(
-        mode="hierarchical", photos=[photos[n] for n in chosen], random_state=0, **params
+        mode="hierarchical", photos=[photos[n] for n in chosen], random_state=seed, **params
     ).fit()
     print(f"trained {name} in {det.fit_seconds_:.0f} s", file=sys.stderr)
     validation = [photos[n] for n in VALIDATION]
@@ -65,8 +85,16 @@ def _run(name: str, n_eval: int) -> dict:
     for pattern in PATTERNS:
         images, truth = corrupt_images(n_eval, pattern, validation, random_state=20_000)
         scores[pattern] = det.score(images, truth)
+    label += f", seed {seed}" if seed else ""
     return {"label": label, "photographs": list(chosen), "seconds": det.fit_seconds_,
-            "scores": scores}  # fmt: skip
+            "seed": seed, "scores": scores}  # fmt: skip
+
+
+def debian_order() -> list[str]:
+    """The installed Debian photographs in one fixed random order (both packages mixed), so
+    that each larger set holds the smaller ones."""
+    names = sorted(debian_photos(), key=str.lower)
+    return [names[i] for i in np.random.default_rng(0).permutation(len(names))]
 
 
 def _markdown(runs: dict, n_eval: int) -> str:
@@ -76,6 +104,9 @@ def _markdown(runs: dict, n_eval: int) -> str:
         "Command: `python benchmarks/corruption_validation.py`. Hierarchical detectors, seed 0, "
         f"scored on {n_eval} crops per pattern of {', '.join(VALIDATION)} (never trained on); "
         f"the test photographs ({', '.join(SKIMAGE_TEST)}) are not used.",
+        "",
+        "Debian photographs (`benchmarks/photo_packages.py` installs their packages when run as "
+        "root) are added in one fixed random order, so each set holds the smaller ones.",
         "",
         "| candidate | " + " | ".join(PATTERNS) + " | training s |",
         "|---|" + "---|" * (len(PATTERNS) + 1),
@@ -88,18 +119,32 @@ def _markdown(runs: dict, n_eval: int) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", default=",".join(CANDIDATES), help="Comma-separated names.")
+    parser.add_argument(
+        "--only", default=",".join(CANDIDATES), help="Comma-separated names, NAME@SEED for seeds."
+    )
     parser.add_argument("--n-eval", type=int, default=256)
     parser.add_argument("--jobs", type=int, default=1, help="Processes training the candidates.")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
-    names = args.only.split(",")
+    runs_asked = args.only.split(",")  # NAME or NAME@SEED (seed 0 by default)
+    names = [run.split("@")[0] for run in runs_asked]
     unknown = sorted(set(names) - set(CANDIDATES))
     if unknown:
         parser.error(f"unknown candidates {unknown}; choose from {', '.join(CANDIDATES)}")
-    with ProcessPoolExecutor(max(1, min(args.jobs, len(names)))) as pool:
-        futures = {n: pool.submit(_run, n, args.n_eval) for n in names}
-        runs = {n: futures[n].result() for n in CANDIDATES if n in futures}
+    if any(isinstance(CANDIDATES[n][1], int) for n in names):
+        ensure_debian_photos()
+    with ProcessPoolExecutor(max(1, min(args.jobs, len(runs_asked)))) as pool:
+        futures = {
+            run: pool.submit(_run, run.split("@")[0], args.n_eval, int(run.partition("@")[2] or 0))
+            for run in runs_asked
+        }
+        fresh = {run: future.result() for run, future in futures.items()}
+    # Runs not repeated this time keep their earlier rows (each row is one training run).
+    earlier = args.out / "validation.json"
+    kept = json.loads(earlier.read_text())["runs"] if earlier.exists() else {}
+    merged = {**kept, **fresh}
+    order = {name: i for i, name in enumerate(CANDIDATES)}
+    runs = dict(sorted(merged.items(), key=lambda kv: (order[kv[0].split("@")[0]], kv[0])))
     args.out.mkdir(parents=True, exist_ok=True)
     write_text(_markdown(runs, args.n_eval), args.out / "validation.md")
     write_json({"validation": list(VALIDATION), "runs": runs}, args.out / "validation.json")

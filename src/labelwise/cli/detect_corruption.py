@@ -104,8 +104,8 @@ def detect_corruption_command(
 
     Writes NAME_mask.png (white = corrupted) and NAME_overlay.png (corruption tinted red) per
     image to --out, at the image's own size. Detection runs on the image resized to
-    --size x --size. The first run trains the detector (seeded, a few minutes on a CPU) and
-    caches it; --train retrains.
+    --size x --size. The first run trains the detector (seeded, a few minutes on a CPU) on the
+    bundled photographs and caches it; --train retrains.
     """
     if size % 4:
         raise InputError(f"--size must be a multiple of 4, got {size}.")
@@ -118,7 +118,10 @@ def detect_corruption_command(
 
     console = _ui.out()
     if trained:
-        console.print(f"Trained the detector in {det.fit_seconds_:.0f} s; saved {model_path}")
+        console.print(
+            f"Trained the detector in {det.fit_seconds_:.0f} s on {det.training_photos_}; "
+            f"saved {model_path}"
+        )
     for path, img, mask in zip(paths, loaded, masks, strict=True):
         full = Image.fromarray(mask.astype(np.uint8) * 255).resize(
             (img.shape[1], img.shape[0]), Image.NEAREST

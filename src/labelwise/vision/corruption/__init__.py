@@ -21,11 +21,16 @@ downloaded. Masks use 1 for corrupted pixels.
 from labelwise.vision.corruption._corrupt import PATTERNS, corrupt_images, corruption_iou
 from labelwise.vision.corruption._detector import MODES, CorruptionDetector, train_detector
 from labelwise.vision.corruption._photos import CROP as CROP
+from labelwise.vision.corruption._photos import (
+    DEBIAN_PHOTOS,
+    debian_photos,
+    load_photos,
+    split_photos,
+)
 from labelwise.vision.corruption._photos import PHOTO_SCALES as PHOTO_SCALES
 from labelwise.vision.corruption._photos import SKIMAGE_PHOTOS as SKIMAGE_PHOTOS
 from labelwise.vision.corruption._photos import SKIMAGE_TEST as SKIMAGE_TEST
 from labelwise.vision.corruption._photos import SPATIAL_TEST_FRACTION as SPATIAL_TEST_FRACTION
-from labelwise.vision.corruption._photos import load_photos, split_photos
 
 __all__ = [
     "MODES",
@@ -33,6 +38,8 @@ __all__ = [
     "CorruptionDetector",
     "corrupt_images",
     "corruption_iou",
+    "DEBIAN_PHOTOS",
+    "debian_photos",
     "load_photos",
     "split_photos",
     "train_detector",

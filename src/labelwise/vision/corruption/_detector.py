@@ -20,7 +20,7 @@ from labelwise.vision.corruption._clustering import _cluster_image, _Clustering,
 from labelwise.vision.corruption._corrupt import _corrupt, corruption_iou
 from labelwise.vision.corruption._losses import _contrastive_loss, _hierarchy_loss
 from labelwise.vision.corruption._network import _build_network, _images_tensor, _threads, _torch
-from labelwise.vision.corruption._photos import CROP, _pyramid, load_photos, split_photos
+from labelwise.vision.corruption._photos import CROP, _pyramid, default_training_photos
 
 __all__ = ["MODES", "CorruptionDetector", "train_detector"]
 
@@ -58,7 +58,8 @@ class CorruptionDetector:
     n_samples : int
         Pixels sampled per image and scale for the contrastive loss.
     photos : sequence of float H x W x 3 arrays, optional
-        Photographs to train on (default: the training part of :func:`load_photos`).
+        Photographs to train on (default: the training part of :func:`load_photos`; pass
+        ``list(load_photos(folder).values())`` for your own); ``training_photos_`` says which.
     random_state : int
         Seed of the data stream and of the network's initialisation.
     n_threads : int or None
@@ -70,6 +71,8 @@ class CorruptionDetector:
     history_ : list of float
         Training loss every 50 steps.
     fit_seconds_ : float
+    training_photos_ : str
+        The photographs trained on, in words ("17 bundled photographs").
 
     Examples
     --------
@@ -137,7 +140,10 @@ class CorruptionDetector:
         """
         self._validate()
         torch = _torch()
-        photos = self.photos if self.photos is not None else split_photos(load_photos())[0]
+        if self.photos is None:
+            photos, self.training_photos_ = default_training_photos()
+        else:
+            photos, self.training_photos_ = self.photos, f"{len(self.photos)} given photographs"
         pool = _pyramid(photos)
         rng = np.random.default_rng(self.random_state)
         with _threads(self.n_threads):
