@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from labelwise.io import write_json, write_text
+from labelwise.io import write_json, write_png, write_text
 from labelwise.vision.corruption import (
     PATTERNS,
     SKIMAGE_TEST,
@@ -117,6 +117,31 @@ def _markdown(runs: dict, n_eval: int) -> str:
     return "\n".join([*lines, ""])
 
 
+def _curve(runs: dict, path: Path) -> None:
+    """Validation IoU against the number of training photographs (bundled, then Debian's)."""
+    from matplotlib.figure import Figure
+
+    counts = {"base": 14, "debian6": 20, "debian12": 26, "debian23": 37}
+    fig = Figure(figsize=(7.4, 3.8))
+    ax = fig.add_subplot()
+    for pattern, colour in zip(PATTERNS, ("#4269d0", "#efb118", "#ff725c", "#3ca951"), strict=True):
+        points = sorted(
+            (counts[key.split("@")[0]], run["scores"][pattern])
+            for key, run in runs.items()
+            if key.split("@")[0] in counts
+        )
+        xs = sorted({x for x, _ in points})
+        means = [np.mean([y for x, y in points if x == n]) for n in xs]
+        ax.scatter(*zip(*points, strict=True), color=colour, s=12, alpha=0.5)
+        ax.plot(xs, means, color=colour, marker="o", label=pattern)
+    ax.set_xlabel("training photographs (14 bundled, then Debian's)")
+    ax.set_ylabel("validation IoU (hierarchical)")
+    ax.set_title("More photographs of another kind: IoU on validation photographs")
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.tight_layout()
+    write_png(fig, path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -148,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     write_text(_markdown(runs, args.n_eval), args.out / "validation.md")
     write_json({"validation": list(VALIDATION), "runs": runs}, args.out / "validation.json")
+    if any(key.startswith("debian") for key in runs):
+        _curve(runs, args.out / "photo_curve.png")
     print((args.out / "validation.md").read_text())
     return 0
 
