@@ -7,6 +7,18 @@ monitor file (:mod:`._persist`). Below them sit the model outputs (one
 :class:`~labelwise.monitor._output.Output` per kind: binary, multiclass, regression), the
 feature bins and PCA (:mod:`._counts`), the null distribution (:mod:`._null`), reading windows
 (:mod:`._reading`) and the shared statistics (:mod:`._evaluate`).
+
+The seams share one object, so each reads what another writes. The contract, by writer:
+
+- ``_config``: the constructor's parameters, ``settings_`` (resolved settings, on fit or load)
+  and ``config_hash``;
+- ``_monitor_fit``: ``layout_``, ``reference_counts_``, ``null_sample_``, ``importance_``,
+  ``calibration_info_``, ``n_reference_``, ``fit_params_``, ``reference_stats_`` and
+  ``null_cache_`` (null thresholds by window size), read by ``_window`` and ``_persist``;
+- ``_history``'s state: ``tracker_`` (severity persistence) and ``estimates_`` (per-window
+  estimates kept for reconciliation), started by ``_monitor_fit._reset_state`` and updated by
+  ``_window`` after each window;
+- ``_persist``: writes and restores all of the above, nothing of its own.
 """
 
 from __future__ import annotations
