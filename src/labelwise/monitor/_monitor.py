@@ -6,7 +6,7 @@ on it (:mod:`._config`), fitting on the reference (:mod:`._monitor_fit`), checki
 monitor file (:mod:`._persist`). Below them sit the model outputs (one
 :class:`~labelwise.monitor._output.Output` per kind: binary, multiclass, regression), the
 feature bins and PCA (:mod:`._counts`), the null distribution (:mod:`._null`), reading windows
-(:mod:`._reading`) and the shared statistics (:mod:`._evaluate`).
+(:mod:`._window_reading`) and the shared statistics (:mod:`._evaluate`).
 
 The seams share one object, so each reads what another writes. The contract, by writer:
 

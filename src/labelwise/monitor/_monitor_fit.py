@@ -18,8 +18,8 @@ from labelwise._params import Interval, check_params
 from labelwise.errors import ConfigError
 from labelwise.monitor._fit import frame_hash
 from labelwise.monitor._kinds import resolve_output
-from labelwise.monitor._reading import thread_pool
 from labelwise.monitor._reference import check_reference, fit_reference, reference_outputs
+from labelwise.monitor._window_reading import thread_pool
 
 if TYPE_CHECKING:
     from labelwise.monitor._monitor import Monitor

@@ -25,8 +25,8 @@ from labelwise.monitor._fit import (
 )
 from labelwise.monitor._kinds import OutputSpec
 from labelwise.monitor._multiclass import MulticlassOutput, check_probabilities, class_codes
-from labelwise.monitor._reading import submitter
 from labelwise.monitor._regression import RegressionOutput, check_predictions, check_targets
+from labelwise.monitor._window_reading import submitter
 
 __all__ = [
     "FittedReference",

@@ -2,7 +2,7 @@
 
 One reason to change: what a caller can ask of a store. Each method reads inside one
 transaction, so it sees one snapshot however many writers there are; the SQL is
-:mod:`._queries`, the chain's rules :mod:`._chain`.
+:mod:`._store_sql`, the chain's rules :mod:`._chain`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from labelwise.errors import StoreError
-from labelwise.monitor import _queries
+from labelwise.monitor import _store_sql
 from labelwise.monitor._chain import ChainReport, walk
 from labelwise.monitor._checks import _text
 from labelwise.monitor._schema import HEAD
@@ -37,7 +37,7 @@ class StoreReads:
         True
         """
         with self._transaction(write=False) as conn:
-            head = _queries.read_head(conn)
+            head = _store_sql.read_head(conn)
         if head is None:
             raise StoreError(
                 f"the chain head row of {self!r} is missing (deleted); run verify and restore "
@@ -67,11 +67,11 @@ class StoreReads:
         """
         heads = as_known_heads(known_heads)
         with self._transaction(write=False) as conn:
-            head = _queries.read_head(conn)
+            head = _store_sql.read_head(conn)
             if head is None:
                 reason = "the head row is missing (deleted): the chain's end cannot be checked"
                 return ChainReport(False, 0, {"table": HEAD.name, "id": 1, "reason": reason})
-            return walk(_queries.chain_rows(conn), head, heads)
+            return walk(_store_sql.chain_rows(conn), head, heads)
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -86,7 +86,7 @@ class StoreReads:
         >>> MonitorStore("sqlite://").models().columns.tolist()
         ['model', 'model_version', 'runs', 'windows', 'last_window', 'last_severity']
         """
-        return self._read(_queries.models)
+        return self._read(_store_sql.models)
 
     def windows(self, model: str) -> pd.DataFrame:
         """One row per stored window of ``model``, in window order.
@@ -94,7 +94,7 @@ class StoreReads:
         Columns: run_id, window, start, end, n_rows, composite, severity, created_at, then
         model, model_version and window_pk (the id :meth:`record_window` returned).
         """
-        return self._read(_queries.windows, _text(model, "model"))
+        return self._read(_store_sql.windows, _text(model, "model"))
 
     def metrics(self, model: str, window: str | None = None) -> pd.DataFrame:
         """Tidy metrics of ``model`` (one window or all): window, monitor, metric, value, ...
@@ -103,15 +103,15 @@ class StoreReads:
         window_pk, in the order recorded.
         """
         window = None if window is None else _text(window, "window")
-        return self._read(_queries.metrics, _text(model, "model"), window)
+        return self._read(_store_sql.metrics, _text(model, "model"), window)
 
     def alerts(self, model: str | None = None) -> pd.DataFrame:
         """Windows (of one model, or all) whose severity is warn, alert or critical."""
-        return self._read(_queries.alerts, None if model is None else _text(model, "model"))
+        return self._read(_store_sql.alerts, None if model is None else _text(model, "model"))
 
     def reconciliations(self, model: str) -> pd.DataFrame:
         """Realized-versus-estimated rows of ``model``, in the order recorded."""
-        return self._read(_queries.reconciliations, _text(model, "model"))
+        return self._read(_store_sql.reconciliations, _text(model, "model"))
 
     def window_detail(self, model: str, window: str, config_hash: str | None = None) -> dict:
         """The stored result of one window (the latest if recorded twice) and its reconciliation.
@@ -124,7 +124,7 @@ class StoreReads:
         """
         model, window = _text(model, "model"), _text(window, "window")
         config = None if config_hash is None else _text(config_hash, "config_hash")
-        return self._read(_queries.window_detail, model, window, config)
+        return self._read(_store_sql.window_detail, model, window, config)
 
     def state(self, model: str, config_hash: str) -> dict | None:
         """The state kept with the newest window of ``model`` under ``config_hash``, or None.
@@ -136,4 +136,4 @@ class StoreReads:
         True
         """
         model, config_hash = _text(model, "model"), _text(config_hash, "config_hash")
-        return self._read(_queries.latest_state, model, config_hash)
+        return self._read(_store_sql.latest_state, model, config_hash)

@@ -3,7 +3,7 @@
 One reason to change: what a caller can record. Every ``record_*`` method validates what it is
 given before the store-wide lock is taken (:mod:`._checks`), then hands the rows to
 :meth:`MonitorStore._append <labelwise.monitor.store.MonitorStore>`, which chains them
-(:mod:`._writing`) and commits.
+(:mod:`._store_append`) and commits.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from labelwise._params import CALLABLE, check_params
 from labelwise.errors import InputError
-from labelwise.monitor import _queries
+from labelwise.monitor import _store_sql
 from labelwise.monitor._checks import (
     _check_reconciliation,
     _check_result,
@@ -25,7 +25,7 @@ from labelwise.monitor._checks import (
     check_windows,
 )
 from labelwise.monitor._schema import RECONCILIATIONS, RUNS, _now
-from labelwise.monitor._writing import _Appender, _code_version, add_window, run_provenance
+from labelwise.monitor._store_append import _Appender, _code_version, add_window, run_provenance
 
 __all__ = ["Step", "StoreWrites"]
 
@@ -112,7 +112,7 @@ class StoreWrites:
         def build(conn: Connection, head: Mapping) -> tuple[dict, Callable]:
             stored, state = checked, None
             if step is not None:
-                previous = _queries.latest_state(
+                previous = _store_sql.latest_state(
                     conn, provenance["model"], provenance["config_hash"]
                 )
                 stored, state = check_step_result(step(previous))

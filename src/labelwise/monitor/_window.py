@@ -1,8 +1,8 @@
 """Checking a window: counting its rows, its null distribution, its statistics and its result.
 
 One reason to change: how one production window is judged against the reference. Reading the
-rows is :mod:`._reading`, the statistics every kind shares are :mod:`._evaluate`, the thresholds
-of the null draws are :mod:`._null`; this module puts them together into a
+rows is :mod:`._window_reading`, the statistics every kind shares are :mod:`._evaluate`, the
+thresholds of the null draws are :mod:`._null`; this module puts them together into a
 :class:`~labelwise.monitor.WindowResult`.
 """
 
@@ -31,9 +31,9 @@ from labelwise.monitor._evaluate import (
 from labelwise.monitor._history import estimates_of
 from labelwise.monitor._null import null_entry, row_weights, size_key
 from labelwise.monitor._output import Rows, as_float
-from labelwise.monitor._reading import count_window, rows_hint, thread_pool
 from labelwise.monitor._reference import sample_rows
 from labelwise.monitor._results import BLIND_SPOT, WindowResult
+from labelwise.monitor._window_reading import count_window, rows_hint, thread_pool
 
 __all__ = ["WindowChecks"]
 

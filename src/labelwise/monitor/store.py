@@ -9,8 +9,9 @@ deleted, reordered or forged.
 
 The code is split along its seams: :mod:`~labelwise.monitor._schema` (tables, triggers, opening
 a database), :mod:`~labelwise.monitor._checks` (validation of what is written),
-:mod:`~labelwise.monitor._writing` (chaining rows), :mod:`~labelwise.monitor._store_writes` (the
-``record_*`` methods), :mod:`~labelwise.monitor._queries` and
+:mod:`~labelwise.monitor._store_append` (chaining rows),
+:mod:`~labelwise.monitor._store_writes` (the ``record_*`` methods),
+:mod:`~labelwise.monitor._store_sql` and
 :mod:`~labelwise.monitor._store_reads` (the read side and verification) and
 :mod:`~labelwise.monitor.witness` (heads kept elsewhere). This module holds the connection and
 its transactions, and re-exports the names the others are known by.
@@ -53,9 +54,9 @@ from labelwise.monitor._schema import (
     _to_url,
     open_schema,
 )
+from labelwise.monitor._store_append import _Appender, _insert, lock_head, move_head
 from labelwise.monitor._store_reads import StoreReads
 from labelwise.monitor._store_writes import Step, StoreWrites
-from labelwise.monitor._writing import _Appender, _insert, lock_head, move_head
 from labelwise.monitor.witness import append_witness, as_known_heads, read_witness
 
 __all__ = [

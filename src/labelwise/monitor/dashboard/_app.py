@@ -1,7 +1,7 @@
 """The dashboard as a FastAPI application: routes, and pages rendered from the templates.
 
 The pages are ``templates/*.html`` in this package; every route only reads the store (through
-:class:`~labelwise.monitor.dashboard._queries.StoreView`).
+:class:`~labelwise.monitor.dashboard._view.StoreView`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from labelwise.monitor import BLIND_SPOT
 from labelwise.monitor.dashboard._cells import fmt
 from labelwise.monitor.dashboard._figures import model_charts, score_bins_chart
 from labelwise.monitor.dashboard._metrics import split_metric
-from labelwise.monitor.dashboard._queries import FEATURE_COLUMNS, StoreView
 from labelwise.monitor.dashboard._urls import NotFound, alerts_url, locate, model_url
+from labelwise.monitor.dashboard._view import FEATURE_COLUMNS, StoreView
 from labelwise.monitor.store import SEVERITIES
 
 
