@@ -273,7 +273,9 @@ def _count_cells(codes: np.ndarray, n_cells: int) -> tuple[np.ndarray, np.ndarra
     return np.unique(codes, return_counts=True)
 
 
-def scan_parts(labels: np.ndarray, pred_probs: np.ndarray, cut: np.ndarray, n_jobs: int | None):
+def scan_parts(
+    labels: np.ndarray, pred_probs: np.ndarray, cut: np.ndarray, n_jobs: int | None
+) -> list:
     """The confident pass over blocks of rows, in ``n_jobs`` threads: each block's
     ((cells, counts), off-diagonal rows, argmax, rule-6 flags), in row order."""
     n, k = pred_probs.shape

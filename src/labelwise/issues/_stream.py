@@ -97,7 +97,7 @@ def row_source(
     """
     if isinstance(pred_probs, InMemoryProbs):
         return pred_probs
-    chunked = chunked_source(
+    chunked = _chunked_source(
         pred_probs, labels, chunk_rows, memory_limit, progress, sums_to_one, n_jobs
     )
     if chunked is not None:
@@ -143,7 +143,7 @@ class InMemoryProbs(ArraySource):
         yield func(0, self.array, labels, **kwargs)
 
 
-def chunked_source(
+def _chunked_source(
     pred_probs: Any,
     labels: Any,
     chunk_rows: int | None,
