@@ -36,12 +36,16 @@ _WHERE = {
     "audit": "labelwise.issues.audit",
     "audit_predictions": "labelwise.issues.audit",
     "CleanClassifier": "labelwise.learn",
+    "Consensus": "labelwise.annotators",
+    "consensus": "labelwise.annotators",
+    "relabel_priority": "labelwise.annotators",
     "cross_val_pred_probs": "labelwise.predict",
     "default_model": "labelwise.predict",
     "NoisyLabels": "labelwise.simulate",
     "inject_noise": "labelwise.simulate",
 }
 _SUBMODULES = {
+    "annotators",
     "card",
     "datasets",
     "errors",
@@ -61,6 +65,7 @@ _SUBMODULES = {
 __all__ = [
     "AuditReport",
     "CleanClassifier",
+    "Consensus",
     "ISSUE_TYPES",
     "LabelIssues",
     "METHODS",
@@ -71,6 +76,7 @@ __all__ = [
     "SCORE_METHODS",
     "audit",
     "audit_predictions",
+    "consensus",
     "cross_val_pred_probs",
     "datasets",
     "default_model",
@@ -84,6 +90,7 @@ __all__ = [
     "label_quality_scores",
     "learn",
     "multilabel_quality_scores",
+    "relabel_priority",
     "simulate",
 ]
 
@@ -105,6 +112,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what static tools see; at run time, __getattr__ imports on first use
     from labelwise import datasets, errors, learn, simulate
+    from labelwise.annotators import Consensus, consensus, relabel_priority
     from labelwise.issues import (
         ISSUE_TYPES,
         METHODS,

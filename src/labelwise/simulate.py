@@ -34,6 +34,7 @@ from labelwise.errors import (
 # Weak-supervision generators (partial, missing and hidden labels) and corrupted conditions of
 # generative datasets live in their own modules; re-exported here so that one module simulates
 # every kind of label corruption.
+from labelwise.simulate_crowd import ANNOTATOR_KINDS, SimulatedCrowd, simulate_annotators
 from labelwise.simulate_weak import (
     drop_positives,
     hide_labels,
@@ -43,7 +44,9 @@ from labelwise.simulate_weak import (
 from labelwise.vision.conditions import flip_conditions, swap_captions
 
 __all__ = [
+    "ANNOTATOR_KINDS",
     "KINDS",
+    "SimulatedCrowd",
     "NoisyLabels",
     "drop_positives",
     "flip_conditions",
@@ -51,6 +54,7 @@ __all__ = [
     "inject_noise",
     "make_multilabel_digits",
     "partial_labels",
+    "simulate_annotators",
     "swap_captions",
 ]
 

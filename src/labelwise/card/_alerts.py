@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 from labelwise.card._stats import OUTLIER_IQR
@@ -19,6 +20,10 @@ NOISE_WARN, NOISE_CRIT = 0.05, 0.15
 CLASS_QUALITY = 0.8
 LABEL_SHIFT = 0.1
 KAPPA = 0.4
+#: An annotator is flagged when, with at least ANNOTATOR_LABELS labels, their estimated quality
+#: is below ANNOTATOR_QUALITY and at least ANNOTATOR_GAP below the median of the other
+#: annotators that have ANNOTATOR_LABELS labels (there must be two such others).
+ANNOTATOR_QUALITY, ANNOTATOR_GAP, ANNOTATOR_LABELS = 0.5, 0.2, 20
 TARGET_LEAK = 0.95
 
 SEVERITIES = ("critical", "warning", "info")
@@ -45,6 +50,9 @@ _MITIGATION = {
     "class_quality": "Review this class's suspected errors and its annotation guideline.",
     "annotator_agreement": "Refine the annotation guideline, retrain annotators, adjudicate "
     "disagreements.",
+    "annotator_quality": "Review this annotator's labels and worst class: re-brief or retrain "
+    "them, or leave their votes out and relabel the items only they labeled "
+    "(labelwise.consensus, relabel_priority).",
     "target_leak": "This feature nearly determines the label: check it is not derived from it.",
     "outlier_rows": "Inspect the rows far from all others: entry errors, another population, or "
     "rare cases the model needs more of.",
@@ -173,6 +181,29 @@ def _split_alerts(card: dict[str, Any]) -> list[dict[str, Any]]:
     if kappa is not None and kappa < KAPPA:
         message = "Fleiss' kappa across annotators"
         out.append(alert(None, "annotator_agreement", "warning", kappa, message))
+    return out + _annotator_alerts(card.get("annotators"))
+
+
+def _annotator_alerts(section: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Annotators whose estimated quality is low and far below the other annotators'."""
+    rated = [
+        r
+        for r in (section or {}).get("annotator_quality") or []
+        if r["quality"] is not None and r["n_labels"] >= ANNOTATOR_LABELS
+    ]
+    out = []
+    for i, row in enumerate(rated):
+        others = [r["quality"] for j, r in enumerate(rated) if j != i]
+        if len(others) < 2 or row["quality"] >= ANNOTATOR_QUALITY:
+            continue
+        median = statistics.median(others)
+        if row["quality"] <= median - ANNOTATOR_GAP:
+            message = (
+                "estimated share of this annotator's labels that are right (the other "
+                f"annotators' median: {median:.0%})"
+            )
+            name, value = row["annotator"], row["quality"]
+            out.append(alert(name, "annotator_quality", "warning", value, message))
     return out
 
 

@@ -425,7 +425,10 @@ def build(
         The column naming each row's split (train/test...); ignored when the table has no such
         column. The metadata's ``split_column`` takes precedence over the default.
     annotators : list, optional
-        Columns holding several annotators' labels, for Fleiss' kappa and pairwise agreement.
+        Columns holding several annotators' labels (missing where an annotator did not label
+        the row), for Fleiss' kappa, pairwise agreement, the crowd's consensus
+        (:func:`labelwise.consensus`, Dawid-Skene, weighing in ``pred_probs`` when its columns
+        match the label's classes) and each annotator's estimated quality.
     features : list, optional
         Feature columns of the default audit (by default every column that is not the label,
         the split, an annotator or a date).
@@ -505,7 +508,9 @@ def build(
     if ref is not None:
         card["ground_truth"] = _rows.ground_truth(frame, ref)
     if annotators:
-        card["annotators"] = _rows.annotators(frame, annotators, label)
+        card["annotators"] = _rows.annotators(
+            frame, annotators, label, pred_probs=pred_probs, classes=classes
+        )
     clock.lap("ground_truth_annotators")
     if label_health:
         if features is None:

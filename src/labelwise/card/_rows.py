@@ -16,7 +16,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from labelwise.annotators import consensus
 from labelwise.card._stats import normalized_entropy, plain
+from labelwise.errors import LabelwiseError
 
 #: Example groups of duplicate rows kept in the card.
 EXAMPLES = 5
@@ -162,12 +164,21 @@ def _js(p: np.ndarray, q: np.ndarray) -> float:
     return 0.5 * kl(p) + 0.5 * kl(q)
 
 
-def annotators(table: pd.DataFrame, columns: list, label: Any) -> dict[str, Any]:
-    """Fleiss' kappa over annotator columns, pairwise agreement, and agreement with the label.
+def annotators(
+    table: pd.DataFrame,
+    columns: list,
+    label: Any,
+    *,
+    pred_probs: Any = None,
+    classes: list | None = None,
+) -> dict[str, Any]:
+    """Fleiss' kappa over annotator columns, pairwise agreement, agreement with the label, and
+    the crowd's consensus with each annotator's estimated quality.
 
     Items may miss some ratings: the observed agreement of each item uses its own number of
     ratings (items with fewer than two are left out), which reduces to Fleiss' kappa when every
-    item has the same count.
+    item has the same count. The consensus is :func:`labelwise.consensus` (Dawid-Skene); see
+    :func:`crowd` for when ``pred_probs`` (columns in the order of ``classes``) weighs in.
     """
     stacked = pd.concat([table[c] for c in columns], ignore_index=True)
     codes, cats = pd.factorize(stacked, use_na_sentinel=True)
@@ -212,6 +223,98 @@ def annotators(table: pd.DataFrame, columns: list, label: Any) -> dict[str, Any]
         "fleiss_kappa": kappa,
         "pairwise": pairwise,
         "with_label": with_label,
+        **crowd(table, columns, label, pred_probs=pred_probs, classes=classes),
+    }
+
+
+#: The consensus keys of the annotators section, all None when no consensus could be computed.
+CONSENSUS_KEYS = (
+    "consensus_method",
+    "consensus_with_model",
+    "consensus_model_weight",
+    "items_with_votes",
+    "mean_item_agreement",
+    "items_with_disagreement",
+    "consensus_vs_label",
+    "annotator_quality",
+)
+
+
+def _model_lines_up(pred_probs: Any, n_rows: int, classes: list | None, votes: pd.Series) -> bool:
+    """Whether ``pred_probs`` has one row per item, one column per class of ``classes``, and
+    every vote names one of those classes (else the consensus leaves the model out)."""
+    if pred_probs is None or classes is None:
+        return False
+    if np.shape(pred_probs) != (n_rows, len(classes)):
+        return False
+    found = pd.Index(classes).get_indexer(pd.unique(votes.dropna()))
+    return bool((found >= 0).all())
+
+
+def crowd(
+    table: pd.DataFrame,
+    columns: list,
+    label: Any,
+    *,
+    pred_probs: Any = None,
+    classes: list | None = None,
+) -> dict[str, Any]:
+    """The annotators' consensus (Dawid-Skene) and each annotator's estimated quality.
+
+    ``pred_probs`` is weighed in (at a temperature fitted to how well it agrees with the
+    annotators) when it has one row per table row and one column per class of ``classes`` (the
+    label's classes, sorted) and every vote names one of those classes; otherwise, or when the
+    model cannot be used, the consensus is the annotators' alone. When no consensus can be found
+    (no votes at all, labels that cannot be told apart) every key is None and
+    ``consensus_skipped`` says why.
+    """
+    votes = table[columns]
+    stacked = pd.concat([votes[c] for c in columns], ignore_index=True)
+    tries = [None]
+    if _model_lines_up(pred_probs, len(table), classes, stacked):
+        tries.insert(0, pred_probs)
+    result, skipped = None, None
+    for probs in tries:
+        try:
+            result = consensus(
+                votes,
+                probs,
+                method="dawid_skene",
+                classes=None if probs is None else classes,
+            )
+            break
+        except (LabelwiseError, ValueError, TypeError) as error:
+            skipped = str(error)
+    if result is None:
+        return {**dict.fromkeys(CONSENSUS_KEYS), "consensus_skipped": skipped}
+    n_votes = np.asarray(result.n_votes)
+    agreement = np.asarray(result.agreement, dtype=float)
+    voted, twice = n_votes >= 1, n_votes >= 2
+    given = table[label].astype(object).to_numpy()
+    settled = np.asarray(result.labels, dtype=object)
+    matches = np.fromiter(
+        (a == b for a, b in zip(settled[voted], given[voted], strict=True)), bool, int(voted.sum())
+    )
+    quality = [
+        {
+            "annotator": plain(row.annotator),
+            "quality": plain(row.quality),
+            "n_labels": int(row.n_labels),
+            "agreement": plain(row.agreement),
+            "worst_class": plain(row.worst_class),
+        }
+        for row in result.worst_annotators(None).itertuples(index=False)
+    ]
+    return {
+        "consensus_method": result.method,
+        "consensus_with_model": result.model_weight is not None,
+        "consensus_model_weight": plain(result.model_weight),
+        "items_with_votes": int(voted.sum()),
+        "mean_item_agreement": float(agreement[twice].mean()) if twice.any() else None,
+        "items_with_disagreement": int((twice & (agreement < 1)).sum()),
+        "consensus_vs_label": float(matches.mean()) if matches.size else None,
+        "annotator_quality": quality,
+        "consensus_skipped": None,
     }
 
 

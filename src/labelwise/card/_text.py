@@ -266,6 +266,55 @@ def _splits_md(splits: dict[str, Any] | None) -> list[str]:
     return ["", "## Splits", "", table, "", "Rows identical across splits: " + ", ".join(leaks)]
 
 
+_WORST_ANNOTATORS = (
+    ("annotator", "annotator", None),
+    ("quality", "quality", "pct"),
+    ("labels", "n_labels", "int"),
+    ("agreement with consensus", "agreement", "pct"),
+    ("worst class", "worst_class", None),
+)
+#: Annotators shown in the worst-annotators table (the JSON keeps them all).
+WORST_ANNOTATORS = 5
+
+
+def _annotators_md(section: dict[str, Any] | None) -> list[str]:
+    """Agreement, the crowd's consensus against the label, and the worst annotators."""
+    if not section:
+        return []
+    out = [
+        "",
+        "## Annotators",
+        "",
+        f"- Annotator agreement (Fleiss' kappa): {fmt(section['fleiss_kappa'])} over "
+        f"{fmt(section['items_rated_twice'], 'int')} items rated at least twice",
+    ]
+    if not section.get("annotator_quality"):
+        if section.get("consensus_skipped"):
+            out.append(f"- No consensus computed: {md(section['consensus_skipped'])}")
+        return out
+    model = ""
+    if section["consensus_with_model"]:
+        weight = fmt(section["consensus_model_weight"])
+        model = f", weighing in the model (inverse temperature {weight})"
+    worst = [
+        {**r, "worst_class": "–" if r["worst_class"] is None else r["worst_class"]}
+        for r in section["annotator_quality"][:WORST_ANNOTATORS]
+    ]
+    out += [
+        f"- A vote agrees with the consensus {fmt(section['mean_item_agreement'], 'pct')} of the "
+        "time on average (items with two or more votes); "
+        f"{fmt(section['items_with_disagreement'], 'int')} items have disagreement",
+        f"- The consensus matches the given label on {fmt(section['consensus_vs_label'], 'pct')} "
+        f"of the {fmt(section['items_with_votes'], 'int')} items with a vote "
+        f"(method {md(section['consensus_method'])}{model})",
+        "",
+        "Worst annotators (quality: estimated share of their labels that are right):",
+        "",
+        _records_table(worst, _WORST_ANNOTATORS),
+    ]
+    return out
+
+
 def _uses_md(uses: dict[str, Any], prov: dict[str, Any]) -> list[str]:
     out = ["", "## Uses", ""]
     out += [f"- Intended: {md(u)}" for u in uses["intended_uses"]]
@@ -296,11 +345,7 @@ def render_markdown(card: dict[str, Any]) -> str:
     out += ["", "## Dataset structure", "", _structure_md(card)]
     out += _splits_md(card.get("splits"))
     out += _data_issues_md(card.get("data_issues"))
-    if card.get("annotators"):
-        out += [
-            "",
-            f"Annotator agreement (Fleiss' kappa): {fmt(card['annotators']['fleiss_kappa'])}",
-        ]
+    out += _annotators_md(card.get("annotators"))
     out += _uses_md(card["uses"], card["provenance"])
     return "\n".join(out).rstrip() + "\n"
 

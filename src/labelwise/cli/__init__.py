@@ -15,6 +15,7 @@ from labelwise.cli.benchmark import benchmark_command
 from labelwise.cli.benchmark_noise import benchmark_noise_command
 from labelwise.cli.budget import budget_command
 from labelwise.cli.card import card_command
+from labelwise.cli.consensus import consensus_command
 from labelwise.cli.cot import cot_command
 from labelwise.cli.demo import demo_command
 from labelwise.cli.detect_corruption import detect_corruption_command
@@ -66,6 +67,7 @@ app.command("budget", cls=_ui.LabelwiseCommand)(budget_command)
 app.command("cot", cls=_ui.LabelwiseCommand)(cot_command)
 app.command("preferences", cls=_ui.LabelwiseCommand)(preferences_command)
 app.command("detect-corruption", cls=_ui.LabelwiseCommand)(detect_corruption_command)
+app.command("consensus", cls=_ui.LabelwiseCommand)(consensus_command)
 
 
 def main() -> None:
