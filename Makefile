@@ -78,6 +78,7 @@ bench: $(BENCH_VENV)/.installed $(CARD_VENV)/.installed $(ANCHORS_VENV)/.install
 	$(BENCH_PY) benchmarks/regression_scores.py
 	$(BENCH_PY) benchmarks/data_issues.py
 	$(BENCH_PY) benchmarks/neighbour_index.py --rows 100000 --features 50
+	$(BENCH_PY) benchmarks/consensus.py
 
 clean:
 	rm -rf $(VENV) $(LOWEST_VENV) $(BENCH_VENV) $(CARD_VENV) $(ANCHORS_VENV) build dist src/*.egg-info .pytest_cache .ruff_cache
