@@ -11,6 +11,7 @@ from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from labelwise import cli
+from tests.test_cli import assert_clean_error
 
 CONSENSUS_COLUMNS = ["row", "item", "consensus", "quality", "agreement", "n_votes"]
 ANNOTATOR_COLUMNS = ["annotator", "quality", "n_labels", "agreement", "worst_class"]
@@ -27,16 +28,6 @@ def ok(*args: object):
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
     return result
-
-
-def assert_clean_error(result, *fragments: str) -> None:
-    """Exit status 2 and a one-line ``error:`` message, without a traceback."""
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 def read(path: Path) -> pd.DataFrame:
