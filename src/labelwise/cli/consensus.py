@@ -48,6 +48,11 @@ def _as_text(value: Any) -> Any:
     return str(value)
 
 
+def _each_cell(frame: pd.DataFrame, func: Any) -> pd.DataFrame:
+    """``func`` on every cell, as objects (``DataFrame.map`` needs pandas 2.1)."""
+    return frame.astype(object).apply(lambda column: column.map(func)).astype(object)
+
+
 def _same_label_type(frame: pd.DataFrame) -> pd.DataFrame:
     """A wide table whose columns mix numbers and text, all as text.
 
@@ -59,7 +64,7 @@ def _same_label_type(frame: pd.DataFrame) -> pd.DataFrame:
     numeric = [_is_number_column(frame[c]) for c in filled]
     if all(numeric) or not any(numeric):
         return frame
-    return frame.astype(object).map(_as_text)
+    return _each_cell(frame, _as_text)
 
 
 def _wide_votes(table: pd.DataFrame, name: str, index_column: str | None) -> pd.DataFrame:
@@ -140,7 +145,7 @@ def _codes_as_names(votes: pd.DataFrame, long: bool, label_column: str, names: l
         votes = votes.copy()
         votes[label_column] = votes[label_column].map(lambda v: _named(v, names)).astype(object)
         return votes
-    return votes.astype(object).map(lambda v: _named(v, names))
+    return _each_cell(votes, lambda v: _named(v, names))
 
 
 def _check_format(format_: str, column_options: list[str | None]) -> None:
