@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -225,6 +227,20 @@ def test_integer_codes_in_a_float_table_stay_integers():
 def test_bad_input_names_the_fix(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_json_form(string_votes):
+    document = json.loads(json.dumps(lw.consensus(string_votes).to_dict(), allow_nan=False))
+    assert document["classes"] == ["bird", "cat", "dog"]
+    assert document["items"][3] | {"quality": None} == {
+        "row": 3,
+        "item": "d",
+        "consensus": document["items"][3]["consensus"],
+        "quality": None,
+        "agreement": None,
+        "n_votes": 0,
+    }
+    assert [a["annotator"] for a in document["annotators"]] == ["ann", "bo", "cy", "di"]
 
 
 def test_repr_and_tables(string_votes):

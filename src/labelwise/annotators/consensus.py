@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from labelwise._params import Interval, Options, check_params
+from labelwise._shared.serialize import jsonable
 from labelwise._validate import check_pred_probs
 from labelwise.annotators._crowdlab import crowdlab, majority_vote
 from labelwise.annotators._latent import dawid_skene
@@ -101,6 +102,20 @@ class Consensus:
         )
         frame.index.name = "row"
         return frame
+
+    def to_dict(self) -> dict:
+        """A JSON-ready summary: the method, the classes, one record per item and per annotator
+        (NaN as None)."""
+        return jsonable(
+            {
+                "method": self.method,
+                "model_weight": self.model_weight,
+                "classes": self.classes,
+                "items": self.to_frame().reset_index().to_dict(orient="records"),
+                "annotators": self.annotators.to_dict(orient="records"),
+            },
+            default=str,
+        )
 
     def worst_annotators(self, n: int | None = 10) -> pd.DataFrame:
         """The annotators of lowest quality first (those with no labels last)."""
