@@ -81,8 +81,9 @@ def test_wide_and_long_agree(string_votes):
     long_result = lw.consensus(long, items=items)
     assert list(long_result.labels) == list(wide_result.labels)
     assert np.allclose(long_result.quality, wide_result.quality)
-    # Without items, long votes know only the items someone labeled.
-    assert list(lw.consensus(long).items) == ["a", "b", "c", "e"]
+    # Without items, long votes know the items they name, with an empty label or not.
+    assert list(lw.consensus(long).items) == ["a", "b", "c", "d", "e"]
+    assert list(lw.consensus(long.dropna()).items) == ["a", "b", "c", "e"]
 
 
 def test_long_with_pred_probs_uses_row_numbers():
@@ -251,6 +252,93 @@ def test_repr_and_tables(string_votes):
     assert result.doubtful_items(None)["quality"].is_monotonic_increasing
 
 
+def test_lone_votes_without_a_model_stay_the_votes():
+    """With one vote per item and no model, no vote says anything about its annotator: the
+    consensus must not drift to one class (as a free-running EM does)."""
+    votes = np.array([[0.0], [1], [2], [0], [1], [2], [0]])
+    assert lw.consensus(votes).labels.tolist() == [0, 1, 2, 0, 1, 2, 0]
+    truth, crowd = _crowd(n=1000, k=3, m=100, votes=1, seed=9)
+    items = np.arange(len(truth))
+    ours = lw.consensus(crowd.votes, items=items).labels
+    majority = lw.consensus(crowd.votes, items=items, method="majority").labels
+    assert (ours == truth).mean() >= (majority == truth).mean()
+    assert len(np.unique(ours)) == 3
+
+
+@pytest.mark.parametrize("method", ["dawid_skene", "majority"])
+def test_a_single_class(method):
+    result = lw.consensus(np.array([[0, 0], [0, np.nan], [np.nan, 0]]), method=method)
+    assert result.labels.tolist() == [0, 0, 0]
+    assert np.all(result.quality == 1) and not np.isnan(result.posterior).any()
+
+
+def test_categorical_labels_keep_their_category_order():
+    labels = pd.Categorical(["dog", "dog", "cat", "dog"], categories=["dog", "cat"])
+    long = pd.DataFrame({"item": [0, 0, 1, 1], "annotator": list("abab"), "label": labels})
+    result = lw.consensus(long, np.array([[0.9, 0.1], [0.9, 0.1]]), method="majority")
+    assert result.classes.tolist() == ["dog", "cat"]
+    assert result.labels.tolist() == ["dog", "dog"]
+    order = ["y", "x", "z"]
+    wide = pd.DataFrame(
+        {"a": pd.Categorical(["x", "y"], order), "b": pd.Categorical(["x", "z"], order)}
+    )
+    assert lw.consensus(wide, np.full((2, 3), 1 / 3)).classes.tolist() == ["y", "x", "z"]
+
+
+@pytest.mark.parametrize(
+    ("votes", "classes"),
+    [
+        ([["cat", np.nan], ["dog", "dog"]], ["cat", "dog"]),  # no class "nan"
+        (np.array([[1, "1"], [1, 2]], dtype=object), [1, "1", 2]),  # 1 and "1" differ
+        (np.array([[2**60, None], [2**60 + 1, 2**60 + 1]], dtype=object), [2**60, 2**60 + 1]),
+        (np.array([[2**70, None], [3, 3]], dtype=object), [3, 2**70]),
+    ],
+)
+def test_labels_keep_their_identity(votes, classes):
+    assert lw.consensus(votes, method="majority").classes.tolist() == classes
+
+
+def test_unsigned_integer_labels_with_pred_probs():
+    votes = np.array([[0, 1], [1, 1]], dtype=np.uint64)
+    assert lw.consensus(votes, np.array([[0.5, 0.5], [0.2, 0.8]])).labels.tolist()[1] == 1
+
+
+def test_a_long_item_with_only_empty_labels_is_an_item_without_votes():
+    votes = pd.DataFrame(
+        {"item": ["x", "x", "y"], "annotator": [1, 2, 1], "label": list("cd") + [None]}
+    )
+    result = lw.consensus(votes)
+    assert result.items.tolist() == ["x", "y"] and result.n_votes.tolist() == [2, 0]
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (
+            lambda: lw.consensus(pd.DataFrame({"image": [1], "annotator": [1], "label": [1]})),
+            "columns=",
+        ),
+        (lambda: lw.consensus(pd.DataFrame([[1, 2, 3]], columns=["a", "a", "b"])), "repeated"),
+        (
+            lambda: lw.consensus(
+                pd.DataFrame({"item": [1], "annotator": [1], "label": [1]}), items=[1, 1]
+            ),
+            "more than once",
+        ),
+        (
+            lambda: lw.consensus(
+                pd.DataFrame({"item": [0], "annotator": [1], "label": [np.nan]}),
+                np.ones((1, 2)) / 2,
+            ),
+            "no labels",
+        ),
+    ],
+)
+def test_malformed_tables_name_the_fix(call, match):
+    with pytest.raises(InputError, match=match):
+        call()
+
+
 # --- what to label next -------------------------------------------------------------------
 
 
@@ -328,8 +416,25 @@ def test_simulated_crowd_is_what_it_says():
     pd.testing.assert_frame_equal(again.votes, votes)
 
 
-def test_simulated_crowd_rejects_unknown_kinds():
-    with pytest.raises(ConfigError, match="unknown annotator kinds"):
-        simulate_annotators([0, 1], kinds={"sloppy": 1.0})
-    with pytest.raises(ConfigError, match="votes_per_item"):
-        simulate_annotators([0, 1], n_annotators=2, votes_per_item=3)
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"true_labels": [0, 1], "kinds": {"sloppy": 1.0}}, ConfigError, "unknown annotator"),
+        ({"true_labels": [0, 1], "n_annotators": 2, "votes_per_item": 3}, ConfigError, "votes"),
+        ({"true_labels": [0, 1], "votes_per_item": (1.5, 2)}, ConfigError, "whole numbers"),
+        ({"true_labels": [0, 1], "kinds": {"good": float("nan")}}, ConfigError, "finite"),
+        ({"true_labels": [0, 0]}, ConfigError, "single class"),
+        ({"true_labels": [0, 5], "n_classes": 3}, LabelError, "below n_classes"),
+        ({"true_labels": [-1, 1]}, LabelError, "integer class codes"),
+        ({"true_labels": [0.5, 1.0]}, LabelError, "integer class codes"),
+    ],
+)
+def test_simulated_crowd_rejects_bad_settings(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        simulate_annotators(**kwargs)
+
+
+def test_every_kind_gets_its_share_of_a_small_crowd():
+    kinds = {"good": 1, "careless": 1, "biased": 1}
+    crowd = simulate_annotators(np.arange(30) % 3, n_annotators=3, kinds=kinds, random_state=0)
+    assert sorted(crowd.kinds) == ["biased", "careless", "good"]

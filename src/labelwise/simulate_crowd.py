@@ -28,7 +28,7 @@ import pandas as pd
 from labelwise._params import Interval, check_params
 from labelwise._simulate import as_generator
 from labelwise._validate import as_array
-from labelwise.errors import ConfigError, ShapeError
+from labelwise.errors import ConfigError, LabelError, ShapeError
 
 __all__ = ["ANNOTATOR_KINDS", "SimulatedCrowd", "simulate_annotators"]
 
@@ -110,10 +110,12 @@ def simulate_annotators(
         },
         {"n_annotators": n_annotators, "n_classes": n_classes},
     )
-    truth = as_array("true_labels", true_labels, "integer class codes").astype(np.int64)
-    if truth.ndim != 1 or truth.size == 0:
-        raise ShapeError(f"true_labels must be 1-D and non-empty, got shape {truth.shape}.")
+    truth = _check_truth(true_labels, n_classes)
     k = int(truth.max()) + 1 if n_classes is None else int(n_classes)
+    if k < 2:
+        raise ConfigError(
+            "true_labels name a single class; a crowd needs two or more (pass n_classes)."
+        )
     low, high = _vote_range(votes_per_item, n_annotators)
     rng = as_generator(random_state)
     kind_of = _draw_kinds(kinds or {"good": 1.0}, n_annotators, rng)
@@ -127,12 +129,31 @@ def simulate_annotators(
     return SimulatedCrowd(votes, kind_of, confusion, accuracy)
 
 
+def _check_truth(true_labels: Any, n_classes: int | None) -> np.ndarray:
+    truth = as_array("true_labels", true_labels, "integer class codes 0..K-1")
+    if truth.ndim != 1 or truth.size == 0:
+        raise ShapeError(f"true_labels must be 1-D and non-empty, got shape {truth.shape}.")
+    if truth.dtype.kind not in "iu" or truth.min() < 0:
+        raise LabelError(
+            "true_labels must be integer class codes 0..K-1; map class names to codes first "
+            "(e.g. pd.factorize(labels)[0])."
+        )
+    if n_classes is not None and truth.max() >= n_classes:
+        raise LabelError(
+            f"true_labels go up to {truth.max()} but n_classes is {n_classes}; codes must be "
+            "below n_classes."
+        )
+    return truth.astype(np.int64)
+
+
 def _vote_range(votes_per_item: Any, n_annotators: int) -> tuple[int, int]:
     low, high = (
         (votes_per_item, votes_per_item)
         if isinstance(votes_per_item, Integral)
         else tuple(votes_per_item)
     )
+    if not (isinstance(low, Integral) and isinstance(high, Integral)):
+        raise ConfigError(f"votes_per_item must be whole numbers, got {votes_per_item!r}.")
     if not 0 <= low <= high <= n_annotators:
         raise ConfigError(
             f"votes_per_item must be in 0..n_annotators ({n_annotators}) with low <= high, got "
@@ -149,10 +170,12 @@ def _draw_kinds(kinds: Mapping[str, float], n: int, rng: np.random.Generator) ->
         )
     names = list(kinds)
     shares = np.array([kinds[name] for name in names], dtype=float)
-    if (shares < 0).any() or shares.sum() <= 0:
-        raise ConfigError("kinds must map each kind to a share >= 0, not all zero.")
-    counts = np.floor(shares / shares.sum() * n).astype(int)
-    counts[np.argmax(shares)] += n - counts.sum()  # rounding goes to the largest kind
+    if not np.isfinite(shares).all() or (shares < 0).any() or shares.sum() <= 0:
+        raise ConfigError("kinds must map each kind to a finite share >= 0, not all zero.")
+    exact = shares / shares.sum() * n
+    counts = np.floor(exact).astype(int)
+    # Largest remainders first, so a kind with a fair claim to an annotator gets one.
+    counts[np.argsort(counts - exact, kind="stable")[: n - counts.sum()]] += 1
     kind_of = np.repeat(np.array(names, dtype=object), counts)
     return rng.permutation(kind_of).astype(str)
 

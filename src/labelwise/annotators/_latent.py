@@ -35,6 +35,13 @@ PROBABILITY_FLOOR = 1e-6
 #: outvote any number of unanimous annotators, trusting it more than a model trained on the
 #: same noisy labels deserves.
 LOG_WEIGHT_BOUNDS = (np.log(0.02), np.log(5.0))
+#: EM stops when the log-likelihood of the votes grows by less than this share in a round
+#: (looser and the labels have not settled on crowds with adversarial annotators).
+LIKELIHOOD_TOL = 1e-8
+#: Pseudo-votes (count, accuracy) that hold the crowd's accuracy above chance where the votes
+#: say little about it (few items with two votes): without them EM may settle on "every item
+#: is one class and the annotators mislabel the rest", which explains lone votes just as well.
+ACCURACY_ANCHOR = (10.0, 0.7)
 #: Pseudo-votes that pull an annotator's overall accuracy toward the crowd's.
 COIN_PRIOR = 2.0
 #: The range of pseudo-votes per confusion row searched, as log(count).
@@ -77,6 +84,9 @@ def dawid_skene(
     """Fit the latent-class model by EM, starting from the vote shares (with the model counted
     as one more vote)."""
     log_model = None if probs is None else np.log(np.maximum(probs, PROBABILITY_FLOOR))
+    # Without a model, an item's only vote agrees with whatever posterior it made itself: it
+    # says nothing about the annotator, and counting it lets EM drift to one class for all.
+    informative = np.ones(votes.n_items) if probs is not None else (votes.n_votes >= 2) * 1.0
     posterior = _start(votes, probs)
     weight = None if probs is None else 1.0
     strength = smoothing
@@ -84,7 +94,7 @@ def dawid_skene(
     previous = -np.inf
     converged = False
     for n_iter in range(1, max_iter + 1):
-        soft = _soft_counts(votes, posterior)
+        soft = _soft_counts(votes, posterior, informative)
         target = _one_coin(soft)
         refit = n_iter == 1 or n_iter % REFIT_EVERY == 0
         if smoothing is None and refit:
@@ -102,7 +112,7 @@ def dawid_skene(
         posterior = updated
         # The posterior settles, or the likelihood of the votes stops growing: on votes that
         # carry little information the posterior creeps for hundreds of rounds to no purpose.
-        if change < tol or abs(log_likelihood - previous) < tol * abs(log_likelihood):
+        if change < tol or abs(log_likelihood - previous) < LIKELIHOOD_TOL * abs(log_likelihood):
             converged = True
             break
         previous = log_likelihood
@@ -129,10 +139,11 @@ def _start(votes: Votes, probs: np.ndarray | None) -> np.ndarray:
     return counts / counts.sum(axis=1, keepdims=True)
 
 
-def _soft_counts(votes: Votes, posterior: np.ndarray) -> np.ndarray:
-    """Per annotator, soft counts of (true class, chosen class) under the posterior."""
+def _soft_counts(votes: Votes, posterior: np.ndarray, informative: np.ndarray) -> np.ndarray:
+    """Per annotator, soft counts of (true class, chosen class) under the posterior, over the
+    ``informative`` items only."""
     m, k = votes.n_annotators, votes.n_classes
-    soft = np.asarray(votes.design_t @ posterior).reshape(m, k, k)
+    soft = np.asarray(votes.design_t @ (posterior * informative[:, None])).reshape(m, k, k)
     return soft.transpose(0, 2, 1)
 
 
@@ -168,7 +179,10 @@ def _one_coin(soft: np.ndarray) -> np.ndarray:
     k = soft.shape[1]
     pooled = soft.sum(axis=0) + 1.0 / k
     diagonal = np.trace(soft, axis1=1, axis2=2)
-    crowd_accuracy = np.trace(pooled) / pooled.sum()
+    anchor_votes, anchor_accuracy = ACCURACY_ANCHOR
+    crowd_accuracy = (np.trace(pooled) + anchor_votes * anchor_accuracy) / (
+        pooled.sum() + anchor_votes
+    )
     accuracy = (diagonal + COIN_PRIOR * crowd_accuracy) / (soft.sum(axis=(1, 2)) + COIN_PRIOR)
     errors = pooled * (1 - np.eye(k))
     errors /= errors.sum(axis=1, keepdims=True)

@@ -104,7 +104,7 @@ def read_votes(
         )
     else:
         item_ids, annotator_ids, values, item, annotator = _read_wide(votes, n_items, items)
-    if values.size == 0:
+    if len(values) == 0:
         raise InputError("votes holds no labels at all; give at least one vote.")
     label, classes = _encode(values, classes, n_classes)
     return Votes(item, annotator, label, item_ids, annotator_ids, classes)
@@ -131,12 +131,25 @@ def _is_long(votes: Any, format: str, columns: tuple) -> bool:
             f"long votes need a DataFrame with columns {list(columns)}, got {found}; rename the "
             "columns or pass columns=(item, annotator, label) naming yours."
         )
+    if format == "auto" and not has_columns and isinstance(votes, pd.DataFrame):
+        found = [c for c in columns if c in votes.columns]
+        if len(found) >= 2:
+            missing = [c for c in columns if c not in votes.columns]
+            raise InputError(
+                f"votes has columns {found} of a long table but not {missing}; name the three "
+                "with columns=(item, annotator, label), or pass format='wide' if each column "
+                "is an annotator."
+            )
     return format == "long" or (format == "auto" and has_columns)
 
 
 def _read_wide(votes: Any, n_items: int | None, items: Sequence | None) -> tuple:
     frame = votes if isinstance(votes, pd.DataFrame) else None
-    table = as_array("votes", votes, "a table with one row per item and one column per annotator")
+    expected = "a table with one row per item and one column per annotator"
+    table = as_array("votes", votes, expected)
+    if table.dtype.kind in "US" and not isinstance(votes, np.ndarray):
+        # numpy would write a missing vote among strings as the text "nan"
+        table = np.array(votes, dtype=object)
     if table.ndim != 2:
         raise ShapeError(
             f"wide votes must be 2-D (one row per item, one column per annotator), got shape "
@@ -151,12 +164,33 @@ def _read_wide(votes: Any, n_items: int | None, items: Sequence | None) -> tuple
     present = ~_missing(table)
     item, annotator = np.nonzero(present)
     if frame is not None:
+        if not frame.columns.is_unique:
+            repeated = list(dict.fromkeys(frame.columns[frame.columns.duplicated()]))[:5]
+            raise InputError(
+                f"votes has repeated annotator columns {repeated}; give each annotator one "
+                "column (or pass long votes)."
+            )
         item_ids, annotator_ids = frame.index.to_numpy(), frame.columns.to_numpy()
     else:
         item_ids, annotator_ids = np.arange(table.shape[0]), np.arange(table.shape[1])
     if items is not None:
         item_ids = _given_items(items, table.shape[0])
-    return item_ids, annotator_ids, table[item, annotator], item, annotator
+    values = table[item, annotator]
+    categories = _shared_categories(frame)
+    if categories is not None:
+        values = pd.Categorical(values, categories=categories)
+    return item_ids, annotator_ids, values, item, annotator
+
+
+def _shared_categories(frame: pd.DataFrame | None) -> pd.Index | None:
+    """The categories of a wide table whose columns are all categorical with the same ones."""
+    if frame is None or frame.shape[1] == 0:
+        return None
+    dtypes = list(frame.dtypes)
+    if not all(isinstance(d, pd.CategoricalDtype) for d in dtypes):
+        return None
+    first = dtypes[0].categories
+    return first if all(d.categories.equals(first) for d in dtypes) else None
 
 
 def _missing(table: np.ndarray) -> np.ndarray:
@@ -167,10 +201,14 @@ def _missing(table: np.ndarray) -> np.ndarray:
     return np.asarray(pd.isna(table))
 
 
-def _given_items(items: Sequence, n_rows: int) -> np.ndarray:
-    ids = np.asarray(list(items), dtype=object) if not isinstance(items, np.ndarray) else items
-    if ids.ndim != 1 or len(ids) != n_rows:
+def _given_items(items: Sequence, n_rows: int | None) -> np.ndarray:
+    ids = items if isinstance(items, np.ndarray) else np.asarray(list(items), dtype=object)
+    if ids.ndim != 1:
+        raise ShapeError(f"items must be a flat list of item ids, got shape {ids.shape}.")
+    if n_rows is not None and len(ids) != n_rows:
         raise ShapeError(f"items must list {n_rows} item ids, one per row, got {len(ids)}.")
+    if not pd.Index(ids).is_unique:
+        raise InputError("items lists an item id more than once; give each item one id.")
     return ids
 
 
@@ -179,22 +217,33 @@ def _read_long(
 ) -> tuple:
     item_column, annotator_column, label_column = columns
     table = votes[list(columns)]
-    table = table[table[label_column].notna().to_numpy()]  # an empty label is no vote
     for name in (item_column, annotator_column):
         if table[name].isna().any():
             raise InputError(
                 f"column {name!r} has missing values; every vote needs an item and an annotator."
             )
+    voted = table[label_column].notna().to_numpy()  # an empty label is no vote
+    if not voted.any():
+        raise InputError("votes holds no labels at all; give at least one vote.")
+    # Items are read from every row: one named with only empty labels is an item with no votes.
     item_ids, item = _item_codes(table[item_column], n_items, items)
+    table, item = table[voted], item[voted]
     annotator_ids, annotator = _codes(table[annotator_column].to_numpy())
     _check_no_repeats(item, annotator, item_ids, annotator_ids)
-    return item_ids, annotator_ids, table[label_column].to_numpy(), item, annotator
+    return item_ids, annotator_ids, _label_values(table[label_column]), item, annotator
+
+
+def _label_values(column: pd.Series) -> np.ndarray:
+    """A label column's values; a categorical one keeps its categories' order for _encode."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return pd.Categorical(column)
+    return column.to_numpy()
 
 
 def _item_codes(column: pd.Series, n_items: int | None, items: Sequence | None) -> tuple:
     values = column.to_numpy()
     if items is not None:
-        ids = _given_items(items, len(items) if n_items is None else n_items)
+        ids = _given_items(items, n_items)
         codes = pd.Index(ids).get_indexer(values)
         if (codes < 0).any():
             shown = list(dict.fromkeys(values[codes < 0].tolist()))[:5]
@@ -233,37 +282,58 @@ def _check_no_repeats(
         )
 
 
-def _encode(values: np.ndarray, classes: Any, n_classes: int | None) -> tuple:
+def _encode(values: Any, classes: Any, n_classes: int | None) -> tuple:
+    if isinstance(values, pd.Categorical):
+        if classes is None:
+            classes = list(values.categories)
+        values = np.asarray(values, dtype=object)
     values = _plain(values)
-    if n_classes is not None:
-        return encode_label_values(values, values, n_classes, classes)
-    if classes is None:
+    if n_classes is None and classes is None:
         classes, codes = _codes(values)
-        return codes, classes
-    if isinstance(classes, (str, bytes)) or not hasattr(classes, "__len__"):
-        raise InputTypeError("classes must be a list of class names.")
-    return encode_label_values(values, values, len(classes), classes)
+        return codes.astype(np.intp), classes
+    if n_classes is None:
+        if isinstance(classes, (str, bytes)) or not hasattr(classes, "__len__"):
+            raise InputTypeError("classes must be a list of class names.")
+        n_classes = len(classes)
+    codes, classes = encode_label_values(values, values, n_classes, classes)
+    return codes.astype(np.intp), classes
 
 
 def _plain(values: np.ndarray) -> np.ndarray:
     """Labels in a plain dtype where they share one kind: whole-number floats (a wide table with
-    gaps is float) as integers, Python strings as str. Mixed kinds stay objects, so the number
-    1 and the text "1" remain two classes."""
-    if values.dtype.kind == "f" and np.all(np.mod(values, 1) == 0):
-        return values.astype(np.int64)
+    gaps is float) as integers, Python strings as str. Mixed kinds, and integers too large for
+    int64, stay objects, so the number 1 and the text "1" remain two classes."""
+    if values.dtype.kind == "f":
+        return _whole(values)
     if values.dtype != object:
         return values
     kinds = {_kind(value) for value in values.tolist()}
     if kinds == {"text"}:
         return values.astype(str)
-    if kinds == {"number"}:
-        return _plain(values.astype(float))
+    if kinds == {"integer"}:
+        try:
+            return np.asarray(values.tolist(), dtype=np.int64)
+        except OverflowError:
+            return values
+    if kinds <= {"integer", "real"}:
+        return _whole(values.astype(float))
+    return values
+
+
+def _whole(values: np.ndarray) -> np.ndarray:
+    """Floats as int64 where every one is a whole number that int64 holds exactly."""
+    if np.all(np.mod(values, 1) == 0) and np.all(np.abs(values) < 2.0**53):
+        return values.astype(np.int64)
     return values
 
 
 def _kind(value: Any) -> str:
     if isinstance(value, str):
         return "text"
-    if isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_)):
-        return "number"
+    if isinstance(value, (bool, np.bool_)):
+        return "other"
+    if isinstance(value, (int, np.integer)):
+        return "integer"
+    if isinstance(value, (float, np.floating)):
+        return "real"
     return "other"

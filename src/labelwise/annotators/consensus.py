@@ -30,7 +30,7 @@ CONSENSUS_METHODS = ("dawid_skene", "crowdlab", "majority")
 _CONSTRAINTS = {
     "method": [Options(CONSENSUS_METHODS)],
     "format": [Options(VOTE_FORMATS)],
-    "smoothing": [Interval(Real, 0, None), None],
+    "smoothing": [Interval(Real, 0, None, closed="neither"), None],
     "max_iter": [Interval(Integral, 1, None)],
 }
 
@@ -53,7 +53,8 @@ class Consensus:
     posterior : ndarray, shape (n_items, n_classes)
         The probability of each class, in the order of ``classes``.
     annotators : DataFrame
-        One row per annotator, in the order of the votes: ``annotator``, ``quality`` (the
+        One row per annotator (the wide table's column order; for long votes, sorted by id
+        where the ids sort, else in order of appearance): ``annotator``, ``quality`` (the
         estimated share of their labels that are right), ``n_labels``, ``agreement`` (share of
         their labels equal to the consensus) and ``worst_class`` (the label they give least
         reliably).
@@ -226,7 +227,11 @@ def _settle(
     votes: Votes, probs: np.ndarray | None, method: str, smoothing: float | None, max_iter: int
 ) -> Consensus:
     model_weight = confusion = None
-    if method == "dawid_skene":
+    if votes.n_classes == 1:  # nothing to settle: every vote names the one class
+        codes = np.zeros(votes.n_items, dtype=np.intp)
+        posterior = np.ones((votes.n_items, 1))
+        annotator_quality = np.where(votes.n_labels > 0, 1.0, np.nan)
+    elif method == "dawid_skene":
         fit = dawid_skene(votes, probs, smoothing=smoothing, max_iter=max_iter)
         posterior, confusion, model_weight = fit.posterior, fit.confusion, fit.model_weight
         codes = posterior.argmax(axis=1)
