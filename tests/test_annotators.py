@@ -10,7 +10,7 @@ import pytest
 from scipy.stats import spearmanr
 
 import labelwise as lw
-from labelwise.errors import ConfigError, InputError, LabelError, ShapeError
+from labelwise.errors import ConfigError, InputError, InputTypeError, LabelError, ShapeError
 from labelwise.simulate import simulate_annotators
 
 METHODS = ["dawid_skene", "crowdlab", "majority"]
@@ -337,6 +337,18 @@ def test_a_long_item_with_only_empty_labels_is_an_item_without_votes():
 def test_malformed_tables_name_the_fix(call, match):
     with pytest.raises(InputError, match=match):
         call()
+
+
+@pytest.mark.parametrize(
+    "votes",
+    [
+        pd.DataFrame({"a": [(1, 2), (3, 4)], "b": [(1, 2), None]}),
+        pd.DataFrame({"item": [1, 1], "annotator": [(1, 2), (3, 4)], "label": [1, 2]}),
+    ],
+)
+def test_tuples_are_refused_with_a_fix(votes):
+    with pytest.raises(InputTypeError, match="join the parts"):
+        lw.consensus(votes)
 
 
 # --- what to label next -------------------------------------------------------------------

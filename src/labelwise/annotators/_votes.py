@@ -106,8 +106,22 @@ def read_votes(
         item_ids, annotator_ids, values, item, annotator = _read_wide(votes, n_items, items)
     if len(values) == 0:
         raise InputError("votes holds no labels at all; give at least one vote.")
+    _check_scalars(values, "the labels hold")
     label, classes = _encode(values, classes, n_classes)
     return Votes(item, annotator, label, item_ids, annotator_ids, classes)
+
+
+def _check_scalars(values: Any, what: str) -> None:
+    """Tuples and other collections as labels or ids would turn into 2-D arrays; say so."""
+    dtype = getattr(values, "dtype", None)
+    if dtype is None or dtype.kind != "O":
+        return
+    for value in values:
+        if isinstance(value, (tuple, list, set, frozenset, dict, np.ndarray)):
+            raise InputTypeError(
+                f"{what} a {type(value).__name__} ({value!r}); labels and ids must be "
+                "single values (text, numbers): join the parts into one string first."
+            )
 
 
 def _check_columns(columns: Sequence[str]) -> tuple:
@@ -218,6 +232,7 @@ def _read_long(
     item_column, annotator_column, label_column = columns
     table = votes[list(columns)]
     for name in (item_column, annotator_column):
+        _check_scalars(table[name].to_numpy(), f"column {name!r} holds")
         if table[name].isna().any():
             raise InputError(
                 f"column {name!r} has missing values; every vote needs an item and an annotator."
