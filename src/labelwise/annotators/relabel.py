@@ -62,8 +62,8 @@ def relabel_priority(
     >>> import numpy as np
     >>> import labelwise as lw
     >>> votes = np.array([[0, 0, 0], [0, 1, np.nan], [1, np.nan, np.nan]])
-    >>> lw.relabel_priority(votes, n=2)["row"].tolist()
-    [1, 2]
+    >>> lw.relabel_priority(votes, n=2)["row"].tolist()  # a lone vote, then a split
+    [2, 1]
     """
     from labelwise.annotators.consensus import consensus
 
