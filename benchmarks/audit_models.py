@@ -24,7 +24,6 @@ own section and keeps the other.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib
 import json
 import math
@@ -53,6 +52,7 @@ from audit_tables import LABEL, TABLES, noisy_copy, timing_table
 from labelwise.io import write_json, write_text
 from labelwise.issues.audit import audit
 from labelwise.predict import default_model
+from measure import source_digest
 
 RESULTS = Path(__file__).resolve().parent / "results"
 RATES = (0.05, 0.10, 0.20)
@@ -577,14 +577,6 @@ def run_timing(models: list[str], rows: int) -> dict[str, Any]:
 # --- main ---------------------------------------------------------------------------------------
 
 
-def _source_digest() -> str:
-    package = Path(labelwise.__file__).resolve().parent
-    digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode() + path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
 def _environment() -> dict[str, Any]:
     return {
         "labelwise": labelwise.__version__,
@@ -651,7 +643,7 @@ def main(argv: list[str] | None = None) -> int:
     section.update(
         command=command.strip(),
         seconds=time.perf_counter() - started,
-        labelwise_source_sha256=_source_digest(),
+        labelwise_source_sha256=source_digest(),
         load_average_1min=os.getloadavg()[0],
     )
     results["environment"] = _environment()

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import io
 import json
 import multiprocessing as mp
@@ -62,6 +61,7 @@ import labelwise as lw
 from labelwise.io import write_json, write_text
 from labelwise.simulate import simulate_annotators
 from labelwise.study.benchmark import read_crowd_votes
+from measure import source_digest
 
 RESULTS = Path(__file__).parent / "results" / "consensus"
 SECTIONS = ("accuracy", "mnist", "mturk", "relabel", "speed")
@@ -872,14 +872,6 @@ def as_markdown(results: dict[str, Any]) -> str:
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def source_digest() -> str:
-    package = Path(lw.__file__).resolve().parent
-    digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode() + path.read_bytes())
-    return digest.hexdigest()[:12]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,21 +10,12 @@ Votes come in long form: three equal-length int arrays ``items`` (0..n_items-1),
 Every result is a numpy array indexed by item code or annotator code, whatever the tool
 returns internally.
 
-Run it with the benchmark environment (cleanlab, crowd-kit, scipy)::
-
-    .bench-venv/bin/python benchmarks/consensus_reference.py           # self-check, 2,050 items
-    .bench-venv/bin/python benchmarks/consensus_reference.py --large   # time crowdlab at 100k
-    .bench-venv/bin/python benchmarks/consensus_reference.py --large --methods crowdlab,ds,mv
-
-The self-check simulates annotators of known accuracy and prints, per method, the accuracy
-of the consensus against the truth, the Spearman correlation of the estimated annotator
-quality with the true accuracy, and the wall time of the call.
+The benchmark checks the wrappers as it runs: labelwise's ``method="crowdlab"`` must give the
+labels the ``crowdlab`` wrapper returns, item for item.
 """
 
 from __future__ import annotations
 
-import argparse
-import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,7 +30,6 @@ __all__ = [
     "crowdkit_dawid_skene",
     "crowdkit_majority_vote",
     "crowdlab",
-    "simulate",
     "versions",
 ]
 
@@ -384,198 +374,3 @@ def crowdkit_majority_vote(
 def versions() -> dict[str, str]:
     """Versions of the reference packages, for the benchmark report."""
     return {"cleanlab": version("cleanlab"), "crowd-kit": version("crowd-kit")}
-
-
-# ---------------------------------------------------------------------------------------------
-# Self-check
-# ---------------------------------------------------------------------------------------------
-
-
-def simulate(
-    n_items: int = 2000,
-    n_annotators: int = 30,
-    n_classes: int = 4,
-    votes_per_item: int = 3,
-    n_unvoted: int = 50,
-    seed: int = 0,
-) -> dict[str, Any]:
-    """Votes from annotators of known accuracy, plus model probabilities.
-
-    Annotator accuracies are uniform(0.5, 0.95); a wrong vote is uniform over the other
-    classes. Each voted item gets ``votes_per_item`` distinct annotators; ``n_unvoted`` items,
-    scattered among the others, get none. ``pred_probs`` is softmax(2 * onehot(truth) + N(0, 1)).
-
-    Returns
-    -------
-    dict
-        ``items``, ``annotators``, ``labels``, ``n_items`` (voted + unvoted), ``n_annotators``,
-        ``n_classes``, ``pred_probs``, ``truth`` and ``accuracy`` (true annotator accuracies).
-    """
-    rng = np.random.default_rng(seed)
-    total = n_items + n_unvoted
-    truth = rng.integers(0, n_classes, total)
-    accuracy = rng.uniform(0.5, 0.95, n_annotators)
-
-    voted = np.sort(rng.choice(total, n_items, replace=False))
-    # The first columns of a random permutation per row give distinct annotators per item.
-    chosen = np.argsort(rng.random((n_items, n_annotators)), axis=1)[:, :votes_per_item]
-    items = np.repeat(voted, votes_per_item)
-    annotators = chosen.ravel()
-    correct = rng.random(len(items)) < accuracy[annotators]
-    wrong = (truth[items] + rng.integers(1, n_classes, len(items))) % n_classes
-    labels = np.where(correct, truth[items], wrong)
-
-    logits = 2.0 * np.eye(n_classes)[truth] + rng.normal(size=(total, n_classes))
-    logits -= logits.max(axis=1, keepdims=True)
-    pred_probs = np.exp(logits)
-    pred_probs /= pred_probs.sum(axis=1, keepdims=True)
-
-    shuffle = rng.permutation(len(items))  # vote order must not matter
-    return {
-        "items": items[shuffle],
-        "annotators": annotators[shuffle],
-        "labels": labels[shuffle],
-        "n_items": total,
-        "n_annotators": n_annotators,
-        "n_classes": n_classes,
-        "pred_probs": pred_probs,
-        "truth": truth,
-        "accuracy": accuracy,
-    }
-
-
-def _run_methods(data: dict[str, Any], methods: list[str]) -> dict[str, tuple[Any, float]]:
-    """Run each named method on simulated data; return {name: (result, seconds)}."""
-    votes = (data["items"], data["annotators"], data["labels"], data["n_items"])
-    votes = (*votes, data["n_annotators"])
-    calls = {
-        "crowdlab": lambda: crowdlab(*votes, data["pred_probs"]),
-        "activelab": lambda: activelab_scores(*votes, data["pred_probs"]),
-        "dawid_skene": lambda: crowdkit_dawid_skene(*votes, data["n_classes"]),
-        "majority_vote": lambda: crowdkit_majority_vote(*votes, data["n_classes"]),
-    }
-    out = {}
-    for name in methods:
-        start = time.perf_counter()
-        result = calls[name]()
-        out[name] = (result, time.perf_counter() - start)
-    return out
-
-
-def _edge_cases() -> None:
-    """Unvoted items, a silent annotator, an unvoted class, and relabelled codes."""
-    # 6 items (item 5 unvoted), 5 annotators (annotator 4 silent), K=4 (class 3 unvoted).
-    items = np.array([0, 0, 0, 1, 1, 2, 2, 2, 3, 3, 4, 4])
-    annotators = np.array([0, 1, 2, 0, 3, 1, 2, 3, 0, 2, 1, 3])
-    labels = np.array([0, 0, 1, 1, 1, 2, 2, 0, 0, 0, 1, 2])
-    rng = np.random.default_rng(1)
-    pred_probs = rng.dirichlet(np.ones(4), size=6)
-    args = (items, annotators, labels, 6, 5)
-
-    ds = crowdkit_dawid_skene(*args, 4)
-    assert ds["probas"].shape == (6, 4)
-    assert np.allclose(ds["probas"].sum(axis=1), 1.0)
-    assert np.all(ds["probas"][:5, 3] == 0.0) and np.allclose(ds["probas"][5], 0.25)
-    assert ds["labels"][5] == -1 and np.isnan(ds["annotator_quality"][4])
-    assert np.all(np.isfinite(ds["annotator_quality"][:4]))
-
-    mv = crowdkit_majority_vote(*args, 4)
-    assert mv["labels"][5] == -1 and np.isnan(mv["annotator_quality"][4])
-    assert mv["labels"][4] == 1  # 1-vs-2 tie goes to the lower class code
-
-    cl = crowdlab(*args, pred_probs)
-    assert cl["labels"][5] == pred_probs[5].argmax()
-    assert cl["quality"][5] == pred_probs[5].max()
-    assert np.isnan(cl["annotator_quality"][4])
-
-    al = activelab_scores(*args, pred_probs)
-    assert al.shape == (6,) and np.all(np.isfinite(al))
-
-    # Relabelling item and annotator codes must permute the results the same way.
-    data = simulate(n_items=400, n_annotators=12, n_unvoted=20, seed=3)
-    item_map = rng.permutation(data["n_items"])
-    annotator_map = rng.permutation(data["n_annotators"])
-    moved = dict(data)
-    moved["items"] = item_map[data["items"]]
-    moved["annotators"] = annotator_map[data["annotators"]]
-    moved["pred_probs"] = np.empty_like(data["pred_probs"])
-    moved["pred_probs"][item_map] = data["pred_probs"]
-    methods = ["crowdlab", "activelab", "dawid_skene", "majority_vote"]
-    before = _run_methods(data, methods)
-    after = _run_methods(moved, methods)
-    for name in methods:
-        a, b = before[name][0], after[name][0]
-        if name == "activelab":
-            assert np.allclose(a, b[item_map]), name
-            continue
-        assert np.array_equal(a["labels"], b["labels"][item_map]), name
-        assert np.allclose(
-            a["annotator_quality"], b["annotator_quality"][annotator_map], atol=1e-6
-        ), name
-    print("edge cases: ok")
-
-
-def _report(data: dict[str, Any], runs: dict[str, tuple[Any, float]]) -> None:
-    from scipy.stats import spearmanr
-
-    truth = data["truth"]
-    voted = np.zeros(data["n_items"], dtype=bool)
-    voted[data["items"]] = True
-    baseline = data["pred_probs"].argmax(axis=1)
-    print(
-        f"{data['n_items']} items ({(~voted).sum()} without votes), "
-        f"{data['n_annotators']} annotators, K={data['n_classes']}, {len(data['items'])} votes"
-    )
-    print(f"{'method':<14} {'acc(all)':>9} {'acc(voted)':>11} {'spearman':>9} {'seconds':>8}")
-    print(
-        f"{'argmax model':<14} {np.mean(baseline == truth):9.4f} "
-        f"{np.mean(baseline[voted] == truth[voted]):11.4f} {'':>9} {'':>8}"
-    )
-    for name, (result, seconds) in runs.items():
-        if name == "activelab":
-            from sklearn.metrics import roc_auc_score
-
-            wrong = runs["crowdlab"][0]["labels"] != truth if "crowdlab" in runs else None
-            auc = roc_auc_score(wrong[voted], -result[voted]) if wrong is not None else np.nan
-            print(
-                f"{name:<14} {'':>9} {'':>11} {'':>9} {seconds:8.3f}"
-                f"   AUROC(-score -> crowdlab wrong, voted) = {auc:.3f}"
-            )
-            continue
-        hit = result["labels"] == truth
-        rho = spearmanr(result["annotator_quality"], data["accuracy"], nan_policy="omit")[0]
-        print(f"{name:<14} {hit.mean():9.4f} {hit[voted].mean():11.4f} {rho:9.3f} {seconds:8.3f}")
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--large", action="store_true", help="time 100,000 items x 200 annotators x 3 votes, K=10"
-    )
-    parser.add_argument(
-        "--methods",
-        default=None,
-        help="comma list of crowdlab, activelab, dawid_skene (ds), majority_vote (mv); "
-        "default: all for the self-check, crowdlab for --large",
-    )
-    args = parser.parse_args()
-    aliases = {"ds": "dawid_skene", "mv": "majority_vote"}
-    default = "crowdlab" if args.large else "crowdlab,activelab,dawid_skene,majority_vote"
-    methods = [aliases.get(m, m) for m in (args.methods or default).split(",")]
-
-    print("versions:", versions())
-    # cleanlab's last-resort tie-break calls np.random.choice, so only the legacy global
-    # generator makes its output reproducible.
-    np.random.seed(0)  # noqa: NPY002
-    if args.large:
-        data = simulate(
-            n_items=100_000, n_annotators=200, n_classes=10, votes_per_item=3, n_unvoted=0
-        )
-    else:
-        _edge_cases()
-        data = simulate()
-    _report(data, _run_methods(data, methods))
-
-
-if __name__ == "__main__":
-    main()

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import labelwise
 
 
 @dataclass(frozen=True)
@@ -56,3 +60,13 @@ def peak_extra_bytes(fn: Callable[[], Any]) -> int:
         tracemalloc.stop()
     del result
     return peak - start
+
+
+def source_digest() -> str:
+    """A short hash of labelwise's source files: ties the figures to the exact code measured,
+    committed or not."""
+    package = Path(labelwise.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + path.read_bytes())
+    return digest.hexdigest()[:12]

@@ -38,9 +38,10 @@ import psutil
 from cleanlab.experimental.label_issues_batched import find_label_issues_batched
 
 import labelwise as lw
+from measure import source_digest
 from reference import cleanlab_mask
 from report import Table, _secs, _shape, _yes, about, save
-from run import RESULTS, _environment, _source_digest
+from run import RESULTS, _environment
 from speed import DEFAULT_METHOD, SEED, _log
 from synthetic import make_inputs
 
@@ -61,7 +62,7 @@ MIN_CHUNK_ROWS = 1_000
 POLL_S = 0.05
 #: Runs of each call (and of the ceiling); the table shows the best and the worst.
 REPEATS = 3
-SOURCE_AT_IMPORT = _source_digest()
+SOURCE_AT_IMPORT = source_digest()
 
 
 def _inputs(folder: Path, rows: int) -> tuple[Path, Path, float | None]:
@@ -192,7 +193,7 @@ def _poll(proc: subprocess.Popen, timeout_s: float) -> _Peaks | None:
 def _run_child(tool: str, job: dict[str, Any], timeout_s: float) -> dict[str, Any]:
     imports, call, warmup = _CALLS[tool]
     code = _CHILD.format(imports=imports, call=call, warmup=warmup)
-    source = _source_digest()  # the child imports labelwise as it is now
+    source = source_digest()  # the child imports labelwise as it is now
     args = [sys.executable, "-c", code, json.dumps(job)]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
     peaks = _poll(proc, timeout_s)

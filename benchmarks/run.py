@@ -11,7 +11,6 @@ instead, so a fast check never overwrites the full-size figures).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -25,6 +24,7 @@ import numpy as np
 import psutil
 
 import labelwise
+from measure import source_digest
 from mnist import run_mnist
 from report import save
 from speed import run_speed
@@ -32,20 +32,10 @@ from speed import run_speed
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def _source_digest() -> str:
-    """A short hash of labelwise's source files: ties the figures to the exact code measured,
-    committed or not."""
-    package = Path(labelwise.__file__).resolve().parent
-    digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode() + path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
 def _environment() -> dict[str, Any]:
     return {
         "labelwise": labelwise.__version__,
-        "labelwise_source_sha256": _source_digest(),
+        "labelwise_source_sha256": source_digest(),
         "cleanlab": cleanlab.__version__,
         "numpy": np.__version__,
         "python": platform.python_version(),
@@ -81,10 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         print("speed and memory ...", file=sys.stderr, flush=True)
         results["speed"] = run_speed(quick=args.quick, repeats=args.repeats)
         # Each section keeps the source it measured: an --only run may refresh just one.
-        results["speed"]["labelwise_source_sha256"] = _source_digest()
+        results["speed"]["labelwise_source_sha256"] = source_digest()
     if args.only in (None, "mnist"):
         print("MNIST ...", file=sys.stderr, flush=True)
-        results["mnist"] = {**run_mnist(), "labelwise_source_sha256": _source_digest()}
+        results["mnist"] = {**run_mnist(), "labelwise_source_sha256": source_digest()}
     results["environment"] = _environment()
     # The command that regenerates the whole file (an --only run refreshes one section of it).
     results["command"] = "python benchmarks/run.py" + (" --quick" if args.quick else "")

@@ -402,13 +402,13 @@ def test_relabel_priority_rejects_a_bad_n():
 
 def test_simulated_crowd_is_what_it_says():
     truth = np.arange(3000) % 4
-    crowd = simulate_annotators(
-        truth,
-        n_annotators=40,
-        votes_per_item=(0, 4),
-        kinds={"good": 0.5, "constant": 0.25, "adversarial": 0.25},
-        random_state=0,
-    )
+    settings = {
+        "n_annotators": 40,
+        "votes_per_item": (0, 4),
+        "kinds": {"good": 0.5, "constant": 0.25, "adversarial": 0.25},
+        "random_state": 0,
+    }
+    crowd = simulate_annotators(truth, **settings)
     votes = crowd.votes
     assert not votes.duplicated(["item", "annotator"]).any()
     per_item = votes.groupby("item").size().reindex(range(3000), fill_value=0)
@@ -418,14 +418,7 @@ def test_simulated_crowd_is_what_it_says():
     assert (votes[votes.annotator.isin(constant)].groupby("annotator").label.nunique() == 1).all()
     good = np.flatnonzero(crowd.kinds == "good")
     assert np.nanmin(crowd.accuracy[good]) > 0.6
-    again = simulate_annotators(
-        truth,
-        n_annotators=40,
-        votes_per_item=(0, 4),
-        kinds={"good": 0.5, "constant": 0.25, "adversarial": 0.25},
-        random_state=0,
-    )
-    pd.testing.assert_frame_equal(again.votes, votes)
+    pd.testing.assert_frame_equal(simulate_annotators(truth, **settings).votes, votes)
 
 
 @pytest.mark.parametrize(

@@ -60,25 +60,11 @@ def _keep_best(candidates: np.ndarray, score: np.ndarray) -> np.ndarray:
 
 def _voter_trust(votes: Votes, settled: np.ndarray, untied: np.ndarray) -> np.ndarray:
     """Per item and class, the mean agreement with the untied majority of those who voted it."""
-    on_untied = untied[votes.item]
-    agrees = (votes.label == settled[votes.item]) & on_untied
-    seen = np.bincount(votes.annotator[on_untied], minlength=votes.n_annotators)
+    agreement = votes.agreement(settled, untied)
+    unseen = np.isnan(agreement)
+    agreement[unseen] = agreement[~unseen].mean() if (~unseen).any() else 0.0
     with np.errstate(invalid="ignore", divide="ignore"):
-        agreement = np.bincount(votes.annotator, agrees, votes.n_annotators) / seen
-    agreement[seen == 0] = np.mean(agreement[seen > 0]) if (seen > 0).any() else 0.0
-    total = _per_item_class(votes, agreement[votes.annotator])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return total / votes.counts
-
-
-def _per_item_class(votes: Votes, weights: np.ndarray) -> np.ndarray:
-    """Sum of ``weights`` (one per vote) per item and chosen class, shape (items, classes)."""
-    flat = np.bincount(
-        votes.item * votes.n_classes + votes.label,
-        weights,
-        minlength=votes.n_items * votes.n_classes,
-    )
-    return flat.reshape(votes.n_items, votes.n_classes)
+        return votes.per_item_class(agreement[votes.annotator]) / votes.counts
 
 
 @dataclass(frozen=True)
@@ -185,15 +171,8 @@ def _annotator_quality(
 ) -> np.ndarray:
     """CROWDLAB's annotator quality: the mean posterior of their labels and their agreement
     with the consensus on shared items, mixed by the model's share of the total weight."""
-    m = votes.n_annotators
-    label_quality = np.bincount(
-        votes.annotator, posterior[votes.item, votes.label], m
-    ) / np.maximum(votes.n_labels, 1)
-    on_multi = multi[votes.item]
-    agrees = (votes.label == consensus[votes.item]) & on_multi
-    shared = np.bincount(votes.annotator[on_multi], minlength=m)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        agreement = np.bincount(votes.annotator, agrees, m) / shared
+    label_quality = votes.per_annotator_mean(posterior[votes.item, votes.label])
+    agreement = votes.agreement(consensus, multi)
     mean_votes = votes.n_votes[votes.n_votes > 0].mean()
-    share = model_weight / (model_weight + weights.sum() * mean_votes / m)
+    share = model_weight / (model_weight + weights.sum() * mean_votes / votes.n_annotators)
     return share * label_quality + (1 - share) * agreement

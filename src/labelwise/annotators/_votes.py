@@ -21,6 +21,8 @@ from labelwise.errors import InputError, InputTypeError, LabelError, ShapeError
 #: The column names a long table uses by default: which item, who labeled it, what they said.
 LONG_COLUMNS = ("item", "annotator", "label")
 VOTE_FORMATS = ("auto", "wide", "long")
+#: Values that are not single labels or ids (numpy would make them a dimension of their own).
+_COLLECTIONS = (tuple, list, set, frozenset, dict, np.ndarray)
 
 
 @dataclass(frozen=True)
@@ -53,10 +55,30 @@ class Votes:
     @cached_property
     def counts(self) -> np.ndarray:
         """How many votes each item got for each class, shape (items, classes)."""
+        return self.per_item_class()
+
+    def per_item_class(self, weights: np.ndarray | None = None) -> np.ndarray:
+        """The sum of ``weights`` (one per vote; 1 when None) per item and chosen class."""
         flat = np.bincount(
-            self.item * self.n_classes + self.label, minlength=self.n_items * self.n_classes
+            self.item * self.n_classes + self.label,
+            weights,
+            minlength=self.n_items * self.n_classes,
         )
         return flat.reshape(self.n_items, self.n_classes).astype(float)
+
+    def per_annotator_mean(self, values: np.ndarray) -> np.ndarray:
+        """The mean of ``values`` (one per vote) over each annotator's votes; NaN with none."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.bincount(self.annotator, values, self.n_annotators) / self.n_labels
+
+    def agreement(self, codes: np.ndarray, on: np.ndarray | None = None) -> np.ndarray:
+        """Per annotator, the share of their votes that chose ``codes[item]``, over the items
+        where ``on`` is True (every item when None); NaN for an annotator with none there."""
+        keep = np.ones(len(self.item), bool) if on is None else on[self.item]
+        agrees = (self.label == codes[self.item]) & keep
+        seen = np.bincount(self.annotator[keep], minlength=self.n_annotators)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.bincount(self.annotator, agrees, self.n_annotators) / seen
 
     @cached_property
     def n_votes(self) -> np.ndarray:
@@ -106,7 +128,6 @@ def read_votes(
         item_ids, annotator_ids, values, item, annotator = _read_wide(votes, n_items, items)
     if len(values) == 0:
         raise InputError("votes holds no labels at all; give at least one vote.")
-    _check_scalars(values, "the labels hold")
     label, classes = _encode(values, classes, n_classes)
     return Votes(item, annotator, label, item_ids, annotator_ids, classes)
 
@@ -117,7 +138,7 @@ def _check_scalars(values: Any, what: str) -> None:
     if dtype is None or dtype.kind != "O":
         return
     for value in values:
-        if isinstance(value, (tuple, list, set, frozenset, dict, np.ndarray)):
+        if isinstance(value, _COLLECTIONS):
             raise InputTypeError(
                 f"{what} a {type(value).__name__} ({value!r}); labels and ids must be "
                 "single values (text, numbers): join the parts into one string first."
@@ -323,6 +344,8 @@ def _plain(values: np.ndarray) -> np.ndarray:
     if values.dtype != object:
         return values
     kinds = {_kind(value) for value in values.tolist()}
+    if "collection" in kinds:
+        _check_scalars(values, "the labels hold")
     if kinds == {"text"}:
         return values.astype(str)
     if kinds == {"integer"}:
@@ -345,6 +368,8 @@ def _whole(values: np.ndarray) -> np.ndarray:
 def _kind(value: Any) -> str:
     if isinstance(value, str):
         return "text"
+    if isinstance(value, _COLLECTIONS):
+        return "collection"
     if isinstance(value, (bool, np.bool_)):
         return "other"
     if isinstance(value, (int, np.integer)):

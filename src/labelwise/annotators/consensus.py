@@ -81,13 +81,21 @@ class Consensus:
     confusion: np.ndarray | None = None
     votes: Votes | None = field(default=None, compare=False)
 
+    @property
+    def n_disputed(self) -> int:
+        """How many items have a vote against their consensus."""
+        return int(np.sum(self.agreement < 1))  # NaN (no votes) compares False
+
+    @property
+    def n_unvoted(self) -> int:
+        """How many items nobody labeled."""
+        return int(np.sum(self.n_votes == 0))
+
     def __repr__(self) -> str:
-        settled = np.isfinite(self.agreement)
-        split = int(np.sum(settled & (self.agreement < 1)))
         return (
             f"Consensus({len(self.labels)} items, {len(self.annotators)} annotators, "
-            f"{len(self.classes)} classes, method={self.method!r}; {split} items with "
-            f"disagreement, {int(np.sum(~settled))} with no votes)"
+            f"{len(self.classes)} classes, method={self.method!r}; {self.n_disputed} items with "
+            f"disagreement, {self.n_unvoted} with no votes)"
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -235,7 +243,7 @@ def _settle(
         fit = dawid_skene(votes, probs, smoothing=smoothing, max_iter=max_iter)
         posterior, confusion, model_weight = fit.posterior, fit.confusion, fit.model_weight
         codes = posterior.argmax(axis=1)
-        annotator_quality = _mean_per_annotator(votes, posterior[votes.item, votes.label])
+        annotator_quality = votes.per_annotator_mean(posterior[votes.item, votes.label])
     elif method == "crowdlab":
         fit = crowdlab(votes, probs)
         posterior, codes, model_weight = fit.posterior, fit.labels, fit.model_weight
@@ -243,7 +251,7 @@ def _settle(
     else:
         codes = majority_vote(votes, probs)
         posterior = _vote_shares(votes, probs)
-        annotator_quality = _agreement(votes, codes, multi_only=True)
+        annotator_quality = votes.agreement(codes, votes.n_votes >= 2)  # a lone vote agrees
     quality = posterior[np.arange(votes.n_items), codes]
     return Consensus(
         labels=votes.classes[codes],
@@ -274,21 +282,6 @@ def _item_agreement(votes: Votes, codes: np.ndarray) -> np.ndarray:
         return votes.counts[np.arange(votes.n_items), codes] / votes.n_votes
 
 
-def _mean_per_annotator(votes: Votes, per_vote: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.bincount(votes.annotator, per_vote, votes.n_annotators) / votes.n_labels
-
-
-def _agreement(votes: Votes, codes: np.ndarray, multi_only: bool = False) -> np.ndarray:
-    """Per annotator, the share of their labels equal to the consensus (on items with two or
-    more votes when ``multi_only``, since a lone vote always agrees)."""
-    keep = votes.n_votes[votes.item] >= 2 if multi_only else np.ones(len(votes.item), bool)
-    agrees = (votes.label == codes[votes.item]) & keep
-    seen = np.bincount(votes.annotator[keep], minlength=votes.n_annotators)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.bincount(votes.annotator, agrees, votes.n_annotators) / seen
-
-
 def _annotator_table(
     votes: Votes, codes: np.ndarray, item_quality: np.ndarray, quality: np.ndarray
 ) -> pd.DataFrame:
@@ -298,7 +291,7 @@ def _annotator_table(
             "annotator": votes.annotator_ids,
             "quality": quality,
             "n_labels": votes.n_labels,
-            "agreement": _agreement(votes, codes),
+            "agreement": votes.agreement(codes),
             "worst_class": pd.Series(votes.classes, dtype=object)
             .reindex(worst)
             .where(worst >= 0, None)

@@ -95,11 +95,9 @@ def priority_from_consensus(result: Consensus, n: int | None = None) -> pd.DataF
 def typical_confusion(votes: Votes, posterior: np.ndarray) -> np.ndarray:
     """The confusion matrix of an average vote: soft counts of (true class, chosen class) over
     every vote, with one pseudo-vote per row so no row is empty."""
-    k = votes.n_classes
-    soft = np.zeros((k, k))
-    for chosen in range(k):
-        soft[:, chosen] = posterior[votes.item[votes.label == chosen]].sum(axis=0)
-    soft += np.eye(k) * 0.5 + 0.5 / k
+    m, k = votes.n_annotators, votes.n_classes
+    by_chosen = np.asarray(votes.design_t @ posterior).reshape(m, k, k).sum(axis=0)
+    soft = by_chosen.T + np.eye(k) * 0.5 + 0.5 / k  # (true class, chosen class)
     return soft / soft.sum(axis=1, keepdims=True)
 
 

@@ -28,8 +28,6 @@ ID_NAMES = ("item", "id", "item_id")
 #: Console headers of the result columns.
 HEADERS = {"n_votes": "votes", "n_labels": "labels", "worst_class": "worst class"}
 TEXT_COLUMNS = ("item", "annotator", "consensus", "worst_class")
-#: Scores below this are rounding error, shown as 0.
-SCORE_ZERO = 1e-9
 
 
 # --- reading the votes --------------------------------------------------------------------------
@@ -173,10 +171,8 @@ def _cell(column: Any, value: Any) -> Any:
     # Text, not a str: an annotator named "[bold]x" must be shown as written, not as markup.
     if column in TEXT_COLUMNS:
         return Text("" if value is None or value is pd.NA else str(value))
-    if column == "score":
-        # The gain of one more vote can be tiny: significant digits, not decimals; a gain
-        # within rounding error of nothing (1e-16) is shown as 0.
-        return _number(0.0 if abs(value) < SCORE_ZERO else value, ".3g")
+    if column == "score":  # the gain of one more vote can be tiny: significant digits
+        return _number(value, ".3g")
     return _number(value)
 
 
@@ -192,16 +188,14 @@ def _count(n: int, noun: str, plural: str | None = None) -> str:
 
 def summary_line(result: Consensus) -> str:
     """Items, annotators, votes, classes and method; disagreement, gaps, quality, model weight."""
-    settled = np.isfinite(result.agreement)
-    split = int(np.sum(settled & (result.agreement < 1)))
     votes = int(np.sum(result.n_votes))
     weight = "" if result.model_weight is None else f"; model weight {result.model_weight:.3g}"
     return (
         f"Consensus of [bold]{_count(len(result.labels), 'item')}[/bold] from "
         f"{_count(len(result.annotators), 'annotator')} ({_count(votes, 'vote')}, "
         f"{_count(len(result.classes), 'class', 'classes')}, method "
-        f"{result.method}): [bold]{split:,}[/bold] with disagreement, "
-        f"{int(np.sum(~settled)):,} with no votes; mean quality "
+        f"{result.method}): [bold]{result.n_disputed:,}[/bold] with disagreement, "
+        f"{result.n_unvoted:,} with no votes; mean quality "
         f"[bold]{np.nanmean(result.quality):.3f}[/bold]{weight}"
     )
 
